@@ -1,0 +1,113 @@
+package io.widedeep.schemas;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Avro single-object encoding (a 2-byte marker, the 8-byte CRC-64-AVRO fingerprint of the writer
+ * schema, then the binary body) for one generated record type. Older writer schemas registered with
+ * {@link #withHistory} are resolved to the current one, so producers can upgrade after the job does.
+ *
+ * <p>An unknown fingerprint, a bad header or a truncated or corrupt body all end in a {@link MalformedMessageException} whose message names the cause.
+ * Instances are not thread-safe (the encoder reuses a buffer); give each thread its own.
+ */
+public final class AvroSerde<T extends SpecificRecord> {
+    private final Schema schema;
+    private final BinaryMessageEncoder<T> encoder;
+    private final BinaryMessageDecoder<T> decoder;
+
+    private AvroSerde(Schema schema, SchemaStore.Cache history) {
+        this.schema = schema;
+        SpecificData model = SpecificData.getForSchema(schema);
+        this.encoder = new BinaryMessageEncoder<>(model, schema);
+        this.decoder = new BinaryMessageDecoder<>(model, schema, history);
+    }
+
+    /** Serde for the given current schema, knowing no older versions. */
+    public static <T extends SpecificRecord> AvroSerde<T> of(Schema current) {
+        return new AvroSerde<>(current, new SchemaStore.Cache());
+    }
+
+    /** Serde for the current schema that also reads messages written with the given older schemas. */
+    public static <T extends SpecificRecord> AvroSerde<T> withHistory(Schema current, Schema... older) {
+        SchemaStore.Cache cache = new SchemaStore.Cache();
+        for (Schema s : older) {
+            cache.addSchema(s);
+        }
+        AvroSerde<T> serde = new AvroSerde<>(current, cache);
+        for (Schema s : older) {
+            serde.decoder.addSchema(s);
+        }
+        return serde;
+    }
+
+    /** The events topic's serde: current {@link ClickEvent} plus every earlier version we shipped. */
+    public static AvroSerde<ClickEvent> clickEvents() {
+        return withHistory(ClickEvent.getClassSchema(), historicSchema("ClickEvent-v1.avsc"));
+    }
+
+    public static AvroSerde<ModelUpdateChunk> modelUpdates() {
+        return of(ModelUpdateChunk.getClassSchema());
+    }
+
+    public static AvroSerde<DeadLetter> deadLetters() {
+        return of(DeadLetter.getClassSchema());
+    }
+
+    static Schema historicSchema(String resource) {
+        try (InputStream in = AvroSerde.class.getResourceAsStream("history/" + resource)) {
+            if (in == null) {
+                throw new IllegalStateException("schema resource missing: " + resource);
+            }
+            return new Schema.Parser().parse(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Schema schema() {
+        return schema;
+    }
+
+    public byte[] encode(T record) {
+        try {
+            ByteBuffer buf = encoder.encode(record);
+            byte[] out = new byte[buf.remaining()];
+            buf.get(out);
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Decodes one message, or explains why it cannot. */
+    public T decode(byte[] message) throws MalformedMessageException {
+        if (message == null || message.length == 0) {
+            throw new MalformedMessageException("empty message");
+        }
+        ByteBuffer buf = ByteBuffer.wrap(message);
+        T record;
+        try {
+            record = decoder.decode(buf, null);
+        } catch (MissingSchemaException e) {
+            throw new MalformedMessageException("unknown schema fingerprint: " + e.getMessage(), e);
+        } catch (BadHeaderException e) {
+            throw new MalformedMessageException("not Avro single-object encoded: " + e.getMessage(), e);
+        } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException
+                | ClassCastException | OutOfMemoryError e) {
+            throw new MalformedMessageException("corrupt " + schema.getName() + " body: " + e, e);
+        }
+        return record;
+    }
+}

@@ -1,0 +1,89 @@
+package io.widedeep.schemas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.junit.jupiter.api.Test;
+
+class AvroSerdeTest {
+
+    private static ClickEvent event() {
+        return ClickEvent.newBuilder()
+                .setEventId("e1").setEventType(EventType.IMPRESSION).setImpressionId("i1")
+                .setUserId("u1").setItemId("item9").setEventTime(1_700_000_000_000L)
+                .setContext(Map.of("device", "ios")).setNumeric(Map.of("price", 9.5))
+                .setLabel(1).build();
+    }
+
+    @Test
+    void roundTripsCurrentVersion() throws Exception {
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        byte[] bytes = serde.encode(event());
+        assertEquals((byte) 0xC3, bytes[0], "single-object marker");
+        assertEquals((byte) 0x01, bytes[1], "single-object marker");
+        assertEquals(event(), serde.decode(bytes));
+    }
+
+    @Test
+    void readsMessageWrittenWithPreviousSchemaVersion() throws Exception {
+        Schema v1 = AvroSerde.historicSchema("ClickEvent-v1.avsc");
+        GenericRecord old = new GenericData.Record(v1);
+        old.put("event_id", "e7");
+        old.put("event_type", new GenericData.EnumSymbol(v1.getField("event_type").schema(), "CLICK"));
+        old.put("impression_id", "i7");
+        old.put("user_id", "u7");
+        old.put("item_id", "it7");
+        old.put("event_time", 42L);
+        old.put("context", Map.of("page", "home"));
+        old.put("numeric", Map.of());
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+
+        ClickEvent decoded = AvroSerde.clickEvents().decode(bytes);
+        assertEquals("e7", decoded.getEventId());
+        assertEquals(EventType.CLICK, decoded.getEventType());
+        assertEquals("home", decoded.getContext().get("page"));
+        assertNull(decoded.getLabel(), "field added in v2 takes its default");
+    }
+
+    @Test
+    void unknownFingerprintIsRefusedWithReason() throws Exception {
+        Schema other = new Schema.Parser().parse(
+                "{\"type\":\"record\",\"name\":\"Other\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}");
+        GenericRecord r = new GenericData.Record(other);
+        r.put("x", 3);
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), other).encode(r).array();
+        MalformedMessageException e =
+                assertThrows(MalformedMessageException.class, () -> AvroSerde.clickEvents().decode(bytes));
+        assertTrue(e.getMessage().startsWith("unknown schema fingerprint"), e.getMessage());
+    }
+
+    @Test
+    void garbageAndTruncatedBytesAreRefused() throws Exception {
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        Random rnd = new Random(7);
+        for (int i = 0; i < 2000; i++) {
+            byte[] garbage = new byte[1 + rnd.nextInt(200)];
+            rnd.nextBytes(garbage);
+            if (garbage.length > 1 && garbage[0] == (byte) 0xC3) {
+                garbage[0] = 0;
+            }
+            assertThrows(MalformedMessageException.class, () -> serde.decode(garbage));
+        }
+        byte[] good = serde.encode(event());
+        for (int len = 0; len < good.length - 1; len++) {
+            byte[] truncated = Arrays.copyOf(good, len);
+            MalformedMessageException e =
+                    assertThrows(MalformedMessageException.class, () -> serde.decode(truncated), "length " + len);
+            assertTrue(e.getMessage().length() > 5);
+        }
+    }
+}
