@@ -1,0 +1,95 @@
+package io.widedeep.core.features;
+
+import java.util.Arrays;
+
+/**
+ * A mini-batch of examples in struct-of-arrays form, reused from batch to batch so that the hot path
+ * allocates nothing once the arrays have grown to the stream's needs. Per row: the wide keys (after
+ * hashing and crossing), the value hashes of every categorical field (several for multi-valued
+ * history fields), the raw transformed numerics, the label and the event time.
+ */
+public final class ExampleBatch {
+    private final int capacity;
+    private final int numFields;
+    private int size;
+
+    final float[] labels;
+    final long[] eventTimes;
+    final float[] numerics; // [row * numFields + field], NaN-free
+    long[] values = new long[1024];
+    final int[] valueOffsets; // start of (row, field) at [row * numFields + field]; one extra at the end
+    long[] wideKeys = new long[1024];
+    final int[] wideOffsets;
+    int valueCount;
+    int wideCount;
+
+    public ExampleBatch(int capacity, int numFields) {
+        this.capacity = capacity;
+        this.numFields = numFields;
+        this.labels = new float[capacity];
+        this.eventTimes = new long[capacity];
+        this.numerics = new float[capacity * numFields];
+        this.valueOffsets = new int[capacity * numFields + 1];
+        this.wideOffsets = new int[capacity + 1];
+    }
+
+    public int size() { return size; }
+    public int capacity() { return capacity; }
+    public boolean isFull() { return size == capacity; }
+    public int numFields() { return numFields; }
+
+    public void clear() {
+        size = 0;
+        valueCount = 0;
+        wideCount = 0;
+    }
+
+    public float label(int row) { return labels[row]; }
+    public long eventTime(int row) { return eventTimes[row]; }
+    public float numeric(int row, int field) { return numerics[row * numFields + field]; }
+
+    public int valueStart(int row, int field) { return valueOffsets[row * numFields + field]; }
+    public int valueEnd(int row, int field) { return valueOffsets[row * numFields + field + 1]; }
+    public long value(int i) { return values[i]; }
+
+    public int wideStart(int row) { return wideOffsets[row]; }
+    public int wideEnd(int row) { return wideOffsets[row + 1]; }
+    public long wideKey(int i) { return wideKeys[i]; }
+
+    // ---- appending, used by FeatureExtractor ----
+
+    int beginRow(float label, long eventTime) {
+        if (size == capacity) {
+            throw new IllegalStateException("batch is full (" + capacity + ")");
+        }
+        int row = size++;
+        labels[row] = label;
+        eventTimes[row] = eventTime;
+        valueOffsets[row * numFields] = valueCount;
+        wideOffsets[row] = wideCount;
+        return row;
+    }
+
+    void addValue(long v) {
+        if (valueCount == values.length) values = Arrays.copyOf(values, values.length * 2);
+        values[valueCount++] = v;
+    }
+
+    void endField(int row, int field) {
+        valueOffsets[row * numFields + field + 1] = valueCount;
+    }
+
+    void addWideKey(long k) {
+        if (wideCount == wideKeys.length) wideKeys = Arrays.copyOf(wideKeys, wideKeys.length * 2);
+        wideKeys[wideCount++] = k;
+    }
+
+    void endRow(int row) {
+        wideOffsets[row + 1] = wideCount;
+    }
+
+    /** Relabels a row (the joiner knows the label only when the attribution window closes). */
+    public void setLabel(int row, float label) {
+        labels[row] = label;
+    }
+}

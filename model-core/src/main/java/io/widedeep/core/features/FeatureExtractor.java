@@ -1,0 +1,163 @@
+package io.widedeep.core.features;
+
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.spec.FeatureSpec.Field;
+import io.widedeep.schemas.ClickEvent;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Turns (event, user history) into one row of an {@link ExampleBatch}: value hashes of every
+ * categorical field, transformed numerics, and the wide keys of single fields and of every cross.
+ * The one implementation used by training and serving alike.
+ */
+public final class FeatureExtractor {
+    private static final long BUCKET_SEED = 0x5bd1e995L;
+    private static final long MISSING = Hashing.string("\u0000missing");
+
+    private final FeatureSpec spec;
+    private final Field[] fields;
+    private final long[] fieldSeeds;
+    private final long[] crossSeeds;
+    private final int[] wideFields;
+    private final int[][] crosses;
+    private final long wideMask;
+    private final String categoryKey;
+    private final int[] cursor; // scratch for cross enumeration
+
+    public FeatureExtractor(FeatureSpec spec) {
+        this.spec = spec;
+        this.fields = spec.fields().toArray(new Field[0]);
+        this.fieldSeeds = new long[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            fieldSeeds[i] = Hashing.string("field:" + fields[i].name());
+        }
+        this.crosses = spec.crosses();
+        this.crossSeeds = new long[crosses.length];
+        int maxArity = 0;
+        for (int c = 0; c < crosses.length; c++) {
+            StringBuilder sb = new StringBuilder("cross");
+            for (int f : crosses[c]) sb.append(':').append(fields[f].name());
+            crossSeeds[c] = Hashing.string(sb);
+            maxArity = Math.max(maxArity, crosses[c].length);
+        }
+        this.cursor = new int[maxArity];
+        this.wideFields = spec.wideFields();
+        this.wideMask = spec.hashBits() == 0 ? -1L : (1L << spec.hashBits()) - 1;
+        this.categoryKey = spec.historyCategoryKey();
+    }
+
+    public FeatureSpec spec() {
+        return spec;
+    }
+
+    /** The hash under which user histories remember an item. */
+    public static long itemHash(String itemId) {
+        return Hashing.string(itemId);
+    }
+
+    /** Updates a user's history with an event, after it has been turned into features. */
+    public void updateHistory(UserHistory history, ClickEvent event, boolean clicked) {
+        history.recordImpression(event.getEventTime());
+        if (clicked) {
+            String cat = categoryKey == null ? null : event.getContext().get(categoryKey);
+            history.recordClick(itemHash(event.getItemId()), cat == null ? 0 : Hashing.string(cat), cat != null,
+                    event.getEventTime());
+        }
+    }
+
+    /** Appends one example (event seen by a user with the given history; history may be null). */
+    public int extract(ClickEvent event, UserHistory history, float label, ExampleBatch batch) {
+        return extract(event.getUserId(), event.getItemId(), event.getContext(), event.getNumeric(),
+                event.getEventTime(), history, label, batch);
+    }
+
+    /** Appends one example from its parts; serving uses this to score candidates without building events. */
+    public int extract(String userId, String itemId, Map<String, String> context, Map<String, Double> numeric,
+                       long eventTime, UserHistory history, float label, ExampleBatch batch) {
+        int row = batch.beginRow(label, eventTime);
+        int nf = fields.length;
+        for (int f = 0; f < nf; f++) {
+            Field field = fields[f];
+            float num = 0f;
+            switch (field.kind()) {
+                case USER_ID -> batch.addValue(Hashing.string(userId));
+                case ITEM_ID -> batch.addValue(itemHash(itemId));
+                case CONTEXT -> {
+                    String v = context == null ? null : context.get(field.sourceKey());
+                    batch.addValue(v == null ? MISSING : Hashing.string(v));
+                }
+                case RECENT_ITEMS -> {
+                    if (history != null) {
+                        for (int i = 0; i < history.itemCount(); i++) batch.addValue(history.item(i));
+                    }
+                }
+                case RECENT_CATEGORIES -> {
+                    if (history != null) {
+                        for (int i = 0; i < history.categoryCount(); i++) batch.addValue(history.category(i));
+                    }
+                }
+                case NUMERIC -> {
+                    Double d = numeric == null ? null : numeric.get(field.sourceKey());
+                    num = d == null || !Double.isFinite(d) ? 0f : (float) d.doubleValue();
+                }
+                case HISTORY_IMPRESSIONS -> num = history == null ? 0f : history.impressions();
+                case HISTORY_CLICKS -> num = history == null ? 0f : history.clicks();
+                case HISTORY_CTR -> num = (float) (history == null ? UserHistory.PRIOR_CTR : history.ctr());
+            }
+            if (field.kind().numeric) {
+                if (field.transform() == FeatureSpec.Transform.LOG1P) {
+                    num = (float) (num >= 0 ? Math.log1p(num) : -Math.log1p(-num));
+                }
+                if (field.type() == FeatureSpec.FieldType.BUCKETIZE) {
+                    int bucket = Arrays.binarySearch(field.boundaries(), num);
+                    bucket = bucket >= 0 ? bucket + 1 : -bucket - 1;
+                    batch.addValue(Hashing.mix(BUCKET_SEED, bucket));
+                }
+            }
+            batch.numerics[row * nf + f] = num;
+            batch.endField(row, f);
+        }
+        for (int f : wideFields) {
+            for (int i = batch.valueStart(row, f), e = batch.valueEnd(row, f); i < e; i++) {
+                batch.addWideKey(Hashing.mix(fieldSeeds[f], batch.value(i)) & wideMask);
+            }
+        }
+        for (int c = 0; c < crosses.length; c++) {
+            addCross(batch, row, c);
+        }
+        batch.endRow(row);
+        return row;
+    }
+
+    /** Enumerates the cartesian product of the crossed fields' values (empty if any field is empty). */
+    private void addCross(ExampleBatch batch, int row, int c) {
+        int[] cross = crosses[c];
+        int arity = cross.length;
+        for (int j = 0; j < arity; j++) {
+            if (batch.valueStart(row, cross[j]) == batch.valueEnd(row, cross[j])) {
+                return;
+            }
+            cursor[j] = batch.valueStart(row, cross[j]);
+        }
+        while (true) {
+            long h = crossSeeds[c];
+            for (int j = 0; j < arity; j++) {
+                h = Hashing.mix(h, batch.value(cursor[j]));
+            }
+            batch.addWideKey(h & wideMask);
+            int j = arity - 1;
+            while (j >= 0 && ++cursor[j] == batch.valueEnd(row, cross[j])) {
+                cursor[j] = batch.valueStart(row, cross[j]);
+                j--;
+            }
+            if (j < 0) {
+                return;
+            }
+        }
+    }
+
+    public ExampleBatch newBatch(int capacity) {
+        return new ExampleBatch(capacity, fields.length);
+    }
+}

@@ -1,0 +1,201 @@
+package io.widedeep.core.model;
+
+import io.widedeep.core.features.Hashing;
+import io.widedeep.core.optim.SparseRowOptimizer;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Embedding rows of one categorical field, created on first sight (or after {@code minCount}
+ * sightings, the admission threshold) and expirable when unused. Rows live in one float array
+ * ({@code slot * dim}); a trainable table also holds the optimizer state of every row.
+ * A new row is initialised from a generator seeded by (model seed, key), so its value does not
+ * depend on the order in which keys arrive.
+ */
+final class EmbeddingTable {
+    final int dim;
+    final SlotIndex index;
+    float[] rows;
+    float[] state;
+    long[] lastSeen;
+    private float[] grad;
+    private boolean[] isTouched;
+    private final IntArrayList touched = new IntArrayList();
+    final ChangeLog changes = new ChangeLog();
+    private final SparseRowOptimizer optimizer;
+    private final int stateWidth;
+    private final long seed;
+    private final int minCount;
+    private final Long2IntOpenHashMap pending;
+    private final float initScale;
+
+    EmbeddingTable(int dim, SparseRowOptimizer optimizer, long seed, int minCount, int initialCapacity) {
+        this.dim = dim;
+        this.optimizer = optimizer;
+        this.stateWidth = optimizer == null ? 0 : optimizer.stateWidth();
+        this.seed = seed;
+        this.minCount = minCount;
+        this.pending = minCount > 1 ? new Long2IntOpenHashMap() : null;
+        this.initScale = (float) (1.0 / Math.sqrt(dim));
+        this.index = new SlotIndex(initialCapacity);
+        int cap = index.capacity();
+        rows = new float[cap * dim];
+        lastSeen = new long[cap];
+        if (optimizer != null) {
+            state = new float[cap * dim * stateWidth];
+            grad = new float[cap * dim];
+            isTouched = new boolean[cap];
+        }
+    }
+
+    boolean trainable() {
+        return optimizer != null;
+    }
+
+    int size() {
+        return index.size();
+    }
+
+    int stateWidth() {
+        return stateWidth;
+    }
+
+    /** Slot of a key for training: created if new and admitted, -1 while below the admission count. */
+    int slotForTraining(long key, long time) {
+        int s = index.get(key);
+        if (s < 0) {
+            if (pending != null) {
+                int seen = pending.addTo(key, 1) + 1;
+                if (seen < minCount) {
+                    return -1;
+                }
+                pending.remove(key);
+            }
+            s = index.add(key);
+            ensureCapacity();
+            initRow(s, key);
+        }
+        if (time > lastSeen[s]) {
+            lastSeen[s] = time;
+        }
+        return s;
+    }
+
+    private void initRow(int s, long key) {
+        SplittableRandom rnd = new SplittableRandom(Hashing.mix(seed, key));
+        int off = s * dim;
+        for (int j = 0; j < dim; j++) {
+            rows[off + j] = (float) (rnd.nextGaussian() * initScale);
+        }
+        int so = s * dim * stateWidth;
+        for (int j = 0; j < dim * stateWidth; j++) {
+            state[so + j] = optimizer.initialState(j % stateWidth);
+        }
+        changes.markChanged(s);
+    }
+
+    /** Adds {@code scale * g[gOff .. gOff+dim)} to the gradient of a row. */
+    void addGrad(int slot, float[] g, int gOff, float scale) {
+        if (!isTouched[slot]) {
+            isTouched[slot] = true;
+            touched.add(slot);
+        }
+        int off = slot * dim;
+        for (int j = 0; j < dim; j++) {
+            grad[off + j] += scale * g[gOff + j];
+        }
+    }
+
+    float grad(int slot, int j) {
+        return grad[slot * dim + j];
+    }
+
+    void applyUpdates(long step) {
+        for (int i = 0, c = touched.size(); i < c; i++) {
+            int s = touched.getInt(i);
+            optimizer.stepRow(rows, s * dim, state, s * dim * stateWidth, grad, s * dim, dim, step);
+            Arrays.fill(grad, s * dim, s * dim + dim, 0f);
+            isTouched[s] = false;
+            changes.markChanged(s);
+        }
+        touched.clear();
+    }
+
+    void discardGrads() {
+        for (int i = 0, c = touched.size(); i < c; i++) {
+            int s = touched.getInt(i);
+            Arrays.fill(grad, s * dim, s * dim + dim, 0f);
+            isTouched[s] = false;
+        }
+        touched.clear();
+    }
+
+    int expire(long cutoff) {
+        int removed = 0;
+        for (int s = 0, hw = index.highWater(); s < hw; s++) {
+            if (index.occupied(s) && lastSeen[s] < cutoff) {
+                changes.markRemoved(s, index.key(s));
+                index.remove(s);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** Sets a row directly (serving side). */
+    void put(long key, float[] src, int srcOff) {
+        int s = index.get(key);
+        if (s < 0) {
+            s = index.add(key);
+            ensureCapacity();
+        }
+        System.arraycopy(src, srcOff, rows, s * dim, dim);
+    }
+
+    void remove(long key) {
+        int s = index.get(key);
+        if (s >= 0) {
+            index.remove(s);
+        }
+    }
+
+    /** Keys waiting for admission and their sighting counts, as (key, count) pairs. */
+    long[] pendingCounts() {
+        if (pending == null) {
+            return new long[0];
+        }
+        long[] keys = pending.keySet().toLongArray();
+        java.util.Arrays.sort(keys);
+        long[] kv = new long[keys.length * 2];
+        for (int i = 0; i < keys.length; i++) {
+            kv[2 * i] = keys[i];
+            kv[2 * i + 1] = pending.get(keys[i]);
+        }
+        return kv;
+    }
+
+    void restorePending(long[] kv) {
+        if (pending == null) {
+            return;
+        }
+        pending.clear();
+        for (int i = 0; i < kv.length; i += 2) {
+            pending.put(kv[i], (int) kv[i + 1]);
+        }
+    }
+
+    void ensureCapacity() {
+        int cap = index.capacity();
+        if (lastSeen.length < cap) {
+            rows = Arrays.copyOf(rows, cap * dim);
+            lastSeen = Arrays.copyOf(lastSeen, cap);
+            if (optimizer != null) {
+                state = Arrays.copyOf(state, cap * dim * stateWidth);
+                grad = Arrays.copyOf(grad, cap * dim);
+                isTouched = Arrays.copyOf(isTouched, cap);
+            }
+        }
+    }
+}

@@ -1,0 +1,535 @@
+package io.widedeep.core.model;
+
+import io.widedeep.core.spec.FeatureSpec;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+import it.unimi.dsi.fastutil.longs.LongArrayList;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The binary format of models: full snapshots (optionally with optimizer state, for checkpoints
+ * and exact resumption) and deltas (weights that changed since the previous publish, for serving).
+ *
+ * <pre>
+ * magic "WDMODEL1" | format version | kind (FULL/DELTA) | flags | spec fingerprint
+ * [FULL: spec JSON] | counters | bias | numeric normaliser | wide | embeddings | MLP
+ * CRC-32C of all preceding bytes | total length
+ * </pre>
+ * Full snapshots keep the exact slot layout of every table, so a model restored from a snapshot
+ * taken with optimizer state continues bit-identically. Deltas and weights-only snapshots carry
+ * only non-zero wide weights (absent means zero). Anything truncated or corrupted is refused before
+ * a single field is read.
+ */
+public final class ModelCodec {
+    private static final long MAGIC = 0x57444D4F44454C31L; // "WDMODEL1"
+    private static final int FORMAT_VERSION = 1;
+    private static final byte FULL = 0;
+    private static final byte DELTA = 1;
+    private static final int TRAILER = 4 + 8;
+
+    private ModelCodec() {}
+
+    // ------------------------------------------------------------------ writing
+
+    /** A full snapshot; with optimizer state it restores a trainable model, without it a serving one. */
+    public static byte[] encodeFull(WideDeepModel m, boolean withOptimizerState) {
+        if (withOptimizerState && !m.trainable) {
+            throw new IllegalArgumentException("a serving model has no optimizer state to save");
+        }
+        return write(out -> {
+            header(out, m, FULL, withOptimizerState);
+            byte[] spec = m.spec.json().getBytes(StandardCharsets.UTF_8);
+            out.writeInt(spec.length);
+            out.write(spec);
+            body(out, m, withOptimizerState, false);
+        });
+    }
+
+    /**
+     * A delta with everything that changed since the last {@link #clearChanges}: changed and removed
+     * wide weights and embedding rows, and all dense parameters (they change at every step).
+     */
+    public static byte[] encodeDelta(WideDeepModel m) {
+        return write(out -> {
+            header(out, m, DELTA, false);
+            body(out, m, false, true);
+        });
+    }
+
+    /** Forgets the changes recorded so far: the next delta starts from here. */
+    public static void clearChanges(WideDeepModel m) {
+        if (m.wide != null) m.wide.changes.clear();
+        for (EmbeddingTable t : m.embeddings) t.changes.clear();
+    }
+
+    private interface Body {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] write(Body body) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
+            DataOutputStream out = new DataOutputStream(bytes);
+            body.write(out);
+            out.flush();
+            CRC32C crc = new CRC32C();
+            byte[] content = bytes.toByteArray();
+            crc.update(content);
+            out.writeInt((int) crc.getValue());
+            out.writeLong(content.length + TRAILER);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void header(DataOutputStream out, WideDeepModel m, byte kind, boolean opt) throws IOException {
+        out.writeLong(MAGIC);
+        out.writeInt(FORMAT_VERSION);
+        out.writeByte(kind);
+        out.writeByte(opt ? 1 : 0);
+        out.writeLong(m.spec.fingerprint());
+    }
+
+    private static void body(DataOutputStream out, WideDeepModel m, boolean opt, boolean delta) throws IOException {
+        out.writeLong(m.trainedExamples);
+        out.writeLong(m.batches);
+        out.writeLong(m.maxEventTime);
+        out.writeFloat(m.bias);
+        if (opt) {
+            out.writeDouble(m.biasZ[0]);
+            out.writeDouble(m.biasN[0]);
+        }
+        NumericNormalizer nz = m.normalizer;
+        out.writeDouble(nz.count);
+        for (int j = 0; j < nz.mean.length; j++) {
+            out.writeDouble(nz.mean[j]);
+            out.writeDouble(nz.m2[j]);
+        }
+        if (m.wide != null) {
+            if (delta) wideDelta(out, m.wide); else if (opt) wideExact(out, m.wide); else wideWeights(out, m.wide);
+        }
+        for (EmbeddingTable t : m.embeddings) {
+            if (delta) embeddingDelta(out, t); else if (opt) embeddingExact(out, t); else embeddingWeights(out, t);
+        }
+        if (m.mlp != null) {
+            writeArray(out, m.mlp.params);
+            if (opt) {
+                out.writeLong(m.mlp.optimizer.iterations());
+                for (INDArray s : m.mlp.optimizer.state()) writeArray(out, s);
+            }
+        }
+    }
+
+    private static void wideExact(DataOutputStream out, WideTable t) throws IOException {
+        SlotIndex idx = t.index;
+        int hw = idx.highWater();
+        out.writeInt(hw);
+        for (int s = 0; s < hw; s++) {
+            boolean occ = idx.occupied(s);
+            out.writeBoolean(occ);
+            if (occ) {
+                out.writeLong(idx.key(s));
+                out.writeFloat(t.w[s]);
+                out.writeDouble(t.z[s]);
+                out.writeDouble(t.n[s]);
+                out.writeLong(t.lastSeen[s]);
+            }
+        }
+        writeInts(out, idx.freeSlots());
+    }
+
+    private static void wideWeights(DataOutputStream out, WideTable t) throws IOException {
+        SlotIndex idx = t.index;
+        out.writeInt(0); // no removals
+        out.writeInt(t.nonZero());
+        for (int s = 0, hw = idx.highWater(); s < hw; s++) {
+            if (idx.occupied(s) && t.w[s] != 0f) {
+                out.writeLong(idx.key(s));
+                out.writeFloat(t.w[s]);
+            }
+        }
+    }
+
+    private static void wideDelta(DataOutputStream out, WideTable t) throws IOException {
+        IntArrayList changed = t.changes.changed();
+        LongArrayList removed = new LongArrayList(t.changes.removed());
+        int nonZero = 0;
+        for (int i = 0; i < changed.size(); i++) {
+            int s = changed.getInt(i);
+            if (t.w[s] == 0f) removed.add(t.index.key(s)); else nonZero++;
+        }
+        out.writeInt(removed.size());
+        for (int i = 0; i < removed.size(); i++) out.writeLong(removed.getLong(i));
+        out.writeInt(nonZero);
+        for (int i = 0; i < changed.size(); i++) {
+            int s = changed.getInt(i);
+            if (t.w[s] != 0f) {
+                out.writeLong(t.index.key(s));
+                out.writeFloat(t.w[s]);
+            }
+        }
+    }
+
+    private static void embeddingExact(DataOutputStream out, EmbeddingTable t) throws IOException {
+        SlotIndex idx = t.index;
+        int hw = idx.highWater();
+        int sw = t.stateWidth() * t.dim;
+        out.writeInt(hw);
+        for (int s = 0; s < hw; s++) {
+            boolean occ = idx.occupied(s);
+            out.writeBoolean(occ);
+            if (occ) {
+                out.writeLong(idx.key(s));
+                for (int j = 0; j < t.dim; j++) out.writeFloat(t.rows[s * t.dim + j]);
+                for (int j = 0; j < sw; j++) out.writeFloat(t.state[s * sw + j]);
+                out.writeLong(t.lastSeen[s]);
+            }
+        }
+        writeInts(out, idx.freeSlots());
+        var pending = t.pendingCounts();
+        out.writeInt(pending.length / 2);
+        for (long v : pending) out.writeLong(v);
+    }
+
+    private static void embeddingWeights(DataOutputStream out, EmbeddingTable t) throws IOException {
+        SlotIndex idx = t.index;
+        out.writeInt(0);
+        out.writeInt(idx.size());
+        for (int s = 0, hw = idx.highWater(); s < hw; s++) {
+            if (idx.occupied(s)) {
+                out.writeLong(idx.key(s));
+                for (int j = 0; j < t.dim; j++) out.writeFloat(t.rows[s * t.dim + j]);
+            }
+        }
+    }
+
+    private static void embeddingDelta(DataOutputStream out, EmbeddingTable t) throws IOException {
+        LongArrayList removed = t.changes.removed();
+        out.writeInt(removed.size());
+        for (int i = 0; i < removed.size(); i++) out.writeLong(removed.getLong(i));
+        IntArrayList changed = t.changes.changed();
+        out.writeInt(changed.size());
+        for (int i = 0; i < changed.size(); i++) {
+            int s = changed.getInt(i);
+            out.writeLong(t.index.key(s));
+            for (int j = 0; j < t.dim; j++) out.writeFloat(t.rows[s * t.dim + j]);
+        }
+    }
+
+    private static void writeInts(DataOutputStream out, IntArrayList ints) throws IOException {
+        out.writeInt(ints.size());
+        for (int i = 0; i < ints.size(); i++) out.writeInt(ints.getInt(i));
+    }
+
+    private static void writeArray(DataOutputStream out, INDArray a) throws IOException {
+        int n = (int) a.length();
+        out.writeByte(a.dataType() == DataType.DOUBLE ? 1 : 0);
+        out.writeInt(n);
+        if (a.dataType() == DataType.DOUBLE) {
+            var buf = a.data().asNioDouble();
+            for (int i = 0; i < n; i++) out.writeDouble(buf.get(i));
+        } else {
+            var buf = a.data().asNioFloat();
+            for (int i = 0; i < n; i++) out.writeFloat(buf.get(i));
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /** What a payload's header says, checked for integrity. */
+    public record Header(boolean full, boolean withOptimizerState, long specFingerprint) {}
+
+    /** Verifies length, magic, version and checksum; returns the header. */
+    public static Header verify(byte[] bytes) throws ModelFormatException {
+        if (bytes == null || bytes.length < 8 + 4 + 2 + 8 + TRAILER) {
+            throw new ModelFormatException("model payload truncated: " + (bytes == null ? 0 : bytes.length) + " bytes");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        long declared = b.getLong(bytes.length - 8);
+        if (declared != bytes.length) {
+            throw new ModelFormatException("model payload truncated or padded: trailer says " + declared
+                    + " bytes, got " + bytes.length);
+        }
+        if (b.getLong(0) != MAGIC) {
+            throw new ModelFormatException("not a widedeep model (bad magic)");
+        }
+        int version = b.getInt(8);
+        if (version != FORMAT_VERSION) {
+            throw new ModelFormatException("unsupported model format version " + version);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - TRAILER);
+        int stored = b.getInt(bytes.length - TRAILER);
+        if ((int) crc.getValue() != stored) {
+            throw new ModelFormatException("model payload corrupted: checksum mismatch");
+        }
+        byte kind = b.get(12);
+        if (kind != FULL && kind != DELTA) {
+            throw new ModelFormatException("unknown payload kind " + kind);
+        }
+        return new Header(kind == FULL, b.get(13) == 1, b.getLong(14));
+    }
+
+    /** Reads a full snapshot: a trainable model if it carries optimizer state, else a serving model. */
+    public static WideDeepModel decodeFull(byte[] bytes) throws ModelFormatException {
+        return decodeFull(bytes, DataType.FLOAT);
+    }
+
+    public static WideDeepModel decodeFull(byte[] bytes, DataType dtype) throws ModelFormatException {
+        Header h = verify(bytes);
+        if (!h.full()) {
+            throw new ModelFormatException("expected a full snapshot, got a delta");
+        }
+        try {
+            DataInputStream in = body(bytes);
+            byte[] specBytes = new byte[in.readInt()];
+            in.readFully(specBytes);
+            FeatureSpec spec = FeatureSpec.parse(new String(specBytes, StandardCharsets.UTF_8));
+            if (spec.fingerprint() != h.specFingerprint()) {
+                throw new ModelFormatException("spec fingerprint does not match the embedded spec");
+            }
+            WideDeepModel m = new WideDeepModel(spec, h.withOptimizerState(), dtype);
+            readBody(in, m, h.withOptimizerState(), false);
+            return m;
+        } catch (EOFException e) {
+            throw new ModelFormatException("model payload ends early", e);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException("model payload unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Applies a delta to a model in place. Time proportional to the delta's size. */
+    public static void applyDelta(WideDeepModel m, byte[] bytes) throws ModelFormatException {
+        Header h = verify(bytes);
+        if (h.full()) {
+            throw new ModelFormatException("expected a delta, got a full snapshot");
+        }
+        if (h.specFingerprint() != m.spec.fingerprint()) {
+            throw new ModelFormatException("delta is for another model spec");
+        }
+        try {
+            readBody(body(bytes), m, false, true);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException("delta unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    private static DataInputStream body(byte[] bytes) {
+        int headerLen = 8 + 4 + 1 + 1 + 8;
+        return new DataInputStream(new ByteArrayInputStream(bytes, headerLen, bytes.length - headerLen - TRAILER));
+    }
+
+    private static void readBody(DataInputStream in, WideDeepModel m, boolean opt, boolean delta) throws IOException {
+        m.trainedExamples = in.readLong();
+        m.batches = in.readLong();
+        m.maxEventTime = in.readLong();
+        m.bias = in.readFloat();
+        if (opt) {
+            m.biasZ[0] = in.readDouble();
+            m.biasN[0] = in.readDouble();
+        }
+        NumericNormalizer nz = m.normalizer;
+        nz.count = in.readDouble();
+        for (int j = 0; j < nz.mean.length; j++) {
+            nz.mean[j] = in.readDouble();
+            nz.m2[j] = in.readDouble();
+        }
+        if (m.wide != null) {
+            if (opt) readWideExact(in, m.wide); else readWideSparse(in, m.wide);
+        }
+        for (EmbeddingTable t : m.embeddings) {
+            if (opt) readEmbeddingExact(in, t); else readEmbeddingSparse(in, t);
+        }
+        if (m.mlp != null) {
+            readArray(in, m.mlp.params);
+            if (opt) {
+                m.mlp.optimizer.setIterations(in.readLong());
+                for (INDArray s : m.mlp.optimizer.state()) readArray(in, s);
+            }
+        }
+        if (in.available() != 0) {
+            throw new IOException(in.available() + " unexpected bytes after the model body");
+        }
+    }
+
+    private static void readWideExact(DataInputStream in, WideTable t) throws IOException {
+        int hw = in.readInt();
+        long[] keys = new long[hw];
+        boolean[] occ = new boolean[hw];
+        t.index.restore(0, new long[0], new boolean[0], new int[0]);
+        t.ensureCapacity();
+        float[] w = new float[hw];
+        double[] z = new double[hw];
+        double[] n = new double[hw];
+        long[] seen = new long[hw];
+        for (int s = 0; s < hw; s++) {
+            occ[s] = in.readBoolean();
+            if (occ[s]) {
+                keys[s] = in.readLong();
+                w[s] = in.readFloat();
+                z[s] = in.readDouble();
+                n[s] = in.readDouble();
+                seen[s] = in.readLong();
+            }
+        }
+        t.index.restore(hw, keys, occ, readInts(in));
+        t.ensureCapacity();
+        System.arraycopy(w, 0, t.w, 0, hw);
+        System.arraycopy(z, 0, t.z, 0, hw);
+        System.arraycopy(n, 0, t.n, 0, hw);
+        System.arraycopy(seen, 0, t.lastSeen, 0, hw);
+    }
+
+    private static void readWideSparse(DataInputStream in, WideTable t) throws IOException {
+        int removed = in.readInt();
+        for (int i = 0; i < removed; i++) t.remove(in.readLong());
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            long key = in.readLong();
+            t.put(key, in.readFloat());
+        }
+    }
+
+    private static void readEmbeddingExact(DataInputStream in, EmbeddingTable t) throws IOException {
+        int hw = in.readInt();
+        int dim = t.dim;
+        int sw = t.stateWidth() * dim;
+        long[] keys = new long[hw];
+        boolean[] occ = new boolean[hw];
+        float[] rows = new float[hw * dim];
+        float[] state = new float[hw * sw];
+        long[] seen = new long[hw];
+        for (int s = 0; s < hw; s++) {
+            occ[s] = in.readBoolean();
+            if (occ[s]) {
+                keys[s] = in.readLong();
+                for (int j = 0; j < dim; j++) rows[s * dim + j] = in.readFloat();
+                for (int j = 0; j < sw; j++) state[s * sw + j] = in.readFloat();
+                seen[s] = in.readLong();
+            }
+        }
+        t.index.restore(hw, keys, occ, readInts(in));
+        t.ensureCapacity();
+        System.arraycopy(rows, 0, t.rows, 0, rows.length);
+        System.arraycopy(state, 0, t.state, 0, state.length);
+        System.arraycopy(seen, 0, t.lastSeen, 0, hw);
+        int pending = in.readInt();
+        long[] kv = new long[pending * 2];
+        for (int i = 0; i < kv.length; i++) kv[i] = in.readLong();
+        t.restorePending(kv);
+    }
+
+    private static void readEmbeddingSparse(DataInputStream in, EmbeddingTable t) throws IOException {
+        int removed = in.readInt();
+        for (int i = 0; i < removed; i++) t.remove(in.readLong());
+        int n = in.readInt();
+        float[] row = new float[t.dim];
+        for (int i = 0; i < n; i++) {
+            long key = in.readLong();
+            for (int j = 0; j < t.dim; j++) row[j] = in.readFloat();
+            t.put(key, row, 0);
+        }
+    }
+
+    private static int[] readInts(DataInputStream in) throws IOException {
+        int[] v = new int[in.readInt()];
+        for (int i = 0; i < v.length; i++) v[i] = in.readInt();
+        return v;
+    }
+
+    private static void readArray(DataInputStream in, INDArray target) throws IOException {
+        boolean dbl = in.readByte() == 1;
+        int n = in.readInt();
+        if (n != target.length()) {
+            throw new IOException("dense array of " + n + " values, model expects " + target.length());
+        }
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = dbl ? in.readDouble() : in.readFloat();
+        if (target.dataType() == DataType.DOUBLE) {
+            target.data().asNioDouble().put(v);
+        } else {
+            var fb = target.data().asNioFloat();
+            for (int i = 0; i < n; i++) fb.put(i, (float) v[i]);
+        }
+    }
+
+    // ------------------------------------------------------------------ comparing
+
+    /**
+     * SHA-256 over the model's weights in canonical order (sorted keys, zero wide weights omitted),
+     * ignoring optimizer state and slot layout: two models score identically iff digests match
+     * (up to hash collisions). Used to prove that a reader rebuilt exactly the trainer's model.
+     */
+    public static String weightsDigest(WideDeepModel m) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            ByteBuffer b = ByteBuffer.allocate(64);
+            b.putLong(m.spec.fingerprint()).putLong(m.trainedExamples).putFloat(m.bias).putDouble(m.normalizer.count);
+            md.update(b.array(), 0, b.position());
+            for (int j = 0; j < m.normalizer.mean.length; j++) {
+                b.clear();
+                b.putDouble(m.normalizer.mean[j]).putDouble(m.normalizer.m2[j]);
+                md.update(b.array(), 0, b.position());
+            }
+            if (m.wide != null) {
+                long[] keys = sortedKeys(m.wide.index, s -> m.wide.w[s] != 0f);
+                for (long k : keys) {
+                    b.clear();
+                    b.putLong(k).putFloat(m.wide.weight(k));
+                    md.update(b.array(), 0, b.position());
+                }
+            }
+            for (EmbeddingTable t : m.embeddings) {
+                long[] keys = sortedKeys(t.index, s -> true);
+                for (long k : keys) {
+                    int s = t.index.get(k);
+                    b.clear();
+                    b.putLong(k);
+                    md.update(b.array(), 0, b.position());
+                    for (int j = 0; j < t.dim; j++) {
+                        b.clear();
+                        b.putFloat(t.rows[s * t.dim + j]);
+                        md.update(b.array(), 0, 4);
+                    }
+                }
+            }
+            if (m.mlp != null) {
+                var fb = m.mlp.params.castTo(DataType.FLOAT).data().asNioFloat();
+                for (int i = 0; i < fb.limit(); i++) {
+                    b.clear();
+                    b.putFloat(fb.get(i));
+                    md.update(b.array(), 0, 4);
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long[] sortedKeys(SlotIndex idx, java.util.function.IntPredicate keep) {
+        LongArrayList keys = new LongArrayList(idx.size());
+        for (int s = 0, hw = idx.highWater(); s < hw; s++) {
+            if (idx.occupied(s) && keep.test(s)) keys.add(idx.key(s));
+        }
+        long[] a = keys.toLongArray();
+        Arrays.sort(a);
+        return a;
+    }
+}

@@ -1,0 +1,86 @@
+package io.widedeep.core.model;
+
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import java.util.Arrays;
+
+/**
+ * Maps 64-bit feature keys to dense slot numbers, the row index into a table's primitive columns.
+ * Freed slots are reused in LIFO order. The exact slot layout is part of a snapshot, so a restored
+ * table assigns future slots exactly as the original would (bit-identical snapshots after restore).
+ */
+final class SlotIndex {
+    private final Long2IntOpenHashMap map;
+    private long[] keys;
+    private int highWater;
+    private final IntArrayList free = new IntArrayList();
+
+    SlotIndex(int initialCapacity) {
+        map = new Long2IntOpenHashMap(initialCapacity);
+        map.defaultReturnValue(-1);
+        keys = new long[Math.max(16, initialCapacity)];
+    }
+
+    int get(long key) {
+        return map.get(key);
+    }
+
+    /** Slot of a key that is not yet present. Columns must then be grown to {@link #capacity()}. */
+    int add(long key) {
+        int slot;
+        if (!free.isEmpty()) {
+            slot = free.popInt();
+        } else {
+            slot = highWater++;
+            if (slot == keys.length) {
+                keys = Arrays.copyOf(keys, keys.length * 2);
+            }
+        }
+        keys[slot] = key;
+        map.put(key, slot);
+        return slot;
+    }
+
+    void remove(int slot) {
+        map.remove(keys[slot]);
+        free.add(slot);
+    }
+
+    long key(int slot) {
+        return keys[slot];
+    }
+
+    boolean occupied(int slot) {
+        return slot < highWater && map.get(keys[slot]) == slot;
+    }
+
+    int size() {
+        return map.size();
+    }
+
+    int highWater() {
+        return highWater;
+    }
+
+    int capacity() {
+        return keys.length;
+    }
+
+    IntArrayList freeSlots() {
+        return free;
+    }
+
+    /** Rebuilds the exact layout of a saved index. */
+    void restore(int highWater, long[] slotKeys, boolean[] occupied, int[] freeOrder) {
+        this.highWater = highWater;
+        this.keys = Arrays.copyOf(slotKeys, Math.max(16, Integer.highestOneBit(Math.max(1, highWater)) * 2));
+        map.clear();
+        for (int s = 0; s < highWater; s++) {
+            if (occupied[s]) {
+                map.put(slotKeys[s], s);
+            }
+        }
+        free.clear();
+        free.addElements(0, freeOrder);
+    }
+}

@@ -1,0 +1,358 @@
+package io.widedeep.core.model;
+
+import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.optim.AdaGrad;
+import io.widedeep.core.optim.Adam;
+import io.widedeep.core.optim.FtrlProximal;
+import io.widedeep.core.optim.SparseRowOptimizer;
+import io.widedeep.core.spec.FeatureSpec;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The joint Wide &amp; Deep model (Cheng et al., "Wide &amp; Deep Learning for Recommender Systems",
+ * DLRS 2016): {@code logit = wide(x) + deep(x) + bias}, one logistic loss, and each mini-batch's
+ * gradient flows to both parts in the same step: FTRL-Proximal for the wide weights and the bias,
+ * AdaGrad (or Adam) for the embeddings and the MLP.
+ *
+ * <p>The loss of a batch is the sum of the examples' log losses. {@link #trainBatch} scores every
+ * example before it learns from it, so its predictions are progressive-validation predictions.
+ *
+ * <p>A trainable model holds optimizer state; a serving model ({@link #forServing}) holds weights
+ * only and is filled by snapshots and deltas. Both score through the same {@link #predict}.
+ * Training is single-threaded; {@link #predict} may run on many threads, each with its own
+ * {@link Scratch}, as long as nothing mutates the model meanwhile.
+ */
+public final class WideDeepModel {
+    private static final int EXPIRY_EVERY_BATCHES = 64;
+
+    final FeatureSpec spec;
+    final boolean trainable;
+    final DataType dtype;
+    final WideTable wide;
+    final EmbeddingTable[] embeddings;
+    final Mlp mlp;
+    final NumericNormalizer normalizer;
+    final FtrlProximal ftrl;
+    final FtrlProximal biasFtrl;
+    final double[] biasZ = new double[1]; // FTRL state of the bias
+    final double[] biasN = new double[1];
+    float bias;
+    long trainedExamples;
+    long batches;
+    long maxEventTime = Long.MIN_VALUE;
+    private final int[] deepFields;
+    private final int[] numericFields;
+    private final int[] embeddingOffsets;
+    private Scratch trainScratch;
+    private float[] dOut;
+
+    WideDeepModel(FeatureSpec spec, boolean trainable, DataType dtype) {
+        this.spec = spec;
+        this.trainable = trainable;
+        this.dtype = dtype;
+        this.ftrl = new FtrlProximal(spec.ftrl());
+        this.biasFtrl = ftrl.withoutL1();
+        this.wide = spec.hasWide() ? new WideTable(trainable, 1 << 12) : null;
+        this.deepFields = spec.deepFields();
+        this.numericFields = spec.numericFields();
+        this.embeddings = new EmbeddingTable[deepFields.length];
+        this.embeddingOffsets = new int[deepFields.length];
+        int off = 0;
+        for (int k = 0; k < deepFields.length; k++) {
+            SparseRowOptimizer opt = trainable ? rowOptimizer(spec) : null;
+            embeddings[k] = new EmbeddingTable(spec.embeddingDims()[k], opt, spec.seed() * 31 + k, spec.minCount(), 1 << 10);
+            embeddingOffsets[k] = off;
+            off += spec.embeddingDims()[k];
+        }
+        this.normalizer = new NumericNormalizer(numericFields.length);
+        this.mlp = spec.hasDeep()
+                ? new Mlp(spec.deepInputWidth(), spec.hidden(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
+                : null;
+    }
+
+    /** A new trainable model with float32 dense math. */
+    public static WideDeepModel create(FeatureSpec spec) {
+        return new WideDeepModel(spec, true, DataType.FLOAT);
+    }
+
+    /** A new trainable model whose dense math runs in the given precision (DOUBLE for gradient checks). */
+    public static WideDeepModel create(FeatureSpec spec, DataType dtype) {
+        return new WideDeepModel(spec, true, dtype);
+    }
+
+    /** An empty weights-only model, to be filled from a snapshot. */
+    public static WideDeepModel forServing(FeatureSpec spec) {
+        return new WideDeepModel(spec, false, DataType.FLOAT);
+    }
+
+    private static SparseRowOptimizer rowOptimizer(FeatureSpec spec) {
+        FeatureSpec.DeepOptimizer o = spec.deepOptimizer();
+        return o.type() == FeatureSpec.DeepOptimizerType.ADAM
+                ? new Adam(o.learningRate(), o.beta1(), o.beta2(), o.epsilon())
+                : new AdaGrad(o.learningRate(), o.initialAccumulator(), o.epsilon());
+    }
+
+    private static io.widedeep.core.optim.DenseOptimizer denseOptimizer(FeatureSpec spec) {
+        return (io.widedeep.core.optim.DenseOptimizer) rowOptimizer(spec);
+    }
+
+    public FeatureSpec spec() { return spec; }
+    public boolean trainable() { return trainable; }
+    public long trainedExamples() { return trainedExamples; }
+    public long batches() { return batches; }
+    /** Latest event time learned from, or Long.MIN_VALUE before any training. */
+    public long maxEventTime() { return maxEventTime; }
+    public int wideSize() { return wide == null ? 0 : wide.size(); }
+    public int wideNonZero() { return wide == null ? 0 : wide.nonZero(); }
+    public int embeddingRows() {
+        int n = 0;
+        for (EmbeddingTable t : embeddings) n += t.size();
+        return n;
+    }
+    public long denseParams() { return mlp == null ? 0 : mlp.numParams(); }
+
+    /** Per-thread buffers for scoring up to {@code capacity} rows at once. */
+    public final class Scratch {
+        final int capacity;
+        final Mlp.Workspace ws;
+        int[] wideSlots = new int[1024];
+        int[] valueSlots = new int[1024];
+        final double[] logits;
+
+        Scratch(int capacity) {
+            this.capacity = capacity;
+            this.ws = mlp == null ? null : mlp.newWorkspace(capacity);
+            this.logits = new double[capacity];
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+    }
+
+    public Scratch newScratch(int capacity) {
+        return new Scratch(capacity);
+    }
+
+    /** Click probabilities of the batch's rows into {@code out}; changes nothing in the model. */
+    public void predict(ExampleBatch batch, Scratch s, float[] out) {
+        forward(batch, s, false);
+        for (int r = 0; r < batch.size(); r++) {
+            out[r] = sigmoid(s.logits[r]);
+        }
+    }
+
+    /**
+     * One joint step: scores the batch with the current model (those are the progressive-validation
+     * predictions, written to {@code pvOut}), then updates both parts. Returns the batch's summed log loss.
+     */
+    public double trainBatch(ExampleBatch batch, float[] pvOut) {
+        double loss = forwardBackward(batch, pvOut);
+        applyUpdates(batch);
+        return loss;
+    }
+
+    /** Forward and backward without updating: gradients are left in the tables and the MLP. */
+    double forwardBackward(ExampleBatch batch, float[] pvOut) {
+        if (!trainable) {
+            throw new IllegalStateException("a serving model has no optimizer state and cannot train");
+        }
+        if (trainScratch == null || trainScratch.capacity < batch.capacity()) {
+            trainScratch = new Scratch(batch.capacity());
+            dOut = new float[batch.capacity()];
+        }
+        Scratch s = trainScratch;
+        forward(batch, s, true);
+        int n = batch.size();
+        double loss = 0;
+        double biasGrad = 0;
+        for (int r = 0; r < s.capacity; r++) {
+            if (r >= n) {
+                dOut[r] = 0f;
+                continue;
+            }
+            double z = s.logits[r];
+            float y = batch.label(r);
+            float p = sigmoid(z);
+            if (pvOut != null) {
+                pvOut[r] = p;
+            }
+            loss += logLoss(z, y);
+            float g = p - y;
+            dOut[r] = g;
+            biasGrad += g;
+        }
+        lastBiasGrad = biasGrad;
+        if (wide != null) {
+            for (int r = 0; r < n; r++) {
+                for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
+                    wide.addGrad(s.wideSlots[i], dOut[r]);
+                }
+            }
+        }
+        if (mlp != null) {
+            mlp.backward(s.ws, dOut);
+            int width = mlp.inputWidth();
+            float[] dIn = s.ws.dInputHost;
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < deepFields.length; k++) {
+                    int f = deepFields[k];
+                    int start = batch.valueStart(r, f), end = batch.valueEnd(r, f);
+                    if (end == start) continue;
+                    float scale = 1f / (end - start);
+                    for (int i = start; i < end; i++) {
+                        int slot = s.valueSlots[i];
+                        if (slot >= 0) {
+                            embeddings[k].addGrad(slot, dIn, r * width + embeddingOffsets[k], scale);
+                        }
+                    }
+                }
+            }
+        }
+        return loss;
+    }
+
+    private double lastBiasGrad;
+
+    double biasGrad() {
+        return lastBiasGrad;
+    }
+
+    private void applyUpdates(ExampleBatch batch) {
+        int n = batch.size();
+        bias = (float) biasFtrl.step(biasZ, biasN, 0, lastBiasGrad);
+        if (wide != null) {
+            wide.applyFtrl(ftrl);
+        }
+        batches++;
+        if (mlp != null) {
+            mlp.step();
+            for (EmbeddingTable t : embeddings) {
+                t.applyUpdates(batches);
+            }
+            for (int r = 0; r < n; r++) {
+                normalizer.beginExample();
+                for (int j = 0; j < numericFields.length; j++) {
+                    normalizer.add(j, batch.numeric(r, numericFields[j]));
+                }
+            }
+        }
+        trainedExamples += n;
+        for (int r = 0; r < n; r++) {
+            if (batch.eventTime(r) > maxEventTime) maxEventTime = batch.eventTime(r);
+        }
+        if (batches % EXPIRY_EVERY_BATCHES == 0) {
+            expire();
+        }
+    }
+
+    private void expire() {
+        if (wide != null && spec.wideExpireAfterMs() > 0) {
+            wide.expire(maxEventTime - spec.wideExpireAfterMs());
+        }
+        if (spec.embeddingExpireAfterMs() > 0) {
+            for (EmbeddingTable t : embeddings) {
+                t.expire(maxEventTime - spec.embeddingExpireAfterMs());
+            }
+        }
+    }
+
+    /** Summed log loss of a batch under the current parameters (for gradient checks). */
+    double loss(ExampleBatch batch) {
+        Scratch s = newScratch(batch.capacity());
+        forward(batch, s, false);
+        double loss = 0;
+        for (int r = 0; r < batch.size(); r++) {
+            loss += logLoss(s.logits[r], batch.label(r));
+        }
+        return loss;
+    }
+
+    private void forward(ExampleBatch batch, Scratch s, boolean training) {
+        int n = batch.size();
+        if (n > s.capacity) {
+            throw new IllegalArgumentException("batch of " + n + " rows exceeds scratch capacity " + s.capacity);
+        }
+        if (n == 0) {
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            s.logits[r] = bias;
+        }
+        if (wide != null) {
+            if (s.wideSlots.length < batch.wideEnd(n - 1)) {
+                s.wideSlots = new int[Math.max(batch.wideEnd(n - 1) * 2, 1024)];
+            }
+            for (int r = 0; r < n; r++) {
+                long t = batch.eventTime(r);
+                double sum = 0;
+                for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
+                    long key = batch.wideKey(i);
+                    if (training) {
+                        int slot = wide.slotForTraining(key, t);
+                        s.wideSlots[i] = slot;
+                        sum += wide.w[slot];
+                    } else {
+                        sum += wide.weight(key);
+                    }
+                }
+                s.logits[r] += sum;
+            }
+        }
+        if (mlp != null) {
+            gatherDeepInput(batch, s, training);
+            mlp.forward(s.ws);
+            for (int r = 0; r < n; r++) {
+                s.logits[r] += s.ws.out[r];
+            }
+        }
+    }
+
+    private void gatherDeepInput(ExampleBatch batch, Scratch s, boolean training) {
+        int n = batch.size();
+        int width = mlp.inputWidth();
+        float[] in = s.ws.input;
+        int values = n == 0 ? 0 : batch.valueEnd(n - 1, batch.numFields() - 1);
+        if (s.valueSlots.length < values) {
+            s.valueSlots = new int[Math.max(values * 2, 1024)];
+        }
+        java.util.Arrays.fill(in, 0, s.capacity * width, 0f);
+        for (int r = 0; r < n; r++) {
+            long t = batch.eventTime(r);
+            int rowOff = r * width;
+            for (int k = 0; k < deepFields.length; k++) {
+                EmbeddingTable table = embeddings[k];
+                int f = deepFields[k];
+                int start = batch.valueStart(r, f), end = batch.valueEnd(r, f);
+                if (end == start) continue;
+                int dim = table.dim;
+                int off = rowOff + embeddingOffsets[k];
+                for (int i = start; i < end; i++) {
+                    int slot = training ? table.slotForTraining(batch.value(i), t) : table.index.get(batch.value(i));
+                    if (training) s.valueSlots[i] = slot;
+                    if (slot < 0) continue;
+                    float[] rows = table.rows;
+                    int ro = slot * dim;
+                    for (int j = 0; j < dim; j++) in[off + j] += rows[ro + j];
+                }
+                if (end - start > 1) {
+                    float inv = 1f / (end - start);
+                    for (int j = 0; j < dim; j++) in[off + j] *= inv;
+                }
+            }
+            int numOff = rowOff + width - numericFields.length;
+            for (int j = 0; j < numericFields.length; j++) {
+                in[numOff + j] = normalizer.normalize(j, batch.numeric(r, numericFields[j]));
+            }
+        }
+    }
+
+    static float sigmoid(double z) {
+        return (float) (1.0 / (1.0 + Math.exp(-z)));
+    }
+
+    /** Log loss of logit z for label y, computed stably. */
+    static double logLoss(double z, double y) {
+        return Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - y * z;
+    }
+}

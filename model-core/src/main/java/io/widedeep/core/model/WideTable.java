@@ -1,0 +1,154 @@
+package io.widedeep.core.model;
+
+import io.widedeep.core.optim.FtrlProximal;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+import java.util.Arrays;
+
+/**
+ * The wide part: one weight per hashed sparse key, in struct-of-arrays columns indexed by slot.
+ * A trainable table also holds the FTRL state (z, n) of every coordinate; a serving table holds
+ * only the weights. Coordinates are created on first sight and can expire when unused.
+ */
+final class WideTable {
+    final SlotIndex index;
+    float[] w;
+    double[] z;
+    double[] n;
+    long[] lastSeen;
+    private float[] grad;
+    private boolean[] isTouched;
+    private final IntArrayList touched = new IntArrayList();
+    final ChangeLog changes = new ChangeLog();
+    private final boolean trainable;
+
+    WideTable(boolean trainable, int initialCapacity) {
+        this.trainable = trainable;
+        this.index = new SlotIndex(initialCapacity);
+        int cap = index.capacity();
+        w = new float[cap];
+        lastSeen = new long[cap];
+        if (trainable) {
+            z = new double[cap];
+            n = new double[cap];
+            grad = new float[cap];
+            isTouched = new boolean[cap];
+        }
+    }
+
+    boolean trainable() {
+        return trainable;
+    }
+
+    int size() {
+        return index.size();
+    }
+
+    /** Weight of a key, 0 when absent. */
+    float weight(long key) {
+        int s = index.get(key);
+        return s < 0 ? 0f : w[s];
+    }
+
+    /** Slot of a key, created (weight 0) if new. */
+    int slotForTraining(long key, long time) {
+        int s = index.get(key);
+        if (s < 0) {
+            s = index.add(key);
+            ensureCapacity();
+            w[s] = 0f;
+            z[s] = 0;
+            n[s] = 0;
+        }
+        if (time > lastSeen[s]) {
+            lastSeen[s] = time;
+        }
+        return s;
+    }
+
+    void addGrad(int slot, float g) {
+        if (!isTouched[slot]) {
+            isTouched[slot] = true;
+            touched.add(slot);
+        }
+        grad[slot] += g;
+    }
+
+    float grad(int slot) {
+        return grad[slot];
+    }
+
+    /** Applies one FTRL step to every coordinate touched since the last call. */
+    void applyFtrl(FtrlProximal ftrl) {
+        for (int i = 0, c = touched.size(); i < c; i++) {
+            int s = touched.getInt(i);
+            w[s] = (float) ftrl.step(z, n, s, grad[s]);
+            grad[s] = 0f;
+            isTouched[s] = false;
+            changes.markChanged(s);
+        }
+        touched.clear();
+    }
+
+    void discardGrads() {
+        for (int i = 0, c = touched.size(); i < c; i++) {
+            grad[touched.getInt(i)] = 0f;
+            isTouched[touched.getInt(i)] = false;
+        }
+        touched.clear();
+    }
+
+    /** Drops coordinates not seen since {@code cutoff}; returns how many. */
+    int expire(long cutoff) {
+        int removed = 0;
+        for (int s = 0, hw = index.highWater(); s < hw; s++) {
+            if (index.occupied(s) && lastSeen[s] < cutoff) {
+                changes.markRemoved(s, index.key(s));
+                index.remove(s);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** Sets a weight directly (serving side, when applying an update). */
+    void put(long key, float weight) {
+        int s = index.get(key);
+        if (s < 0) {
+            s = index.add(key);
+            ensureCapacity();
+        }
+        w[s] = weight;
+    }
+
+    void remove(long key) {
+        int s = index.get(key);
+        if (s >= 0) {
+            index.remove(s);
+        }
+    }
+
+    /** Number of non-zero weights (L1 keeps most of them at exactly zero). */
+    int nonZero() {
+        int c = 0;
+        for (int s = 0, hw = index.highWater(); s < hw; s++) {
+            if (index.occupied(s) && w[s] != 0f) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    void ensureCapacity() {
+        int cap = index.capacity();
+        if (w.length < cap) {
+            w = Arrays.copyOf(w, cap);
+            lastSeen = Arrays.copyOf(lastSeen, cap);
+            if (trainable) {
+                z = Arrays.copyOf(z, cap);
+                n = Arrays.copyOf(n, cap);
+                grad = Arrays.copyOf(grad, cap);
+                isTouched = Arrays.copyOf(isTouched, cap);
+            }
+        }
+    }
+}

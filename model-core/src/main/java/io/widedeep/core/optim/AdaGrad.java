@@ -1,0 +1,89 @@
+package io.widedeep.core.optim;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * AdaGrad (Duchi, Hazan and Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
+ * Optimization", JMLR 2011), the deep part's optimizer in Cheng et al. 2016:
+ * <pre>  G += g^2;  w -= lr * g / (sqrt(G) + eps)</pre>
+ * with G starting at {@code initialAccumulator}. The dense step is one fused native op over the
+ * whole parameter vector; the sparse step is a plain loop over the touched embedding rows.
+ */
+public final class AdaGrad implements DenseOptimizer, SparseRowOptimizer {
+    private final double learningRate;
+    private final double initialAccumulator;
+    private final double epsilon;
+    private INDArray accumulator;
+    private long iterations;
+
+    public AdaGrad(double learningRate, double initialAccumulator, double epsilon) {
+        this.learningRate = learningRate;
+        this.initialAccumulator = initialAccumulator;
+        this.epsilon = epsilon;
+    }
+
+    @Override
+    public void initialise(INDArray params) {
+        accumulator = Nd4j.valueArrayOf(params.shape(), initialAccumulator, params.dataType());
+        iterations = 0;
+    }
+
+    @Override
+    public void step(INDArray params, INDArray grads) {
+        // grads becomes lr * g / (sqrt(G) + eps) and G += g^2, in one op.
+        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.updaters.AdaGradUpdater(grads, accumulator, learningRate, epsilon));
+        params.subi(grads);
+        iterations++;
+    }
+
+    @Override
+    public void reset() {
+        if (accumulator != null) {
+            accumulator.assign(initialAccumulator);
+        }
+        iterations = 0;
+    }
+
+    @Override
+    public AdaGrad copy() {
+        return new AdaGrad(learningRate, initialAccumulator, epsilon);
+    }
+
+    @Override
+    public INDArray[] state() {
+        return new INDArray[] {accumulator};
+    }
+
+    @Override
+    public long iterations() {
+        return iterations;
+    }
+
+    @Override
+    public void setIterations(long iterations) {
+        this.iterations = iterations;
+    }
+
+    @Override
+    public int stateWidth() {
+        return 1;
+    }
+
+    @Override
+    public float initialState(int k) {
+        return (float) initialAccumulator;
+    }
+
+    @Override
+    public void stepRow(float[] w, int wOff, float[] state, int sOff, float[] g, int gOff, int dim, long t) {
+        float lr = (float) learningRate;
+        float eps = (float) epsilon;
+        for (int j = 0; j < dim; j++) {
+            float gj = g[gOff + j];
+            float acc = state[sOff + j] + gj * gj;
+            state[sOff + j] = acc;
+            w[wOff + j] -= lr * gj / ((float) Math.sqrt(acc) + eps);
+        }
+    }
+}

@@ -1,0 +1,411 @@
+package io.widedeep.core.spec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * The declarative description of a Wide &amp; Deep model: which fields an event yields and how, which
+ * of them (and which crosses) feed the wide part, which feed the deep part, layer sizes and optimizer
+ * settings. Parsed from JSON; anything invalid fails with a {@link SpecException} naming the key.
+ *
+ * <p>Field sources: {@code user_id}, {@code item_id}, {@code context.KEY} (categorical context),
+ * {@code numeric.KEY} (numeric context), and the user's history kept by {@code UserHistory}:
+ * {@code history.recent_items}, {@code history.recent_categories} (multi-valued categorical),
+ * {@code history.impressions}, {@code history.clicks}, {@code history.ctr} (numeric).
+ */
+public final class FeatureSpec {
+
+    public enum FieldType { CATEGORICAL, NUMERIC, BUCKETIZE }
+
+    public enum Transform { NONE, LOG1P }
+
+    public enum SourceKind {
+        USER_ID(false, false), ITEM_ID(false, false), CONTEXT(false, false), NUMERIC(true, false),
+        RECENT_ITEMS(false, true), RECENT_CATEGORIES(false, true),
+        HISTORY_IMPRESSIONS(true, false), HISTORY_CLICKS(true, false), HISTORY_CTR(true, false);
+
+        public final boolean numeric;
+        public final boolean multiValued;
+
+        SourceKind(boolean numeric, boolean multiValued) {
+            this.numeric = numeric;
+            this.multiValued = multiValued;
+        }
+    }
+
+    /** One named field. {@code index} is its position in {@link #fields()}. */
+    public record Field(int index, String name, SourceKind kind, String sourceKey, FieldType type,
+                        Transform transform, double[] boundaries) {
+        public boolean categorical() {
+            return type != FieldType.NUMERIC;
+        }
+    }
+
+    public record Ftrl(double alpha, double beta, double l1, double l2) {}
+
+    public enum DeepOptimizerType { ADAGRAD, ADAM }
+
+    public record DeepOptimizer(DeepOptimizerType type, double learningRate, double initialAccumulator,
+                                double epsilon, double beta1, double beta2) {}
+
+    /** Mapping of a generic CSV file's columns to an event. */
+    public record CsvInput(char delimiter, String label, String user, String item, String time,
+                           String timeFormat, List<String> numeric, List<String> categorical) {}
+
+    private final String json;
+    private final List<Field> fields;
+    private final int[] wideFields;
+    private final int[][] crosses;
+    private final int hashBits;
+    private final long wideExpireAfterMs;
+    private final int[] deepFields;
+    private final int[] embeddingDims;
+    private final int[] numericFields;
+    private final int[] hidden;
+    private final int minCount;
+    private final long embeddingExpireAfterMs;
+    private final Ftrl ftrl;
+    private final DeepOptimizer deepOptimizer;
+    private final int batchSize;
+    private final long seed;
+    private final int historyMaxItems;
+    private final String historyCategoryKey;
+    private final CsvInput csvInput;
+
+    private FeatureSpec(JsonNode root) {
+        this.json = root.toString();
+        JsonConfig c = new JsonConfig(root, "");
+
+        List<JsonNode> fieldNodes = c.array("fields");
+        if (fieldNodes.isEmpty()) {
+            throw new SpecException("fields", "must list at least one field");
+        }
+        fields = new ArrayList<>();
+        Map<String, Integer> byName = new HashMap<>();
+        for (int i = 0; i < fieldNodes.size(); i++) {
+            Field f = parseField(new JsonConfig(fieldNodes.get(i), "fields[" + i + "]"), i);
+            if (byName.put(f.name(), i) != null) {
+                throw new SpecException("fields[" + i + "].name", "duplicate field name '" + f.name() + "'");
+            }
+            fields.add(f);
+        }
+
+        JsonConfig wide = c.object("wide");
+        wideFields = resolve(wide, "fields", byName, true);
+        List<JsonNode> crossNodes = wide.array("crosses");
+        crosses = new int[crossNodes.size()][];
+        for (int i = 0; i < crossNodes.size(); i++) {
+            String key = "wide.crosses[" + i + "]";
+            JsonNode cn = crossNodes.get(i);
+            if (!cn.isArray() || cn.size() < 2) {
+                throw new SpecException(key, "a cross is an array of at least two field names");
+            }
+            crosses[i] = new int[cn.size()];
+            for (int j = 0; j < cn.size(); j++) {
+                crosses[i][j] = lookupCategorical(cn.get(j).asText(), byName, key + "[" + j + "]");
+            }
+        }
+        hashBits = wide.integer("hash_bits", 0, 0, 62);
+        wideExpireAfterMs = wide.longValue("expire_after_ms", 0, 0);
+        wide.rejectUnknown();
+
+        JsonConfig deep = c.object("deep");
+        deepFields = resolve(deep, "fields", byName, true);
+        int defaultDim = deep.integer("embedding_dim", 16, 1, 1024);
+        JsonConfig dims = deep.object("embedding_dims");
+        embeddingDims = new int[deepFields.length];
+        for (int i = 0; i < deepFields.length; i++) {
+            embeddingDims[i] = dims.integer(fields.get(deepFields[i]).name(), defaultDim, 1, 1024);
+        }
+        dims.rejectUnknown();
+        numericFields = resolve(deep, "numeric", byName, false);
+        List<JsonNode> hiddenNodes = deep.array("hidden");
+        hidden = new int[hiddenNodes.size()];
+        for (int i = 0; i < hidden.length; i++) {
+            JsonNode h = hiddenNodes.get(i);
+            if (!h.isIntegralNumber() || h.asInt() < 1 || h.asInt() > 8192) {
+                throw new SpecException("deep.hidden[" + i + "]", "must be an integer in [1, 8192], got " + h);
+            }
+            hidden[i] = h.asInt();
+        }
+        if ((deepFields.length > 0 || numericFields.length > 0) && hidden.length == 0) {
+            throw new SpecException("deep.hidden", "must list at least one layer size when deep inputs are set");
+        }
+        minCount = deep.integer("min_count", 0, 0, 1_000_000);
+        embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
+        deep.rejectUnknown();
+        if (wideFields.length == 0 && crosses.length == 0 && deepFields.length == 0 && numericFields.length == 0) {
+            throw new SpecException("wide", "neither wide nor deep has any input");
+        }
+
+        JsonConfig f = c.object("ftrl");
+        ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
+                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6));
+        f.rejectUnknown();
+
+        JsonConfig d = c.object("deep_optimizer");
+        String type = d.string("type", "adagrad");
+        DeepOptimizerType t;
+        try {
+            t = DeepOptimizerType.valueOf(type.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("deep_optimizer.type", "must be adagrad or adam, got '" + type + "'");
+        }
+        deepOptimizer = new DeepOptimizer(t,
+                d.number("learning_rate", t == DeepOptimizerType.ADAM ? 1e-3 : 0.05, 1e-12, 100),
+                d.number("initial_accumulator", 0.1, 0, 1e6),
+                d.number("epsilon", t == DeepOptimizerType.ADAM ? 1e-8 : 1e-10, 0, 1),
+                d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999));
+        d.rejectUnknown();
+
+        JsonConfig tr = c.object("training");
+        batchSize = tr.integer("batch_size", 256, 1, 65536);
+        seed = tr.longValue("seed", 1, Long.MIN_VALUE);
+        tr.rejectUnknown();
+
+        JsonConfig h = c.object("history");
+        historyMaxItems = h.integer("max_items", 20, 0, 1000);
+        String cat = h.has("category_source") ? h.string("category_source", null) : null;
+        if (cat != null && !cat.startsWith("context.")) {
+            throw new SpecException("history.category_source", "must be context.KEY, got '" + cat + "'");
+        }
+        historyCategoryKey = cat == null ? null : cat.substring("context.".length());
+        h.rejectUnknown();
+        for (Field fl : fields) {
+            if (fl.kind() == SourceKind.RECENT_CATEGORIES && historyCategoryKey == null) {
+                throw new SpecException("history.category_source",
+                        "is required because field '" + fl.name() + "' uses history.recent_categories");
+            }
+        }
+
+        csvInput = c.has("input") ? parseCsv(c.object("input")) : null;
+        c.rejectUnknown();
+    }
+
+    private static Field parseField(JsonConfig fc, int index) {
+        String name = fc.string("name", null);
+        String source = fc.string("source", null);
+        String typeText = fc.string("type", "categorical");
+        FieldType type;
+        try {
+            type = FieldType.valueOf(typeText.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException(fc.key("type"), "must be categorical, numeric or bucketize, got '" + typeText + "'");
+        }
+        SourceKind kind;
+        String key = null;
+        if (source.equals("user_id")) {
+            kind = SourceKind.USER_ID;
+        } else if (source.equals("item_id")) {
+            kind = SourceKind.ITEM_ID;
+        } else if (source.startsWith("context.") && source.length() > 8) {
+            kind = SourceKind.CONTEXT;
+            key = source.substring(8);
+        } else if (source.startsWith("numeric.") && source.length() > 8) {
+            kind = SourceKind.NUMERIC;
+            key = source.substring(8);
+        } else {
+            kind = switch (source) {
+                case "history.recent_items" -> SourceKind.RECENT_ITEMS;
+                case "history.recent_categories" -> SourceKind.RECENT_CATEGORIES;
+                case "history.impressions" -> SourceKind.HISTORY_IMPRESSIONS;
+                case "history.clicks" -> SourceKind.HISTORY_CLICKS;
+                case "history.ctr" -> SourceKind.HISTORY_CTR;
+                default -> throw new SpecException(fc.key("source"), "unknown source '" + source
+                        + "' (user_id, item_id, context.KEY, numeric.KEY, history.recent_items, "
+                        + "history.recent_categories, history.impressions, history.clicks, history.ctr)");
+            };
+        }
+        boolean needsNumericSource = type != FieldType.CATEGORICAL;
+        if (needsNumericSource != kind.numeric) {
+            throw new SpecException(fc.key("source"), "'" + source + "' cannot feed a " + typeText + " field");
+        }
+        String tr = fc.string("transform", "none");
+        Transform transform;
+        try {
+            transform = Transform.valueOf(tr.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException(fc.key("transform"), "must be none or log1p, got '" + tr + "'");
+        }
+        double[] boundaries = new double[0];
+        if (type == FieldType.BUCKETIZE) {
+            List<JsonNode> b = fc.array("boundaries");
+            if (b.isEmpty()) {
+                throw new SpecException(fc.key("boundaries"), "bucketize needs at least one boundary");
+            }
+            boundaries = new double[b.size()];
+            for (int i = 0; i < b.size(); i++) {
+                if (!b.get(i).isNumber()) {
+                    throw new SpecException(fc.key("boundaries") + "[" + i + "]", "must be a number");
+                }
+                boundaries[i] = b.get(i).asDouble();
+                if (i > 0 && boundaries[i] <= boundaries[i - 1]) {
+                    throw new SpecException(fc.key("boundaries") + "[" + i + "]", "boundaries must increase strictly");
+                }
+            }
+        }
+        fc.rejectUnknown();
+        return new Field(index, name, kind, key, type, transform, boundaries);
+    }
+
+    private static CsvInput parseCsv(JsonConfig in) {
+        String delim = in.string("delimiter", ",");
+        if (delim.length() != 1) {
+            throw new SpecException(in.key("delimiter"), "must be one character");
+        }
+        String fmt = in.string("time_format", "epoch_ms");
+        if (!List.of("epoch_ms", "epoch_s", "iso", "row").contains(fmt)) {
+            throw new SpecException(in.key("time_format"), "must be epoch_ms, epoch_s, iso or row, got '" + fmt + "'");
+        }
+        CsvInput csv = new CsvInput(delim.charAt(0), in.string("label", null), in.string("user", null),
+                in.string("item", null), in.has("time") ? in.string("time", null) : null, fmt,
+                in.strings("numeric"), in.strings("categorical"));
+        in.rejectUnknown();
+        return csv;
+    }
+
+    private int[] resolve(JsonConfig section, String name, Map<String, Integer> byName, boolean categorical) {
+        List<String> names = section.strings(name);
+        int[] out = new int[names.size()];
+        for (int i = 0; i < out.length; i++) {
+            String key = section.key(name) + "[" + i + "]";
+            out[i] = categorical ? lookupCategorical(names.get(i), byName, key) : lookupNumeric(names.get(i), byName, key);
+        }
+        return out;
+    }
+
+    private int lookupCategorical(String name, Map<String, Integer> byName, String key) {
+        Integer idx = byName.get(name);
+        if (idx == null) {
+            throw new SpecException(key, "no field named '" + name + "'");
+        }
+        if (!fields.get(idx).categorical()) {
+            throw new SpecException(key, "field '" + name + "' is numeric; use a bucketize field here");
+        }
+        return idx;
+    }
+
+    private int lookupNumeric(String name, Map<String, Integer> byName, String key) {
+        Integer idx = byName.get(name);
+        if (idx == null) {
+            throw new SpecException(key, "no field named '" + name + "'");
+        }
+        if (fields.get(idx).type() != FieldType.NUMERIC) {
+            throw new SpecException(key, "field '" + name + "' is not numeric");
+        }
+        return idx;
+    }
+
+    // ---- construction ----
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    public static FeatureSpec parse(String json) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new SpecException("(root)", "not valid JSON: " + e.getMessage());
+        }
+        return new FeatureSpec(root);
+    }
+
+    public static FeatureSpec load(Path path) {
+        try {
+            return parse(Files.readString(path));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read spec " + path, e);
+        }
+    }
+
+    /** A spec shipped with widedeep, e.g. {@code criteo}, {@code obd}. */
+    public static FeatureSpec builtIn(String name) {
+        try (InputStream in = FeatureSpec.class.getResourceAsStream("/specs/" + name + ".json")) {
+            if (in == null) {
+                throw new SpecException("spec", "no built-in spec named '" + name + "'");
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The same spec with one part switched off: {@code wide} drops the deep inputs, {@code deep} drops
+     * the wide ones, {@code widedeep} keeps both. Used for the baselines of the benchmark.
+     */
+    public FeatureSpec variant(String model) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        var obj = (com.fasterxml.jackson.databind.node.ObjectNode) root;
+        switch (model) {
+            case "widedeep" -> { return this; }
+            case "wide" -> obj.remove("deep");
+            case "deep" -> obj.remove("wide");
+            default -> throw new SpecException("model", "must be widedeep, wide or deep, got '" + model + "'");
+        }
+        return new FeatureSpec(root);
+    }
+
+    // ---- accessors ----
+
+    public String json() { return json; }
+    public List<Field> fields() { return fields; }
+    public Field field(int i) { return fields.get(i); }
+    public int[] wideFields() { return wideFields; }
+    public int[][] crosses() { return crosses; }
+    public int hashBits() { return hashBits; }
+    public long wideExpireAfterMs() { return wideExpireAfterMs; }
+    public int[] deepFields() { return deepFields; }
+    public int[] embeddingDims() { return embeddingDims; }
+    public int[] numericFields() { return numericFields; }
+    public int[] hidden() { return hidden; }
+    public int minCount() { return minCount; }
+    public long embeddingExpireAfterMs() { return embeddingExpireAfterMs; }
+    public Ftrl ftrl() { return ftrl; }
+    public DeepOptimizer deepOptimizer() { return deepOptimizer; }
+    public int batchSize() { return batchSize; }
+    public long seed() { return seed; }
+    public int historyMaxItems() { return historyMaxItems; }
+    public String historyCategoryKey() { return historyCategoryKey; }
+    public CsvInput csvInput() { return csvInput; }
+
+    public boolean hasWide() { return wideFields.length > 0 || crosses.length > 0; }
+    public boolean hasDeep() { return deepFields.length > 0 || numericFields.length > 0; }
+
+    /** Width of the MLP input: concatenated embeddings then normalised numerics. */
+    public int deepInputWidth() {
+        return Arrays.stream(embeddingDims).sum() + numericFields.length;
+    }
+
+    /** A short fingerprint of the spec, stored in snapshots so an update is never applied to another model. */
+    public long fingerprint() {
+        CRC32C crc = new CRC32C();
+        crc.update(json.getBytes(StandardCharsets.UTF_8));
+        return crc.getValue();
+    }
+
+    /** Field names, in index order, for messages. */
+    public Map<String, Integer> fieldIndex() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        fields.forEach(f -> m.put(f.name(), f.index()));
+        return m;
+    }
+}

@@ -1,0 +1,116 @@
+package io.widedeep.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.widedeep.core.TestData;
+import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.spec.FeatureSpec;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The joint model's analytic gradients against central finite differences of the summed log loss,
+ * for the bias, wide weights, embedding rows and every MLP layer. Dense math in double precision.
+ */
+class GradientCheckTest {
+    private static final double H = 1e-3;
+
+    private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
+
+    private WideDeepModel trainedModel() {
+        WideDeepModel m = WideDeepModel.create(spec, DataType.DOUBLE);
+        // a few real steps first, so weights are not all at their initial values
+        for (int i = 0; i < 5; i++) {
+            m.trainBatch(TestData.batch(spec, 16, 100 + i), null);
+        }
+        return m;
+    }
+
+    private interface Param {
+        float get();
+
+        void set(float v);
+    }
+
+    private static void check(String what, double analytic, WideDeepModel m, ExampleBatch batch, Param p) {
+        float orig = p.get();
+        float up = (float) (orig + H);
+        float down = (float) (orig - H);
+        p.set(up);
+        double lUp = m.loss(batch);
+        p.set(down);
+        double lDown = m.loss(batch);
+        p.set(orig);
+        double numeric = (lUp - lDown) / ((double) up - (double) down);
+        double tol = 1e-4 + 2e-3 * Math.max(Math.abs(numeric), Math.abs(analytic));
+        assertEquals(numeric, analytic, tol, what + ": finite difference " + numeric + " vs analytic " + analytic);
+    }
+
+    @Test
+    void jointGradientsMatchFiniteDifferences() {
+        WideDeepModel m = trainedModel();
+        ExampleBatch batch = TestData.batch(spec, 16, 7);
+        m.forwardBackward(batch, null);
+        int checked = 0;
+
+        check("bias", m.biasGrad(), m, batch, new Param() {
+            public float get() { return m.bias; }
+            public void set(float v) { m.bias = v; }
+        });
+
+        WideTable wide = m.wide;
+        int nonTrivial = 0;
+        for (int s = 0; s < wide.index.highWater(); s++) {
+            if (!wide.index.occupied(s)) continue;
+            final int slot = s;
+            check("wide slot " + s, wide.grad(s), m, batch, new Param() {
+                public float get() { return wide.w[slot]; }
+                public void set(float v) { wide.w[slot] = v; }
+            });
+            if (Math.abs(wide.grad(s)) > 1e-3) nonTrivial++;
+            checked++;
+        }
+        assertTrue(nonTrivial > 10, "wide gradients are mostly non-zero, got " + nonTrivial);
+
+        for (int k = 0; k < m.embeddings.length; k++) {
+            EmbeddingTable t = m.embeddings[k];
+            for (int s = 0; s < t.index.highWater(); s++) {
+                for (int j = 0; j < t.dim; j++) {
+                    final int idx = s * t.dim + j;
+                    check("embedding " + k + " slot " + s + "[" + j + "]", t.grad(s, j), m, batch, new Param() {
+                        public float get() { return t.rows[idx]; }
+                        public void set(float v) { t.rows[idx] = v; }
+                    });
+                    checked++;
+                }
+            }
+        }
+
+        Mlp mlp = m.mlp;
+        for (int l = 0; l < mlp.sizes.length - 1; l++) {
+            INDArray w = mlp.weights(l);
+            int cols = mlp.sizes[l + 1];
+            long n = (long) mlp.sizes[l] * cols;
+            for (long i = 0; i < n; i += Math.max(1, n / 40)) {
+                final long r = i / cols, c = i % cols;
+                check("layer " + l + " weight " + i, mlp.weightGrad(l, i), m, batch, new Param() {
+                    public float get() { return (float) w.getDouble(r, c); }
+                    public void set(float v) { w.putScalar(new long[] {r, c}, v); }
+                });
+                checked++;
+            }
+            INDArray b = mlp.biases(l);
+            for (int j = 0; j < cols; j++) {
+                final int jj = j;
+                check("layer " + l + " bias " + j, mlp.biasGrad(l, j), m, batch, new Param() {
+                    public float get() { return (float) b.getDouble(0, jj); }
+                    public void set(float v) { b.putScalar(new long[] {0, jj}, v); }
+                });
+                checked++;
+            }
+        }
+        assertTrue(checked > 200, "checked " + checked + " parameters");
+    }
+}
