@@ -6,23 +6,27 @@ import java.util.Arrays;
 
 /** Which slots of a sparse table changed, and which keys left it, since the last published delta. */
 final class ChangeLog {
-    private boolean[] flagged = new boolean[1024];
+    private long[] flagged = new long[64]; // one bit per slot: small enough to stay in cache
     private final IntArrayList changed = new IntArrayList();
     private final LongArrayList removed = new LongArrayList();
 
     void markChanged(int slot) {
-        if (slot >= flagged.length) {
-            flagged = Arrays.copyOf(flagged, Math.max(slot + 1, flagged.length * 2));
+        int word = slot >>> 6;
+        if (word >= flagged.length) {
+            flagged = Arrays.copyOf(flagged, Math.max(word + 1, flagged.length * 2));
         }
-        if (!flagged[slot]) {
-            flagged[slot] = true;
+        long bit = 1L << slot;
+        if ((flagged[word] & bit) == 0) {
+            flagged[word] |= bit;
             changed.add(slot);
         }
     }
 
     void markRemoved(int slot, long key) {
-        if (slot < flagged.length && flagged[slot]) {
-            flagged[slot] = false;
+        int word = slot >>> 6;
+        long bit = 1L << slot;
+        if (word < flagged.length && (flagged[word] & bit) != 0) {
+            flagged[word] &= ~bit;
             changed.rem(slot);
         }
         removed.add(key);
@@ -38,7 +42,8 @@ final class ChangeLog {
 
     void clear() {
         for (int i = 0, n = changed.size(); i < n; i++) {
-            flagged[changed.getInt(i)] = false;
+            int slot = changed.getInt(i);
+            flagged[slot >>> 6] &= ~(1L << slot);
         }
         changed.clear();
         removed.clear();

@@ -21,7 +21,7 @@ final class EmbeddingTable {
     float[] state;
     long[] lastSeen;
     private float[] grad;
-    private boolean[] isTouched;
+    private long[] touchedBits; // one bit per slot
     private final IntArrayList touched = new IntArrayList();
     final ChangeLog changes = new ChangeLog();
     private final SparseRowOptimizer optimizer;
@@ -30,8 +30,11 @@ final class EmbeddingTable {
     private final int minCount;
     private final Long2IntOpenHashMap pending;
     private final float initScale;
+    private final boolean trackLastSeen;
 
-    EmbeddingTable(int dim, SparseRowOptimizer optimizer, long seed, int minCount, int initialCapacity) {
+    EmbeddingTable(int dim, SparseRowOptimizer optimizer, long seed, int minCount, boolean trackLastSeen,
+                   int initialCapacity) {
+        this.trackLastSeen = trackLastSeen;
         this.dim = dim;
         this.optimizer = optimizer;
         this.stateWidth = optimizer == null ? 0 : optimizer.stateWidth();
@@ -46,7 +49,7 @@ final class EmbeddingTable {
         if (optimizer != null) {
             state = new float[cap * dim * stateWidth];
             grad = new float[cap * dim];
-            isTouched = new boolean[cap];
+            touchedBits = new long[(cap >>> 6) + 1];
         }
     }
 
@@ -77,7 +80,7 @@ final class EmbeddingTable {
             ensureCapacity();
             initRow(s, key);
         }
-        if (time > lastSeen[s]) {
+        if (trackLastSeen && time > lastSeen[s]) {
             lastSeen[s] = time;
         }
         return s;
@@ -98,8 +101,8 @@ final class EmbeddingTable {
 
     /** Adds {@code scale * g[gOff .. gOff+dim)} to the gradient of a row. */
     void addGrad(int slot, float[] g, int gOff, float scale) {
-        if (!isTouched[slot]) {
-            isTouched[slot] = true;
+        if ((touchedBits[slot >>> 6] & (1L << slot)) == 0) {
+            touchedBits[slot >>> 6] |= 1L << slot;
             touched.add(slot);
         }
         int off = slot * dim;
@@ -117,7 +120,7 @@ final class EmbeddingTable {
             int s = touched.getInt(i);
             optimizer.stepRow(rows, s * dim, state, s * dim * stateWidth, grad, s * dim, dim, step);
             Arrays.fill(grad, s * dim, s * dim + dim, 0f);
-            isTouched[s] = false;
+            touchedBits[s >>> 6] &= ~(1L << s);
             changes.markChanged(s);
         }
         touched.clear();
@@ -127,7 +130,7 @@ final class EmbeddingTable {
         for (int i = 0, c = touched.size(); i < c; i++) {
             int s = touched.getInt(i);
             Arrays.fill(grad, s * dim, s * dim + dim, 0f);
-            isTouched[s] = false;
+            touchedBits[s >>> 6] &= ~(1L << s);
         }
         touched.clear();
     }
@@ -194,7 +197,7 @@ final class EmbeddingTable {
             if (optimizer != null) {
                 state = Arrays.copyOf(state, cap * dim * stateWidth);
                 grad = Arrays.copyOf(grad, cap * dim);
-                isTouched = Arrays.copyOf(isTouched, cap);
+                touchedBits = Arrays.copyOf(touchedBits, (cap >>> 6) + 1);
             }
         }
     }

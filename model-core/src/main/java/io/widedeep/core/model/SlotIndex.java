@@ -1,7 +1,6 @@
 package io.widedeep.core.model;
 
 import it.unimi.dsi.fastutil.ints.IntArrayList;
-import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
 import java.util.Arrays;
 
 /**
@@ -10,14 +9,13 @@ import java.util.Arrays;
  * table assigns future slots exactly as the original would (bit-identical snapshots after restore).
  */
 final class SlotIndex {
-    private final Long2IntOpenHashMap map;
+    private final LongIntHashTable map;
     private long[] keys;
     private int highWater;
     private final IntArrayList free = new IntArrayList();
 
     SlotIndex(int initialCapacity) {
-        map = new Long2IntOpenHashMap(initialCapacity);
-        map.defaultReturnValue(-1);
+        map = new LongIntHashTable(initialCapacity);
         keys = new long[Math.max(16, initialCapacity)];
     }
 

@@ -52,7 +52,7 @@ public final class WideDeepModel {
         this.dtype = dtype;
         this.ftrl = new FtrlProximal(spec.ftrl());
         this.biasFtrl = ftrl.withoutL1();
-        this.wide = spec.hasWide() ? new WideTable(trainable, 1 << 12) : null;
+        this.wide = spec.hasWide() ? new WideTable(trainable, spec.wideExpireAfterMs() > 0, 1 << 12) : null;
         this.deepFields = spec.deepFields();
         this.numericFields = spec.numericFields();
         this.embeddings = new EmbeddingTable[deepFields.length];
@@ -60,7 +60,8 @@ public final class WideDeepModel {
         int off = 0;
         for (int k = 0; k < deepFields.length; k++) {
             SparseRowOptimizer opt = trainable ? rowOptimizer(spec) : null;
-            embeddings[k] = new EmbeddingTable(spec.embeddingDims()[k], opt, spec.seed() * 31 + k, spec.minCount(), 1 << 10);
+            embeddings[k] = new EmbeddingTable(spec.embeddingDims()[k], opt, spec.seed() * 31 + k, spec.minCount(),
+                    spec.embeddingExpireAfterMs() > 0, 1 << 10);
             embeddingOffsets[k] = off;
             off += spec.embeddingDims()[k];
         }
@@ -316,7 +317,8 @@ public final class WideDeepModel {
         if (s.valueSlots.length < values) {
             s.valueSlots = new int[Math.max(values * 2, 1024)];
         }
-        java.util.Arrays.fill(in, 0, s.capacity * width, 0f);
+        // rows past the batch are padding: zero so they stay finite; their gradients are zero anyway
+        java.util.Arrays.fill(in, n * width, s.capacity * width, 0f);
         for (int r = 0; r < n; r++) {
             long t = batch.eventTime(r);
             int rowOff = r * width;
@@ -324,9 +326,13 @@ public final class WideDeepModel {
                 EmbeddingTable table = embeddings[k];
                 int f = deepFields[k];
                 int start = batch.valueStart(r, f), end = batch.valueEnd(r, f);
-                if (end == start) continue;
+                if (end == start) {
+                    java.util.Arrays.fill(in, rowOff + embeddingOffsets[k], rowOff + embeddingOffsets[k] + table.dim, 0f);
+                    continue;
+                }
                 int dim = table.dim;
                 int off = rowOff + embeddingOffsets[k];
+                java.util.Arrays.fill(in, off, off + dim, 0f);
                 for (int i = start; i < end; i++) {
                     int slot = training ? table.slotForTraining(batch.value(i), t) : table.index.get(batch.value(i));
                     if (training) s.valueSlots[i] = slot;

@@ -16,13 +16,15 @@ final class WideTable {
     double[] n;
     long[] lastSeen;
     private float[] grad;
-    private boolean[] isTouched;
+    private long[] touchedBits; // one bit per slot
     private final IntArrayList touched = new IntArrayList();
     final ChangeLog changes = new ChangeLog();
     private final boolean trainable;
+    private final boolean trackLastSeen;
 
-    WideTable(boolean trainable, int initialCapacity) {
+    WideTable(boolean trainable, boolean trackLastSeen, int initialCapacity) {
         this.trainable = trainable;
+        this.trackLastSeen = trackLastSeen;
         this.index = new SlotIndex(initialCapacity);
         int cap = index.capacity();
         w = new float[cap];
@@ -31,7 +33,7 @@ final class WideTable {
             z = new double[cap];
             n = new double[cap];
             grad = new float[cap];
-            isTouched = new boolean[cap];
+            touchedBits = new long[(cap >>> 6) + 1];
         }
     }
 
@@ -59,15 +61,15 @@ final class WideTable {
             z[s] = 0;
             n[s] = 0;
         }
-        if (time > lastSeen[s]) {
+        if (trackLastSeen && time > lastSeen[s]) {
             lastSeen[s] = time;
         }
         return s;
     }
 
     void addGrad(int slot, float g) {
-        if (!isTouched[slot]) {
-            isTouched[slot] = true;
+        if ((touchedBits[slot >>> 6] & (1L << slot)) == 0) {
+            touchedBits[slot >>> 6] |= 1L << slot;
             touched.add(slot);
         }
         grad[slot] += g;
@@ -83,7 +85,7 @@ final class WideTable {
             int s = touched.getInt(i);
             w[s] = (float) ftrl.step(z, n, s, grad[s]);
             grad[s] = 0f;
-            isTouched[s] = false;
+            touchedBits[s >>> 6] &= ~(1L << s);
             changes.markChanged(s);
         }
         touched.clear();
@@ -92,7 +94,7 @@ final class WideTable {
     void discardGrads() {
         for (int i = 0, c = touched.size(); i < c; i++) {
             grad[touched.getInt(i)] = 0f;
-            isTouched[touched.getInt(i)] = false;
+            touchedBits[touched.getInt(i) >>> 6] &= ~(1L << touched.getInt(i));
         }
         touched.clear();
     }
@@ -147,7 +149,7 @@ final class WideTable {
                 z = Arrays.copyOf(z, cap);
                 n = Arrays.copyOf(n, cap);
                 grad = Arrays.copyOf(grad, cap);
-                isTouched = Arrays.copyOf(isTouched, cap);
+                touchedBits = Arrays.copyOf(touchedBits, (cap >>> 6) + 1);
             }
         }
     }

@@ -1,0 +1,174 @@
+package io.widedeep.core.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.core.features.UserHistory;
+import io.widedeep.core.io.EventReader;
+import io.widedeep.core.io.Readers;
+import io.widedeep.core.metrics.ProgressiveValidation;
+import io.widedeep.core.model.OnlineLearner;
+import io.widedeep.core.model.WideDeepModel;
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.spec.SpecException;
+import io.widedeep.schemas.ClickEvent;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * {@code widedeep bench}: replays a file in order through the learner with progressive validation
+ * and prints one JSON line with throughput and quality. Parsing runs on its own thread; training runs
+ * on exactly one thread (the figure that matters for a trainer operator).
+ */
+public final class Bench {
+    private static final Set<String> OPTIONS = Set.of("data", "format", "spec", "limit", "model", "batch", "window", "quiet");
+
+    public static void main(String[] argv) throws Exception {
+        try {
+            System.out.println(run(new Args(argv, OPTIONS)));
+        } catch (SpecException e) {
+            System.err.println("widedeep bench: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    public static String run(Args args) throws Exception {
+        String format = args.require("format");
+        Path data = Path.of(args.require("data"));
+        FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.get("spec", null))) : Readers.defaultSpec(format);
+        String model = args.get("model", "widedeep");
+        spec = spec.variant(model);
+        if (args.has("batch")) {
+            var node = (ObjectNode) new ObjectMapper().readTree(spec.json());
+            ((ObjectNode) node.withObject("/training")).put("batch_size", args.getLong("batch", 256, 1));
+            spec = FeatureSpec.parse(node.toString());
+        }
+        long limit = args.getLong("limit", Long.MAX_VALUE, 1);
+        boolean quiet = args.has("quiet");
+
+        // Like the streaming job, features are extracted upstream of the trainer (where user histories
+        // live): a reader thread parses and extracts into batches, the one trainer thread only trains.
+        WideDeepModel m = WideDeepModel.create(spec);
+        OnlineLearner learner = new OnlineLearner(m, 10_000);
+        FeatureExtractor extractor = new FeatureExtractor(spec);
+        BlockingQueue<ExampleBatch> full = new ArrayBlockingQueue<>(4);
+        BlockingQueue<ExampleBatch> free = new ArrayBlockingQueue<>(4);
+        for (int i = 0; i < 4; i++) free.add(extractor.newBatch(spec.batchSize()));
+        ExampleBatch end = extractor.newBatch(1);
+        final FeatureSpec fspec = spec;
+        boolean usesHistory = spec.fields().stream().anyMatch(f -> f.kind().name().startsWith("RECENT") || f.kind().name().startsWith("HISTORY"));
+        Throwable[] readerError = new Throwable[1];
+        Thread reader = new Thread(() -> {
+            Map<String, UserHistory> histories = new HashMap<>();
+            try (EventReader in = Readers.open(format, data, fspec)) {
+                long n = 0;
+                ExampleBatch batch = free.take();
+                while (n < limit && in.hasNext()) {
+                    ClickEvent e = in.next();
+                    Integer label = e.getLabel();
+                    if (label == null) continue;
+                    UserHistory h = usesHistory
+                            ? histories.computeIfAbsent(e.getUserId(), u -> new UserHistory(fspec.historyMaxItems())) : null;
+                    extractor.extract(e, h, label, batch);
+                    if (h != null) extractor.updateHistory(h, e, label == 1);
+                    n++;
+                    if (batch.isFull()) {
+                        full.put(batch);
+                        batch = free.take();
+                        batch.clear();
+                    }
+                }
+                if (batch.size() > 0) full.put(batch);
+            } catch (Throwable t) {
+                readerError[0] = t;
+            } finally {
+                try {
+                    full.put(end);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "bench-reader");
+        reader.setDaemon(true);
+
+        float[][] pv = {new float[1 << 16]};
+        byte[][] labels = {new byte[1 << 16]};
+        int[] count = {0};
+        learner.setListener((p, y) -> {
+            if (count[0] == pv[0].length) {
+                pv[0] = java.util.Arrays.copyOf(pv[0], count[0] * 2);
+                labels[0] = java.util.Arrays.copyOf(labels[0], count[0] * 2);
+            }
+            pv[0][count[0]] = p;
+            labels[0][count[0]++] = (byte) (y >= 0.5f ? 1 : 0);
+        });
+
+        reader.start();
+        long start = System.nanoTime();
+        long lastReport = start;
+        long examples = 0;
+        while (true) {
+            ExampleBatch batch = full.take();
+            if (batch == end) break;
+            learner.train(batch);
+            examples += batch.size();
+            free.put(batch);
+            long now = System.nanoTime();
+            if (!quiet && now - lastReport > 2_000_000_000L) {
+                lastReport = now;
+                ProgressiveValidation pvm = learner.metrics();
+                System.err.printf("%,d examples  %.0f/s  logloss %.4f  auc %.4f%n", examples,
+                        examples / ((now - start) / 1e9), pvm.logLoss(), pvm.auc());
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (readerError[0] != null) {
+            throw new IllegalStateException("reading " + data + " failed: " + readerError[0].getMessage(), readerError[0]);
+        }
+        ProgressiveValidation pvm = learner.metrics();
+        int n = count[0];
+        int tailStart = n - n / 5;
+        ProgressiveValidation tail = new ProgressiveValidation(0);
+        for (int i = tailStart; i < n; i++) tail.add(pv[0][i], labels[0][i]);
+        double tailAuc = ProgressiveValidation.exactAuc(java.util.Arrays.copyOfRange(pv[0], tailStart, n),
+                java.util.Arrays.copyOfRange(labels[0], tailStart, n), n - tailStart);
+        double baseline = constantCtrLogLoss(pvm.ctr());
+
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        out.put("examples", examples);
+        out.put("seconds", round(seconds, 3));
+        out.put("examples_per_sec", Math.round(examples / seconds));
+        out.put("logloss", round(pvm.logLoss(), 5));
+        out.put("auc", round(ProgressiveValidation.exactAuc(pv[0], labels[0], n), 5));
+        out.put("logloss_last20", round(tail.logLoss(), 5));
+        out.put("auc_last20", round(tailAuc, 5));
+        out.put("normalized_entropy", round(pvm.normalizedEntropy(), 5));
+        out.put("calibration", round(pvm.calibration(), 4));
+        out.put("ctr", round(pvm.ctr(), 5));
+        out.put("baseline_logloss", round(baseline, 5));
+        out.put("model", model);
+        out.put("format", format);
+        out.put("batch", spec.batchSize());
+        out.put("wide_nonzero", m.wideNonZero());
+        out.put("wide_coordinates", m.wideSize());
+        out.put("embedding_rows", m.embeddingRows());
+        out.put("dense_params", m.denseParams());
+        return out.toString();
+    }
+
+    /** Log loss of always predicting the stream's CTR (known only in hindsight: a generous baseline). */
+    static double constantCtrLogLoss(double ctr) {
+        return -(ctr * Math.log(ctr) + (1 - ctr) * Math.log(1 - ctr));
+    }
+
+    private static double round(double v, int digits) {
+        if (!Double.isFinite(v)) return v;
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+}
