@@ -51,7 +51,7 @@ public final class WideDeepModel {
         this.trainable = trainable;
         this.dtype = dtype;
         this.ftrl = new FtrlProximal(spec.ftrl());
-        this.biasFtrl = ftrl.withoutL1();
+        this.biasFtrl = FtrlProximal.forBias(spec.ftrl());
         this.wide = spec.hasWide() ? new WideTable(trainable, spec.wideExpireAfterMs() > 0, 1 << 12) : null;
         this.deepFields = spec.deepFields();
         this.numericFields = spec.numericFields();

@@ -33,9 +33,12 @@ public final class FtrlProximal {
         this(c.alpha(), c.beta(), c.l1(), c.l2());
     }
 
-    /** The same settings without L1, for coordinates that must not be sparsified (the bias). */
-    public FtrlProximal withoutL1() {
-        return new FtrlProximal(alpha, beta, 0, l2);
+    /**
+     * The bias: no L1 (it must never be sparsified) and its own, larger learning rate, so that it
+     * finds the stream's base rate within a few batches even when the CTR is far from 0.5.
+     */
+    public static FtrlProximal forBias(FeatureSpec.Ftrl c) {
+        return new FtrlProximal(c.biasAlpha(), c.beta(), 0, 0);
     }
 
     /** Weight of a coordinate with state (z, n). */

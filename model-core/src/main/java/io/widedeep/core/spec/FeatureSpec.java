@@ -54,7 +54,8 @@ public final class FeatureSpec {
         }
     }
 
-    public record Ftrl(double alpha, double beta, double l1, double l2) {}
+    /** FTRL settings of the wide weights; the bias uses {@code biasAlpha} and no L1. */
+    public record Ftrl(double alpha, double beta, double l1, double l2, double biasAlpha) {}
 
     public enum DeepOptimizerType { ADAGRAD, ADAM }
 
@@ -153,7 +154,7 @@ public final class FeatureSpec {
 
         JsonConfig f = c.object("ftrl");
         ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
-                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6));
+                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 1.0, 1e-9, 1e6));
         f.rejectUnknown();
 
         JsonConfig d = c.object("deep_optimizer");

@@ -1,0 +1,54 @@
+package io.widedeep.core.features;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import io.widedeep.core.TestData;
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.schemas.ClickEvent;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class FeatureExtractorTest {
+    private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
+
+    @Test
+    void crossesEnumerateHistoryTimesItem() {
+        FeatureExtractor fx = new FeatureExtractor(spec);
+        ExampleBatch b = fx.newBatch(4);
+        ClickEvent e = TestData.event(new Random(1), 3, 3, 5);
+        UserHistory h = new UserHistory(4);
+        fx.extract(e, h, 0, b); // no history: 3 single fields + user x item
+        assertEquals(4, b.wideEnd(0) - b.wideStart(0));
+        h.recordClick(FeatureExtractor.itemHash("a"), 0, false, 1);
+        h.recordClick(FeatureExtractor.itemHash("b"), 0, false, 2);
+        h.recordClick(FeatureExtractor.itemHash("a"), 0, false, 3); // moves to front, no duplicate
+        assertEquals(2, h.itemCount());
+        assertEquals(FeatureExtractor.itemHash("a"), h.item(0));
+        fx.extract(e, h, 1, b); // + 2 recent x item keys
+        assertEquals(6, b.wideEnd(1) - b.wideStart(1));
+        assertEquals(2, b.valueEnd(1, 4) - b.valueStart(1, 4));
+        // same inputs give the same keys; the recent-item cross keys differ from the others
+        for (int i = 0; i < 4; i++) {
+            assertEquals(b.wideKey(b.wideStart(0) + i), b.wideKey(b.wideStart(1) + i));
+        }
+        assertNotEquals(b.wideKey(b.wideStart(1) + 4), b.wideKey(b.wideStart(1) + 5));
+        assertEquals((float) Math.log1p(e.getNumeric().get("price")), b.numeric(0, 3), 1e-6f);
+    }
+
+    @Test
+    void historyRoundTripsAndKeepsItsBound() {
+        UserHistory h = new UserHistory(3);
+        for (int i = 0; i < 10; i++) h.recordClick(i, 100 + i, true, i);
+        h.recordImpression(20);
+        assertEquals(3, h.itemCount());
+        assertEquals(9, h.item(0));
+        UserHistory back = UserHistory.fromBytes(h.toBytes(), 3);
+        assertEquals(h.itemCount(), back.itemCount());
+        assertEquals(h.item(2), back.item(2));
+        assertEquals(h.category(0), back.category(0));
+        assertEquals(1, back.impressions(), "clicks are counted apart from impressions");
+        assertEquals(10, back.clicks());
+        assertEquals(2, UserHistory.fromBytes(h.toBytes(), 2).itemCount());
+    }
+}

@@ -1,0 +1,110 @@
+package io.widedeep.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.widedeep.core.TestData;
+import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.spec.FeatureSpec;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class SnapshotTest {
+    private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"l1\": 0.5", "\"l1\": 0.05"));
+
+    private static void train(WideDeepModel m, int batches, long seed) {
+        for (int i = 0; i < batches; i++) {
+            m.trainBatch(TestData.batch(m.spec(), 16, seed + i), null);
+        }
+    }
+
+    private static float[] predict(WideDeepModel m, ExampleBatch b) {
+        float[] out = new float[b.size()];
+        m.predict(b, m.newScratch(b.capacity()), out);
+        return out;
+    }
+
+    @Test
+    void saveLoadGivesBitIdenticalPredictionsAndTraining() throws Exception {
+        WideDeepModel a = WideDeepModel.create(spec);
+        train(a, 30, 1);
+        byte[] snap = ModelCodec.encodeFull(a, true);
+        WideDeepModel b = ModelCodec.decodeFull(snap);
+        assertTrue(b.trainable());
+        assertArrayEquals(snap, ModelCodec.encodeFull(b, true), "re-encoding a loaded model gives the same bytes");
+
+        ExampleBatch probe = TestData.batch(spec, 16, 999);
+        float[] pa = predict(a, probe);
+        float[] pb = predict(b, probe);
+        for (int i = 0; i < pa.length; i++) {
+            assertEquals(Float.floatToIntBits(pa[i]), Float.floatToIntBits(pb[i]), "prediction " + i);
+        }
+
+        train(a, 20, 500);
+        train(b, 20, 500);
+        assertArrayEquals(ModelCodec.encodeFull(a, true), ModelCodec.encodeFull(b, true),
+                "same further training gives a bit-identical model");
+        assertEquals(50 * 16, b.trainedExamples());
+    }
+
+    @Test
+    void weightsOnlySnapshotAndDeltasRebuildTheTrainersWeights() throws Exception {
+        WideDeepModel trainer = WideDeepModel.create(spec);
+        train(trainer, 5, 1);
+        WideDeepModel reader = ModelCodec.decodeFull(ModelCodec.encodeFull(trainer, false));
+        ModelCodec.clearChanges(trainer);
+        assertEquals(ModelCodec.weightsDigest(trainer), ModelCodec.weightsDigest(reader));
+        for (int round = 0; round < 10; round++) {
+            train(trainer, 3, 100 + round * 3);
+            byte[] delta = ModelCodec.encodeDelta(trainer);
+            ModelCodec.clearChanges(trainer);
+            assertNotEquals(ModelCodec.weightsDigest(trainer), ModelCodec.weightsDigest(reader));
+            ModelCodec.applyDelta(reader, delta);
+            assertEquals(ModelCodec.weightsDigest(trainer), ModelCodec.weightsDigest(reader), "after delta " + round);
+        }
+        ExampleBatch probe = TestData.batch(spec, 16, 4242);
+        float[] pt = predict(trainer, probe);
+        float[] pr = predict(reader, probe);
+        for (int i = 0; i < pt.length; i++) {
+            assertEquals(Float.floatToIntBits(pt[i]), Float.floatToIntBits(pr[i]));
+        }
+        assertThrows(IllegalStateException.class, () -> reader.trainBatch(probe, null));
+    }
+
+    @Test
+    void deltaIsProportionalToWhatChanged() throws Exception {
+        WideDeepModel trainer = WideDeepModel.create(spec);
+        train(trainer, 40, 1);
+        ModelCodec.clearChanges(trainer);
+        int full = ModelCodec.encodeFull(trainer, false).length;
+        train(trainer, 1, 7777);
+        int delta = ModelCodec.encodeDelta(trainer).length;
+        int dense = (int) trainer.denseParams() * 4;
+        assertTrue(delta - dense < (full - dense) / 2, "delta sparse part " + (delta - dense) + " vs full " + (full - dense));
+    }
+
+    @Test
+    void truncatedOrCorruptedSnapshotsAreRefused() {
+        WideDeepModel a = WideDeepModel.create(spec);
+        train(a, 3, 1);
+        byte[] snap = ModelCodec.encodeFull(a, true);
+        for (int len : new int[] {0, 10, snap.length / 2, snap.length - 1}) {
+            byte[] cut = Arrays.copyOf(snap, len);
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.decodeFull(cut));
+            assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        }
+        for (int pos : new int[] {3, 40, snap.length / 2, snap.length - 13}) {
+            byte[] bad = snap.clone();
+            bad[pos] ^= 0x10;
+            assertThrows(ModelFormatException.class, () -> ModelCodec.decodeFull(bad), "flip at " + pos);
+        }
+        byte[] delta = ModelCodec.encodeDelta(a);
+        assertThrows(ModelFormatException.class, () -> ModelCodec.decodeFull(delta));
+        WideDeepModel other = WideDeepModel.forServing(FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"seed\": 3", "\"seed\": 4")));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.applyDelta(other, delta));
+        assertTrue(e.getMessage().contains("another model spec"), e.getMessage());
+    }
+}

@@ -1,0 +1,60 @@
+package io.widedeep.core.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.widedeep.core.TestData;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class FeatureSpecTest {
+
+    @Test
+    void builtInSpecsParse() {
+        for (String name : new String[] {"criteo", "obd", "avazu", "movielens"}) {
+            FeatureSpec s = FeatureSpec.builtIn(name);
+            assertTrue(s.hasWide() && s.hasDeep(), name);
+        }
+        FeatureSpec criteo = FeatureSpec.builtIn("criteo");
+        assertEquals(26, criteo.deepFields().length);
+        assertEquals(13, criteo.numericFields().length);
+        assertEquals(26 * 16 + 13, criteo.deepInputWidth());
+        assertEquals(256, criteo.batchSize());
+        assertEquals(3, criteo.hidden().length);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"hidden\": [8, 5]|\"hidden\": [8, -5]|deep.hidden[1]",
+        "\"alpha\": 0.1|\"alfa\": 0.1|ftrl.alfa",
+        "\"crosses\": [[\"user\", \"item\"]|\"crosses\": [[\"user\", \"nope\"]|wide.crosses[0][1]",
+        "\"source\": \"numeric.price\"|\"source\": \"context.price\"|fields[3].source",
+        "\"type\": \"adagrad\"|\"type\": \"sgd\"|deep_optimizer.type",
+        "\"batch_size\": 16|\"batch_size\": 0|training.batch_size",
+        "\"numeric\": [\"price\"]|\"numeric\": [\"user\"]|deep.numeric[0]",
+        "\"embedding_dims\": {\"item\": 3}|\"embedding_dims\": {\"itme\": 3}|deep.embedding_dims.itme",
+        "\"name\": \"device\"|\"name\": \"user\"|fields[2].name",
+    })
+    void invalidSpecNamesTheOffendingKey(String from, String to, String key) {
+        String bad = TestData.SMALL_SPEC.replace(from, to);
+        assertTrue(!bad.equals(TestData.SMALL_SPEC), "replacement applied: " + from);
+        SpecException e = assertThrows(SpecException.class, () -> FeatureSpec.parse(bad));
+        assertEquals(key, e.key(), e.getMessage());
+    }
+
+    @Test
+    void brokenJsonIsReported() {
+        SpecException e = assertThrows(SpecException.class, () -> FeatureSpec.parse("{\"fields\": ["));
+        assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+    }
+
+    @Test
+    void variantsDropOnePart() {
+        FeatureSpec s = FeatureSpec.parse(TestData.SMALL_SPEC);
+        assertTrue(!s.variant("wide").hasDeep() && s.variant("wide").hasWide());
+        assertTrue(!s.variant("deep").hasWide() && s.variant("deep").hasDeep());
+        assertThrows(SpecException.class, () -> s.variant("linear"));
+    }
+}
