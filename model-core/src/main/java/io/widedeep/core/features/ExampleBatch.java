@@ -88,6 +88,37 @@ public final class ExampleBatch {
         wideOffsets[row + 1] = wideCount;
     }
 
+    /** Appends a row extracted elsewhere ({@link FeatureExtractor#toRow}). */
+    public void add(FeatureRow r) {
+        int row = beginRow(r.label, r.eventTime);
+        int start = 0;
+        for (int f = 0; f < numFields; f++) {
+            for (int i = start; i < r.fieldEnds[f]; i++) addValue(r.values[i]);
+            start = r.fieldEnds[f];
+            numerics[row * numFields + f] = r.numerics[f];
+            endField(row, f);
+        }
+        for (long k : r.wideKeys) addWideKey(k);
+        endRow(row);
+    }
+
+    /** Copies row {@code row} out as a standalone {@link FeatureRow}. */
+    public FeatureRow row(int row) {
+        FeatureRow r = new FeatureRow();
+        int first = valueStart(row, 0);
+        r.values = java.util.Arrays.copyOfRange(values, first, valueEnd(row, numFields - 1));
+        r.fieldEnds = new int[numFields];
+        r.numerics = new float[numFields];
+        for (int f = 0; f < numFields; f++) {
+            r.fieldEnds[f] = valueEnd(row, f) - first;
+            r.numerics[f] = numerics[row * numFields + f];
+        }
+        r.wideKeys = java.util.Arrays.copyOfRange(wideKeys, wideStart(row), wideEnd(row));
+        r.label = labels[row];
+        r.eventTime = eventTimes[row];
+        return r;
+    }
+
     /** Relabels a row (the joiner knows the label only when the attribution window closes). */
     public void setLabel(int row, float label) {
         labels[row] = label;

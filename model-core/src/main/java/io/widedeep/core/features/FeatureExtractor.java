@@ -60,10 +60,14 @@ public final class FeatureExtractor {
     public void updateHistory(UserHistory history, ClickEvent event, boolean clicked) {
         history.recordImpression(event.getEventTime());
         if (clicked) {
-            String cat = categoryKey == null ? null : event.getContext().get(categoryKey);
-            history.recordClick(itemHash(event.getItemId()), cat == null ? 0 : Hashing.string(cat), cat != null,
-                    event.getEventTime());
+            recordClick(history, event, event.getEventTime());
         }
+    }
+
+    /** Records a click, at {@code time}, on the item of an impression (and on its category, if the spec names one). */
+    public void recordClick(UserHistory history, ClickEvent impression, long time) {
+        String cat = categoryKey == null ? null : impression.getContext().get(categoryKey);
+        history.recordClick(itemHash(impression.getItemId()), cat == null ? 0 : Hashing.string(cat), cat != null, time);
     }
 
     /** Appends one example (event seen by a user with the given history; history may be null). */
@@ -155,6 +159,16 @@ public final class FeatureExtractor {
                 return;
             }
         }
+    }
+
+    private ExampleBatch single;
+
+    /** Extracts one example into a standalone row (for shipping to a trainer elsewhere). */
+    public FeatureRow toRow(ClickEvent event, UserHistory history, float label) {
+        if (single == null) single = newBatch(1);
+        single.clear();
+        extract(event, history, label, single);
+        return single.row(0);
     }
 
     public ExampleBatch newBatch(int capacity) {

@@ -75,6 +75,19 @@ public final class ProgressiveValidation {
         return Math.min(Math.max(b, 0), BUCKETS - 1);
     }
 
+    /** Whole-stream totals, to be checkpointed with the model: count, positives, loss sum, prediction sum. */
+    public double[] totals() {
+        return new double[] {count, positives, lossSum, predictionSum};
+    }
+
+    /** Restores whole-stream totals (the AUC histogram and the window start empty). */
+    public void restoreTotals(double[] t) {
+        count = (long) t[0];
+        positives = (long) t[1];
+        lossSum = t[2];
+        predictionSum = t[3];
+    }
+
     public long count() { return count; }
     public long positives() { return positives; }
     public double ctr() { return count == 0 ? Double.NaN : (double) positives / count; }

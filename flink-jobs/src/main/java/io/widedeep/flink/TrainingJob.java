@@ -1,0 +1,142 @@
+package io.widedeep.flink;
+
+import io.widedeep.core.features.FeatureRow;
+import io.widedeep.core.spec.SpecException;
+import io.widedeep.flink.functions.ClickRecordDeserializer;
+import io.widedeep.flink.functions.DeadLetterRouter;
+import io.widedeep.flink.functions.ImpressionClickJoiner;
+import io.widedeep.flink.functions.OnlineTrainer;
+import io.widedeep.flink.records.SourceRecord;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The streaming trainer: clicks from Kafka, decoded and validated (bad records to the dead-letter
+ * topic), joined per user into labelled examples with history features, trained on by one online
+ * Wide &amp; Deep learner, whose updates go to the model-updates topic.
+ *
+ * <pre>
+ * flink run widedeep-flink-jobs-*-job.jar --bootstrap.servers kafka:9092 --spec criteo [--config job.properties]
+ * </pre>
+ */
+public final class TrainingJob {
+    static {
+        // Avro 1.12 instantiates generated classes only from trusted packages, in every JVM.
+        System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
+                "java.lang,java.math,java.io,java.net,org.apache.avro.reflect,io.widedeep");
+    }
+
+    private TrainingJob() {}
+
+    public static void main(String[] args) throws Exception {
+        JobOptions options;
+        try {
+            options = new JobOptions(args);
+        } catch (SpecException e) {
+            System.err.println("widedeep train: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(options));
+        build(env, options);
+        env.execute(options.jobName);
+    }
+
+    /** Starts the job without waiting for it (local runs, tests). */
+    public static JobClient start(JobOptions options, Configuration extra) throws Exception {
+        Configuration conf = configuration(options);
+        conf.addAll(extra);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        build(env, options);
+        return env.executeAsync(options.jobName);
+    }
+
+    /** RocksDB keyed state, incremental checkpoints, restarts: set per job so `flink run` gets them too. */
+    public static Configuration configuration(JobOptions o) {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, o.checkpointDir);
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, o.restartAttempts);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        return conf;
+    }
+
+    public static void build(StreamExecutionEnvironment env, JobOptions o) {
+        env.enableCheckpointing(o.checkpointIntervalMs, CheckpointingMode.EXACTLY_ONCE);
+        env.setParallelism(o.parallelism);
+
+        DataStream<SourceRecord> records = env.fromSource(clicksSource(o), watermarks(o), "clicks");
+        SingleOutputStreamOperator<SourceRecord> events = records.process(new DeadLetterRouter()).name("validate");
+        events.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(bytesSink(o, o.dlqTopic)).name("dead letters");
+
+        DataStream<FeatureRow> examples = events
+                .keyBy(r -> r.userId)
+                .process(new ImpressionClickJoiner(o.specJson, o.attributionWindowMs, o.historyTtlMs))
+                .name("join impressions and clicks");
+
+        examples.keyBy(r -> 0)
+                .process(new OnlineTrainer(o)).name("train").setParallelism(1).setMaxParallelism(1)
+                .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").setParallelism(1);
+    }
+
+    static KafkaSource<SourceRecord> clicksSource(JobOptions o) {
+        OffsetsInitializer start = switch (o.startingOffsets) {
+            case "earliest" -> OffsetsInitializer.earliest();
+            case "latest" -> OffsetsInitializer.latest();
+            default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
+        var builder = KafkaSource.<SourceRecord>builder()
+                .setBootstrapServers(o.bootstrapServers)
+                .setTopics(o.clicksTopic)
+                .setGroupId(o.groupId)
+                .setStartingOffsets(start)
+                .setDeserializer(new ClickRecordDeserializer())
+                .setProperties(o.kafka);
+        if (o.bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    static WatermarkStrategy<SourceRecord> watermarks(JobOptions o) {
+        WatermarkStrategy<SourceRecord> w = WatermarkStrategy
+                .<SourceRecord>forBoundedOutOfOrderness(Duration.ofMillis(o.outOfOrdernessMs))
+                .withTimestampAssigner((r, kafkaTime) -> r.valid ? r.eventTime : kafkaTime);
+        return o.idlenessMs > 0 ? w.withIdleness(Duration.ofMillis(o.idlenessMs)) : w;
+    }
+
+    static KafkaSink<byte[]> bytesSink(JobOptions o, String topic) {
+        Properties producer = new Properties();
+        producer.putAll(o.kafka);
+        // a chunk plus its envelope must fit in one request
+        producer.putIfAbsent("max.request.size", String.valueOf(o.chunkBytes + (64 << 10)));
+        producer.putIfAbsent("linger.ms", "5");
+        SerializationSchema<byte[]> identity = b -> b;
+        return KafkaSink.<byte[]>builder()
+                .setBootstrapServers(o.bootstrapServers)
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(KafkaRecordSerializationSchema.<byte[]>builder()
+                        .setTopic(topic).setValueSerializationSchema(identity).build())
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+    }
+}

@@ -1,0 +1,9 @@
+package io.widedeep.core.updates;
+
+/**
+ * One published model update: a full snapshot or a delta, with its place in the stream of updates.
+ * Within an epoch versions increase by one; a delta applies on top of {@code baseVersion}.
+ */
+public record ModelUpdate(long epoch, long version, boolean full, long baseVersion, long trainedExamples,
+                          long createdAt, long maxEventTime, long pvExamples, double pvLogLoss,
+                          double pvWindowLogLoss, byte[] payload) {}
