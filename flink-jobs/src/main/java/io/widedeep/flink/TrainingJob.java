@@ -10,7 +10,6 @@ import io.widedeep.flink.records.SourceRecord;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -26,6 +25,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The streaming trainer: clicks from Kafka, decoded and validated (bad records to the dead-letter
@@ -124,18 +124,34 @@ public final class TrainingJob {
         return o.idlenessMs > 0 ? w.withIdleness(Duration.ofMillis(o.idlenessMs)) : w;
     }
 
+    /**
+     * Messages that are already encoded (Avro single-object) go out as they are, stamped with the
+     * wall clock: the stream's event times are old (replays) or synthetic (end of input), and
+     * brokers apply retention and timestamp checks to record timestamps.
+     */
+    static final class RawBytes implements KafkaRecordSerializationSchema<byte[]> {
+        private final String topic;
+
+        RawBytes(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(byte[] element, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, null, System.currentTimeMillis(), null, element);
+        }
+    }
+
     static KafkaSink<byte[]> bytesSink(JobOptions o, String topic) {
         Properties producer = new Properties();
         producer.putAll(o.kafka);
         // a chunk plus its envelope must fit in one request
         producer.putIfAbsent("max.request.size", String.valueOf(o.chunkBytes + (64 << 10)));
         producer.putIfAbsent("linger.ms", "5");
-        SerializationSchema<byte[]> identity = b -> b;
         return KafkaSink.<byte[]>builder()
                 .setBootstrapServers(o.bootstrapServers)
                 .setKafkaProducerConfig(producer)
-                .setRecordSerializer(KafkaRecordSerializationSchema.<byte[]>builder()
-                        .setTopic(topic).setValueSerializationSchema(identity).build())
+                .setRecordSerializer(new RawBytes(topic))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

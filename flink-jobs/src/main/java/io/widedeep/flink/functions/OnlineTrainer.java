@@ -168,6 +168,10 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
             train();
             publish(out, true);
+            if (options.snapshotDir != null) {
+                // the final model, in full, for whoever needs the end state without the topic
+                writeSnapshot(epoch, version, ModelCodec.encodeFull(model, false));
+            }
             return;
         }
         if (timestamp >= nextPublishAt) {
@@ -197,7 +201,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             out.collect(serde.encode(c));
         }
         if (full && options.snapshotDir != null) {
-            writeSnapshot(u);
+            writeSnapshot(u.epoch(), u.version(), u.payload());
         }
         needFull = false;
         versionsSinceFull = full ? 0 : versionsSinceFull + 1;
@@ -207,13 +211,13 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     }
 
     /** Full snapshots also go to a directory (file://, s3://, hdfs://); LATEST names the newest. */
-    private void writeSnapshot(ModelUpdate u) throws IOException {
-        String name = String.format("model-%d-%08d.wdm", u.epoch(), u.version());
+    private void writeSnapshot(long epoch, long version, byte[] payload) throws IOException {
+        String name = String.format("model-%d-%08d.wdm", epoch, version);
         Path dir = new Path(options.snapshotDir);
         FileSystem fs = dir.getFileSystem();
         Path tmp = new Path(dir, "." + name + ".tmp");
         try (OutputStream o = fs.create(tmp, FileSystem.WriteMode.OVERWRITE)) {
-            o.write(u.payload());
+            o.write(payload);
         }
         fs.rename(tmp, new Path(dir, name));
         Path latestTmp = new Path(dir, ".LATEST.tmp");

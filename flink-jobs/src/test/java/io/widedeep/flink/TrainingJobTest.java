@@ -1,0 +1,217 @@
+package io.widedeep.flink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.widedeep.core.model.ModelCodec;
+import io.widedeep.core.model.WideDeepModel;
+import io.widedeep.core.updates.ModelReplica;
+import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.schemas.AvroSerde;
+import io.widedeep.schemas.ClickEvent;
+import io.widedeep.schemas.DeadLetter;
+import io.widedeep.schemas.EventType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The training job on a real in-process Kafka broker and a real Flink MiniCluster, with the RocksDB
+ * state backend and checkpoints.
+ */
+class TrainingJobTest {
+    private static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start(null);
+    }
+
+    @AfterAll
+    static void stopKafka() throws Exception {
+        kafka.close();
+    }
+
+    private static String[] topics(String prefix) throws Exception {
+        kafka.createTopic(prefix + "-clicks", 2, Map.of());
+        kafka.createTopic(prefix + "-dlq", 1, Map.of());
+        kafka.createTopic(prefix + "-updates", 1, Map.of("max.message.bytes", String.valueOf(2 << 20)));
+        return new String[] {prefix + "-clicks", prefix + "-dlq", prefix + "-updates"};
+    }
+
+    private static JobOptions options(String[] t, Path dir, String... extra) throws Exception {
+        Path spec = dir.resolve("spec.json");
+        Files.writeString(spec, ClickStreams.SPEC);
+        List<String> args = new ArrayList<>(List.of(
+                "--bootstrap.servers", kafka.bootstrapServers(), "--topic.clicks", t[0], "--topic.dlq", t[1],
+                "--topic.updates", t[2], "--group.id", t[0] + "-job", "--spec", spec.toString(),
+                "--bounded", "true", "--starting.offsets", "earliest", "--checkpoint.interval.ms", "300",
+                "--checkpoint.dir", dir.resolve("checkpoints").toUri().toString(),
+                "--snapshot.dir", dir.resolve("snapshots").toUri().toString(),
+                "--attribution.window.ms", "10000", "--out.of.orderness.ms", "3000", "--idleness.ms", "0",
+                "--publish.interval.ms", "150", "--full.snapshot.every", "15", "--parallelism", "2"));
+        Collections.addAll(args, extra);
+        return new JobOptions(args.toArray(new String[0]));
+    }
+
+    private static void runToEnd(JobOptions o) throws Exception {
+        Configuration conf = new Configuration();
+        conf.setString("taskmanager.numberOfTaskSlots", "4");
+        JobClient job = TrainingJob.start(o, conf);
+        job.getJobExecutionResult().get(240, TimeUnit.SECONDS);
+    }
+
+    private static WideDeepModel finalSnapshot(Path dir) throws Exception {
+        Path snaps = dir.resolve("snapshots");
+        String latest = Files.readString(snaps.resolve("LATEST")).trim();
+        return ModelCodec.decodeFull(Files.readAllBytes(snaps.resolve(latest)));
+    }
+
+    private static double constantCtrLogLoss(double ctr) {
+        return -(ctr * Math.log(ctr) + (1 - ctr) * Math.log(1 - ctr));
+    }
+
+    @Test
+    void learnsFromImpressionsAndDelayedClicksEndToEnd(@TempDir Path dir) throws Exception {
+        String[] t = topics("e2e");
+        ClickStreams.Stream s = ClickStreams.impressionsAndClicks(4000, 1, 2500);
+        ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(s.events()));
+
+        runToEnd(options(t, dir));
+
+        List<ModelUpdate> updates = UpdatesTopic.updates(kafka.bootstrapServers(), t[2]);
+        assertTrue(updates.size() >= 3, "several updates published, got " + updates.size());
+        assertTrue(updates.get(0).full(), "the first update is a full snapshot");
+        ModelReplica replica = UpdatesTopic.replay(updates);
+        assertEquals(s.impressions(), replica.model().trainedExamples(), "every impression became one example");
+        ModelUpdate last = updates.get(updates.size() - 1);
+        double baseline = constantCtrLogLoss((double) s.clicks() / s.impressions());
+        assertEquals(s.impressions(), last.pvExamples());
+        assertTrue(last.pvLogLoss() < baseline, "PV logloss " + last.pvLogLoss() + " beats constant CTR " + baseline);
+        assertEquals(ModelCodec.weightsDigest(finalSnapshot(dir)), ModelCodec.weightsDigest(replica.model()));
+        assertTrue(UpdatesTopic.readAll(kafka.bootstrapServers(), t[1]).isEmpty(), "no dead letters");
+    }
+
+    @Test
+    void restoresAfterInjectedFailuresAndTrainsEveryExampleExactlyOnce(@TempDir Path dir) throws Exception {
+        String[] t = topics("failover");
+        ClickStreams.Stream s = ClickStreams.impressionsAndClicks(6000, 2, 2500);
+        ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(s.events()));
+
+        runToEnd(options(t, dir, "--fail.after", "1500,3500"));
+
+        List<ModelUpdate> updates = UpdatesTopic.updates(kafka.bootstrapServers(), t[2]);
+        List<Long> epochs = new ArrayList<>();
+        int restoredFromCheckpoint = 0;
+        for (ModelUpdate u : updates) {
+            if (epochs.isEmpty() || epochs.get(epochs.size() - 1) != u.epoch()) {
+                assertTrue(u.full(), "epoch " + u.epoch() + " opens with a full snapshot");
+                if (!epochs.isEmpty()) {
+                    // the restored model is the checkpointed one: behind the failure point, not empty
+                    assertTrue(u.trainedExamples() < (epochs.size() == 1 ? 1500 : 3500) + 32,
+                            "rolled back to the checkpoint: " + u.trainedExamples());
+                    if (u.trainedExamples() > 0) restoredFromCheckpoint++;
+                }
+                assertTrue(epochs.isEmpty() || u.epoch() > epochs.get(epochs.size() - 1), "epochs increase");
+                epochs.add(u.epoch());
+            }
+        }
+        assertTrue(epochs.size() >= 3, "two restores give three epochs, got " + epochs.size());
+        assertTrue(restoredFromCheckpoint >= 1, "at least one restore resumed a checkpointed model");
+        ModelReplica replica = UpdatesTopic.replay(updates);
+        WideDeepModel end = finalSnapshot(dir);
+        assertEquals(s.impressions(), end.trainedExamples(), "none lost, none twice");
+        assertEquals(s.impressions(), replica.model().trainedExamples());
+        assertEquals(ModelCodec.weightsDigest(end), ModelCodec.weightsDigest(replica.model()),
+                "replaying the topic by the epoch rules gives exactly the job's final model");
+    }
+
+    @Test
+    void malformedRecordsGoToTheDeadLetterTopicAndGoodOnesAreAllTrained(@TempDir Path dir) throws Exception {
+        String[] t = topics("dlq");
+        Random rnd = new Random(5);
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        List<byte[]> messages = new ArrayList<>();
+        int good = 0, bad = 0;
+        Set<String> expectedReasons = new HashSet<>();
+        for (int i = 0; i < 6000; i++) {
+            long time = ClickStreams.T0 + i * 10L;
+            Map<String, String> ctx = new HashMap<>(Map.of("ugroup", "g" + rnd.nextInt(5), "igroup", "h" + rnd.nextInt(5)));
+            ClickEvent ok = ClickStreams.event("e" + i, EventType.IMPRESSION, "imp" + i, "u" + rnd.nextInt(50),
+                    "i" + rnd.nextInt(30), time, ctx, rnd.nextInt(4) == 0 ? 1 : 0);
+            switch (i % 3 == 0 ? rnd.nextInt(6) : -1) {
+                case 0 -> {
+                    byte[] garbage = new byte[1 + rnd.nextInt(100)];
+                    rnd.nextBytes(garbage);
+                    garbage[0] = 0x7f;
+                    messages.add(garbage);
+                    expectedReasons.add("not Avro");
+                }
+                case 1 -> {
+                    byte[] b = serde.encode(ok);
+                    b[5] ^= 0x55; // fingerprint no schema has
+                    messages.add(b);
+                    expectedReasons.add("unknown schema fingerprint");
+                }
+                case 2 -> {
+                    ok.setUserId("");
+                    messages.add(serde.encode(ok));
+                    expectedReasons.add("missing user_id");
+                }
+                case 3 -> {
+                    ok.setNumeric(new HashMap<>(Map.of("price", Double.NaN)));
+                    messages.add(serde.encode(ok));
+                    expectedReasons.add("numeric 'price' is NaN");
+                }
+                case 4 -> {
+                    byte[] b = serde.encode(ok);
+                    messages.add(java.util.Arrays.copyOf(b, b.length / 2));
+                    expectedReasons.add("corrupt");
+                }
+                case 5 -> {
+                    ok.setItemId("x".repeat(5000));
+                    messages.add(serde.encode(ok));
+                    expectedReasons.add("item_id longer than");
+                }
+                default -> {
+                    messages.add(serde.encode(ok));
+                    good++;
+                    continue;
+                }
+            }
+            bad++;
+        }
+        ClickStreams.send(kafka.bootstrapServers(), t[0], messages);
+
+        runToEnd(options(t, dir));
+
+        AvroSerde<DeadLetter> dl = AvroSerde.deadLetters();
+        List<byte[]> dead = UpdatesTopic.readAll(kafka.bootstrapServers(), t[1]);
+        assertEquals(bad, dead.size(), "every malformed record is in the DLQ");
+        Set<String> seen = new HashSet<>();
+        for (byte[] b : dead) {
+            DeadLetter d = dl.decode(b);
+            assertTrue(d.getRaw().remaining() > 0 && !d.getReason().isBlank());
+            assertEquals(t[0], d.getSourceTopic());
+            for (String r : expectedReasons) if (d.getReason().contains(r)) seen.add(r);
+        }
+        assertEquals(expectedReasons, seen, "each kind of damage is named in a reason");
+        assertEquals(good, finalSnapshot(dir).trainedExamples(), "every good event trained");
+        assertTrue(bad > 1500, "thousands of malformed records: " + bad);
+    }
+}
