@@ -16,7 +16,7 @@ public final class JobOptions implements Serializable {
             "group.id", "spec", "checkpoint.interval.ms", "checkpoint.dir", "parallelism", "attribution.window.ms",
             "out.of.orderness.ms", "idleness.ms", "history.ttl.ms", "publish.interval.ms", "full.snapshot.every",
             "snapshot.dir", "quality.gate.margin", "quality.gate.window", "chunk.bytes", "bounded",
-            "starting.offsets", "restart.attempts", "fail.after", "web.ui", "web.port", "job.name");
+            "starting.offsets", "restart.attempts", "fail.after", "buffer.timeout.ms", "job.name");
 
     public final String bootstrapServers;
     public final String clicksTopic;
@@ -42,6 +42,7 @@ public final class JobOptions implements Serializable {
     public final int restartAttempts;
     public final long[] failAfter;
     public final String jobName;
+    public final long bufferTimeoutMs;
     public final Properties kafka;
 
     public JobOptions(String[] argv) {
@@ -70,6 +71,7 @@ public final class JobOptions implements Serializable {
         restartAttempts = s.intValue("restart.attempts", 10, 0, 1_000_000);
         failAfter = parseFailAfter(s.has("fail.after") ? s.string("fail.after", null) : "");
         jobName = s.string("job.name", "widedeep-training");
+        bufferTimeoutMs = s.longValue("buffer.timeout.ms", 20, 0, 10_000);
         kafka = s.withPrefix("kafka.");
     }
 

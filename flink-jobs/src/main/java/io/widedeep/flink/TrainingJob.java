@@ -83,6 +83,7 @@ public final class TrainingJob {
     public static void build(StreamExecutionEnvironment env, JobOptions o) {
         env.enableCheckpointing(o.checkpointIntervalMs, CheckpointingMode.EXACTLY_ONCE);
         env.setParallelism(o.parallelism);
+        env.setBufferTimeout(o.bufferTimeoutMs); // freshness: do not hold records back for full network buffers
 
         DataStream<SourceRecord> records = env.fromSource(clicksSource(o), watermarks(o), "clicks");
         SingleOutputStreamOperator<SourceRecord> events = records.process(new DeadLetterRouter()).name("validate");

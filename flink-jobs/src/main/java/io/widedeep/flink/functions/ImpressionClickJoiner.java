@@ -47,6 +47,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private final long historyTtlMs;
 
     private transient FeatureSpec spec;
+    private transient boolean usesHistory;
     private transient FeatureExtractor extractor;
     private transient AvroSerde<ClickEvent> serde;
     private transient ValueState<byte[]> history;
@@ -67,6 +68,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     public void open(OpenContext ctx) {
         spec = FeatureSpec.parse(specJson);
         extractor = new FeatureExtractor(spec);
+        usesHistory = spec.usesHistory();
         serde = AvroSerde.clickEvents();
         StateTtlConfig historyTtl = StateTtlConfig.newBuilder(Duration.ofMillis(historyTtlMs))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
@@ -98,6 +100,12 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
             e = serde.decode(r.raw);
         } catch (MalformedMessageException ex) {
             throw new IllegalStateException("record validated at the source no longer decodes", ex);
+        }
+        if (e.getLabel() != null && !usesHistory) {
+            // pre-labelled and no history features: nothing to remember, skip the state round trip
+            out.collect(extractor.toRow(e, null, e.getLabel()));
+            labelled.inc();
+            return;
         }
         UserHistory h = loadHistory();
         if (e.getEventType() == EventType.IMPRESSION) {

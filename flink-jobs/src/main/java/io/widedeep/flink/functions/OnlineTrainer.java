@@ -181,6 +181,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     }
 
     private void publish(Collector<byte[]> out, boolean force) throws IOException {
+        train(); // what has arrived goes out now, not when the batch happens to fill
         if (!needFull && !force && model.trainedExamples() == publishedExamples) {
             return; // nothing new
         }

@@ -61,7 +61,7 @@ public final class Bench {
         for (int i = 0; i < 4; i++) free.add(extractor.newBatch(spec.batchSize()));
         ExampleBatch end = extractor.newBatch(1);
         final FeatureSpec fspec = spec;
-        boolean usesHistory = spec.fields().stream().anyMatch(f -> f.kind().name().startsWith("RECENT") || f.kind().name().startsWith("HISTORY"));
+        boolean usesHistory = spec.usesHistory();
         Throwable[] readerError = new Throwable[1];
         Thread reader = new Thread(() -> {
             Map<String, UserHistory> histories = new HashMap<>();

@@ -388,6 +388,13 @@ public final class FeatureSpec {
     public String historyCategoryKey() { return historyCategoryKey; }
     public CsvInput csvInput() { return csvInput; }
 
+    /** Whether any field is derived from the user's history (so histories must be kept). */
+    public boolean usesHistory() {
+        return fields.stream().anyMatch(f -> f.kind() == SourceKind.RECENT_ITEMS || f.kind() == SourceKind.RECENT_CATEGORIES
+                || f.kind() == SourceKind.HISTORY_IMPRESSIONS || f.kind() == SourceKind.HISTORY_CLICKS
+                || f.kind() == SourceKind.HISTORY_CTR);
+    }
+
     public boolean hasWide() { return wideFields.length > 0 || crosses.length > 0; }
     public boolean hasDeep() { return deepFields.length > 0 || numericFields.length > 0; }
 

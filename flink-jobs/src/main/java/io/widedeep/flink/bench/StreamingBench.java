@@ -1,0 +1,244 @@
+package io.widedeep.flink.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.bench.Bench;
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.io.EventReader;
+import io.widedeep.core.io.Readers;
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.spec.SpecException;
+import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.UpdateAssembler;
+import io.widedeep.flink.JobOptions;
+import io.widedeep.flink.TrainingJob;
+import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.schemas.AvroSerde;
+import io.widedeep.schemas.ClickEvent;
+import io.widedeep.schemas.ModelUpdateChunk;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * {@code widedeep stream-bench}: the whole pipeline on this machine, with a real in-process broker
+ * and the job on a MiniCluster (RocksDB, checkpoints).
+ * <ul>
+ *   <li>{@code --mode throughput}: a labelled file is loaded into Kafka first, then the job trains
+ *   on it; the rate is measured between the first and the last update (job start-up excluded) and
+ *   compared with the bare learner ({@code bench}) on the same data in the same JVM.</li>
+ *   <li>{@code --mode freshness}: events are written at {@code --rate} per second, stamped with their
+ *   write time; for each event, freshness is the time until a consumer of the updates topic sees an
+ *   update that learned from it. Prints p50 and p99.</li>
+ * </ul>
+ */
+public final class StreamingBench {
+    private static final Set<String> OPTIONS = Set.of("mode", "data", "format", "spec", "limit", "rate", "seconds",
+            "parallelism", "publish.interval.ms", "checkpoint.interval.ms");
+
+    public static void main(String[] argv) throws Exception {
+        Settings s;
+        try {
+            s = new Settings(argv, OPTIONS, Set.of());
+            System.out.println(run(s));
+        } catch (SpecException e) {
+            System.err.println("widedeep stream-bench: " + e.getMessage());
+            System.exit(2);
+        }
+        System.exit(0);
+    }
+
+    static String run(Settings s) throws Exception {
+        String mode = s.choice("mode", "throughput", Set.of("throughput", "freshness"));
+        String format = s.string("format", "criteo");
+        Path data = Path.of(s.string("data", null));
+        long limit = s.longValue("limit", 200_000, 1, Long.MAX_VALUE);
+        Path work = Files.createTempDirectory("widedeep-stream-bench");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
+            kafka.createTopic("clicks", 2, Map.of());
+            kafka.createTopic("clicks-dlq", 1, Map.of());
+            kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(2 << 20)));
+            FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec", null))) : Readers.defaultSpec(format);
+            Path specFile = work.resolve("spec.json");
+            Files.writeString(specFile, spec.json());
+            List<byte[]> events = load(format, data, spec, limit);
+            List<String> args = new ArrayList<>(List.of("--bootstrap.servers", kafka.bootstrapServers(),
+                    "--spec", specFile.toString(), "--starting.offsets", "earliest", "--idleness.ms", "1000",
+                    "--checkpoint.dir", work.resolve("cp").toUri().toString(),
+                    "--checkpoint.interval.ms", s.string("checkpoint.interval.ms", "10000"),
+                    "--publish.interval.ms", s.string("publish.interval.ms", "500"),
+                    "--parallelism", s.string("parallelism", "1")));
+            ObjectNode out = new ObjectMapper().createObjectNode();
+            out.put("mode", mode);
+            out.put("format", format);
+            if (mode.equals("throughput")) {
+                throughput(kafka, events, args, out, format, data, limit);
+            } else {
+                freshness(kafka, events, args, out, s.longValue("rate", 2000, 1, 1_000_000), s.longValue("seconds", 30, 5, 3600));
+            }
+            return out.toString();
+        }
+    }
+
+    private static List<byte[]> load(String format, Path data, FeatureSpec spec, long limit) throws Exception {
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        List<byte[]> out = new ArrayList<>();
+        try (EventReader r = Readers.open(format, data, spec)) {
+            while (r.hasNext() && out.size() < limit) {
+                ClickEvent e = r.next();
+                if (e.getEventTime() < 946_684_800_000L) e.setEventTime(1_700_000_000_000L + e.getEventTime());
+                out.add(serde.encode(e));
+            }
+        }
+        return out;
+    }
+
+    private static void throughput(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out,
+                                   String format, Path data, long limit) throws Exception {
+        long t0 = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
+            for (byte[] e : events) p.send(new ProducerRecord<>("clicks", e));
+            p.flush();
+        }
+        out.put("load_seconds", round((System.nanoTime() - t0) / 1e9));
+        args.addAll(List.of("--bounded", "true"));
+        JobClient job = TrainingJob.start(new JobOptions(args.toArray(new String[0])), new Configuration());
+        job.getJobExecutionResult().get();
+        List<ModelUpdate> updates = new ArrayList<>();
+        UpdateAssembler a = new UpdateAssembler();
+        AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
+        try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
+            TopicPartition tp = new TopicPartition("model-updates", 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp)).get(tp);
+            while (c.position(tp) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    ModelUpdate u = a.accept(serde.decode(r.value()));
+                    if (u != null) updates.add(u);
+                }
+            }
+        }
+        ModelUpdate first = updates.stream().filter(u -> u.trainedExamples() > 0).findFirst().orElseThrow();
+        ModelUpdate last = updates.get(updates.size() - 1);
+        double seconds = (last.createdAt() - first.createdAt()) / 1000.0;
+        double rate = (last.trainedExamples() - first.trainedExamples()) / seconds;
+        out.put("examples", last.trainedExamples());
+        out.put("examples_per_sec", Math.round(rate));
+        out.put("pv_logloss", round(last.pvLogLoss()));
+        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(new io.widedeep.core.bench.Args(
+                new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"},
+                Set.of("data", "format", "limit", "quiet"))));
+        out.put("bare_learner_examples_per_sec", bare.get("examples_per_sec").asLong());
+        out.put("ratio_to_bare_learner", round(rate / bare.get("examples_per_sec").asDouble()));
+        out.put("updates", updates.size());
+    }
+
+    private static void freshness(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out,
+                                  long rate, long seconds) throws Exception {
+        JobClient job = TrainingJob.start(new JobOptions(args.toArray(new String[0])), new Configuration());
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        int total = (int) Math.min(events.size(), rate * seconds);
+        long[] writeTimes = new long[total];
+        AtomicBoolean done = new AtomicBoolean();
+        List<long[]> seen = new ArrayList<>(); // {maxEventTime, receivedAt}
+        Thread reader = new Thread(() -> {
+            UpdateAssembler a = new UpdateAssembler();
+            AvroSerde<ModelUpdateChunk> us = AvroSerde.modelUpdates();
+            try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
+                TopicPartition tp = new TopicPartition("model-updates", 0);
+                c.assign(List.of(tp));
+                c.seekToBeginning(List.of(tp));
+                while (!done.get()) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(20))) {
+                        ModelUpdate u = a.accept(us.decode(r.value()));
+                        if (u != null) {
+                            synchronized (seen) {
+                                seen.add(new long[] {u.maxEventTime(), System.currentTimeMillis()});
+                            }
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        reader.start();
+        Thread.sleep(8000); // let the job start before the clock runs
+        try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < total; i++) {
+                long due = start + (long) (i * 1e9 / rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                ClickEvent e = serde.decode(events.get(i));
+                long now = System.currentTimeMillis();
+                e.setEventTime(now);
+                writeTimes[i] = now;
+                p.send(new ProducerRecord<>("clicks", serde.encode(e)));
+            }
+            p.flush();
+        }
+        Thread.sleep(3000);
+        done.set(true);
+        reader.join();
+        job.cancel().get();
+        long[] fresh = new long[total];
+        int n = 0;
+        synchronized (seen) {
+            for (int i = 0; i < total; i++) {
+                long t = writeTimes[i];
+                for (long[] u : seen) {
+                    if (u[0] >= t) {
+                        fresh[n++] = u[1] - t;
+                        break;
+                    }
+                }
+            }
+        }
+        long[] f = Arrays.copyOf(fresh, n);
+        Arrays.sort(f);
+        // the first second measures the job warming up (JIT, first checkpoint), not steady state
+        out.put("events", total);
+        out.put("events_with_update", n);
+        out.put("rate", rate);
+        out.put("freshness_p50_ms", f[n / 2]);
+        out.put("freshness_p99_ms", f[(int) (n * 0.99)]);
+        out.put("freshness_max_ms", f[n - 1]);
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("linger.ms", "2");
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("max.partition.fetch.bytes", String.valueOf(4 << 20));
+        p.put("fetch.max.wait.ms", "10");
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+}
