@@ -3,13 +3,8 @@ package io.widedeep.core.model;
 import io.widedeep.core.spec.FeatureSpec;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -53,8 +48,8 @@ public final class ModelCodec {
         return write(out -> {
             header(out, m, FULL, withOptimizerState);
             byte[] spec = m.spec.json().getBytes(StandardCharsets.UTF_8);
-            out.writeInt(spec.length);
-            out.write(spec);
+            out.putInt(spec.length);
+            out.putBytes(spec);
             body(out, m, withOptimizerState, false);
         });
     }
@@ -77,49 +72,42 @@ public final class ModelCodec {
     }
 
     private interface Body {
-        void write(DataOutputStream out) throws IOException;
+        void write(ByteSink out);
     }
 
     private static byte[] write(Body body) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
-            DataOutputStream out = new DataOutputStream(bytes);
-            body.write(out);
-            out.flush();
-            CRC32C crc = new CRC32C();
-            byte[] content = bytes.toByteArray();
-            crc.update(content);
-            out.writeInt((int) crc.getValue());
-            out.writeLong(content.length + TRAILER);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ByteSink out = new ByteSink(1 << 16);
+        body.write(out);
+        CRC32C crc = new CRC32C();
+        crc.update(out.array(), 0, out.position());
+        int contentLength = out.position();
+        out.putInt((int) crc.getValue());
+        out.putLong(contentLength + TRAILER);
+        return out.toArray();
     }
 
-    private static void header(DataOutputStream out, WideDeepModel m, byte kind, boolean opt) throws IOException {
-        out.writeLong(MAGIC);
-        out.writeInt(FORMAT_VERSION);
-        out.writeByte(kind);
-        out.writeByte(opt ? 1 : 0);
-        out.writeLong(m.spec.fingerprint());
+    private static void header(ByteSink out, WideDeepModel m, byte kind, boolean opt) {
+        out.putLong(MAGIC);
+        out.putInt(FORMAT_VERSION);
+        out.putByte(kind);
+        out.putByte(opt ? 1 : 0);
+        out.putLong(m.spec.fingerprint());
     }
 
-    private static void body(DataOutputStream out, WideDeepModel m, boolean opt, boolean delta) throws IOException {
-        out.writeLong(m.trainedExamples);
-        out.writeLong(m.batches);
-        out.writeLong(m.maxEventTime);
-        out.writeFloat(m.bias);
+    private static void body(ByteSink out, WideDeepModel m, boolean opt, boolean delta) {
+        out.putLong(m.trainedExamples);
+        out.putLong(m.batches);
+        out.putLong(m.maxEventTime);
+        out.putFloat(m.bias);
         if (opt) {
-            out.writeDouble(m.biasZ[0]);
-            out.writeDouble(m.biasN[0]);
+            out.putDouble(m.biasZ[0]);
+            out.putDouble(m.biasN[0]);
         }
         NumericNormalizer nz = m.normalizer;
-        out.writeDouble(nz.count);
+        out.putDouble(nz.count);
         for (int j = 0; j < nz.mean.length; j++) {
-            out.writeDouble(nz.mean[j]);
-            out.writeDouble(nz.m2[j]);
+            out.putDouble(nz.mean[j]);
+            out.putDouble(nz.m2[j]);
         }
         if (m.wide != null) {
             if (delta) wideDelta(out, m.wide); else if (opt) wideExact(out, m.wide); else wideWeights(out, m.wide);
@@ -130,43 +118,43 @@ public final class ModelCodec {
         if (m.mlp != null) {
             writeArray(out, m.mlp.params);
             if (opt) {
-                out.writeLong(m.mlp.optimizer.iterations());
+                out.putLong(m.mlp.optimizer.iterations());
                 for (INDArray s : m.mlp.optimizer.state()) writeArray(out, s);
             }
         }
     }
 
-    private static void wideExact(DataOutputStream out, WideTable t) throws IOException {
+    private static void wideExact(ByteSink out, WideTable t) {
         SlotIndex idx = t.index;
         int hw = idx.highWater();
-        out.writeInt(hw);
+        out.putInt(hw);
         for (int s = 0; s < hw; s++) {
             boolean occ = idx.occupied(s);
-            out.writeBoolean(occ);
+            out.putBoolean(occ);
             if (occ) {
-                out.writeLong(idx.key(s));
-                out.writeFloat(t.w[s]);
-                out.writeDouble(t.z[s]);
-                out.writeDouble(t.n[s]);
-                out.writeLong(t.lastSeen[s]);
+                out.putLong(idx.key(s));
+                out.putFloat(t.w[s]);
+                out.putDouble(t.z[s]);
+                out.putDouble(t.n[s]);
+                out.putLong(t.lastSeen[s]);
             }
         }
         writeInts(out, idx.freeSlots());
     }
 
-    private static void wideWeights(DataOutputStream out, WideTable t) throws IOException {
+    private static void wideWeights(ByteSink out, WideTable t) {
         SlotIndex idx = t.index;
-        out.writeInt(0); // no removals
-        out.writeInt(t.nonZero());
+        out.putInt(0); // no removals
+        out.putInt(t.nonZero());
         for (int s = 0, hw = idx.highWater(); s < hw; s++) {
             if (idx.occupied(s) && t.w[s] != 0f) {
-                out.writeLong(idx.key(s));
-                out.writeFloat(t.w[s]);
+                out.putLong(idx.key(s));
+                out.putFloat(t.w[s]);
             }
         }
     }
 
-    private static void wideDelta(DataOutputStream out, WideTable t) throws IOException {
+    private static void wideDelta(ByteSink out, WideTable t) {
         IntArrayList changed = t.changes.changed();
         LongArrayList removed = new LongArrayList(t.changes.removed());
         int nonZero = 0;
@@ -174,79 +162,79 @@ public final class ModelCodec {
             int s = changed.getInt(i);
             if (t.w[s] == 0f) removed.add(t.index.key(s)); else nonZero++;
         }
-        out.writeInt(removed.size());
-        for (int i = 0; i < removed.size(); i++) out.writeLong(removed.getLong(i));
-        out.writeInt(nonZero);
+        out.putInt(removed.size());
+        for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
+        out.putInt(nonZero);
         for (int i = 0; i < changed.size(); i++) {
             int s = changed.getInt(i);
             if (t.w[s] != 0f) {
-                out.writeLong(t.index.key(s));
-                out.writeFloat(t.w[s]);
+                out.putLong(t.index.key(s));
+                out.putFloat(t.w[s]);
             }
         }
     }
 
-    private static void embeddingExact(DataOutputStream out, EmbeddingTable t) throws IOException {
+    private static void embeddingExact(ByteSink out, EmbeddingTable t) {
         SlotIndex idx = t.index;
         int hw = idx.highWater();
         int sw = t.stateWidth() * t.dim;
-        out.writeInt(hw);
+        out.putInt(hw);
         for (int s = 0; s < hw; s++) {
             boolean occ = idx.occupied(s);
-            out.writeBoolean(occ);
+            out.putBoolean(occ);
             if (occ) {
-                out.writeLong(idx.key(s));
-                for (int j = 0; j < t.dim; j++) out.writeFloat(t.rows[s * t.dim + j]);
-                for (int j = 0; j < sw; j++) out.writeFloat(t.state[s * sw + j]);
-                out.writeLong(t.lastSeen[s]);
+                out.putLong(idx.key(s));
+                out.putFloats(t.rows, s * t.dim, t.dim);
+                out.putFloats(t.state, s * sw, sw);
+                out.putLong(t.lastSeen[s]);
             }
         }
         writeInts(out, idx.freeSlots());
         var pending = t.pendingCounts();
-        out.writeInt(pending.length / 2);
-        for (long v : pending) out.writeLong(v);
+        out.putInt(pending.length / 2);
+        for (long v : pending) out.putLong(v);
     }
 
-    private static void embeddingWeights(DataOutputStream out, EmbeddingTable t) throws IOException {
+    private static void embeddingWeights(ByteSink out, EmbeddingTable t) {
         SlotIndex idx = t.index;
-        out.writeInt(0);
-        out.writeInt(idx.size());
+        out.putInt(0);
+        out.putInt(idx.size());
         for (int s = 0, hw = idx.highWater(); s < hw; s++) {
             if (idx.occupied(s)) {
-                out.writeLong(idx.key(s));
-                for (int j = 0; j < t.dim; j++) out.writeFloat(t.rows[s * t.dim + j]);
+                out.putLong(idx.key(s));
+                out.putFloats(t.rows, s * t.dim, t.dim);
             }
         }
     }
 
-    private static void embeddingDelta(DataOutputStream out, EmbeddingTable t) throws IOException {
+    private static void embeddingDelta(ByteSink out, EmbeddingTable t) {
         LongArrayList removed = t.changes.removed();
-        out.writeInt(removed.size());
-        for (int i = 0; i < removed.size(); i++) out.writeLong(removed.getLong(i));
+        out.putInt(removed.size());
+        for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
         IntArrayList changed = t.changes.changed();
-        out.writeInt(changed.size());
+        out.putInt(changed.size());
         for (int i = 0; i < changed.size(); i++) {
             int s = changed.getInt(i);
-            out.writeLong(t.index.key(s));
-            for (int j = 0; j < t.dim; j++) out.writeFloat(t.rows[s * t.dim + j]);
+            out.putLong(t.index.key(s));
+            out.putFloats(t.rows, s * t.dim, t.dim);
         }
     }
 
-    private static void writeInts(DataOutputStream out, IntArrayList ints) throws IOException {
-        out.writeInt(ints.size());
-        for (int i = 0; i < ints.size(); i++) out.writeInt(ints.getInt(i));
+    private static void writeInts(ByteSink out, IntArrayList ints) {
+        out.putInt(ints.size());
+        for (int i = 0; i < ints.size(); i++) out.putInt(ints.getInt(i));
     }
 
-    private static void writeArray(DataOutputStream out, INDArray a) throws IOException {
+    private static void writeArray(ByteSink out, INDArray a) {
         int n = (int) a.length();
-        out.writeByte(a.dataType() == DataType.DOUBLE ? 1 : 0);
-        out.writeInt(n);
+        out.putByte(a.dataType() == DataType.DOUBLE ? 1 : 0);
+        out.putInt(n);
         if (a.dataType() == DataType.DOUBLE) {
             var buf = a.data().asNioDouble();
-            for (int i = 0; i < n; i++) out.writeDouble(buf.get(i));
+            for (int i = 0; i < n; i++) out.putDouble(buf.get(i));
         } else {
             var buf = a.data().asNioFloat();
-            for (int i = 0; i < n; i++) out.writeFloat(buf.get(i));
+            for (int i = 0; i < n; i++) out.putFloat(buf.get(i));
         }
     }
 
@@ -297,7 +285,7 @@ public final class ModelCodec {
             throw new ModelFormatException("expected a full snapshot, got a delta");
         }
         try {
-            DataInputStream in = body(bytes);
+            ByteSource in = body(bytes);
             byte[] specBytes = new byte[in.readInt()];
             in.readFully(specBytes);
             FeatureSpec spec = FeatureSpec.parse(new String(specBytes, StandardCharsets.UTF_8));
@@ -330,12 +318,12 @@ public final class ModelCodec {
         }
     }
 
-    private static DataInputStream body(byte[] bytes) {
+    private static ByteSource body(byte[] bytes) {
         int headerLen = 8 + 4 + 1 + 1 + 8;
-        return new DataInputStream(new ByteArrayInputStream(bytes, headerLen, bytes.length - headerLen - TRAILER));
+        return new ByteSource(bytes, headerLen, bytes.length - TRAILER);
     }
 
-    private static void readBody(DataInputStream in, WideDeepModel m, boolean opt, boolean delta) throws IOException {
+    private static void readBody(ByteSource in, WideDeepModel m, boolean opt, boolean delta) throws IOException {
         m.trainedExamples = in.readLong();
         m.batches = in.readLong();
         m.maxEventTime = in.readLong();
@@ -368,7 +356,7 @@ public final class ModelCodec {
         }
     }
 
-    private static void readWideExact(DataInputStream in, WideTable t) throws IOException {
+    private static void readWideExact(ByteSource in, WideTable t) throws IOException {
         int hw = in.readInt();
         long[] keys = new long[hw];
         boolean[] occ = new boolean[hw];
@@ -396,7 +384,7 @@ public final class ModelCodec {
         System.arraycopy(seen, 0, t.lastSeen, 0, hw);
     }
 
-    private static void readWideSparse(DataInputStream in, WideTable t) throws IOException {
+    private static void readWideSparse(ByteSource in, WideTable t) throws IOException {
         int removed = in.readInt();
         for (int i = 0; i < removed; i++) t.remove(in.readLong());
         int n = in.readInt();
@@ -406,7 +394,7 @@ public final class ModelCodec {
         }
     }
 
-    private static void readEmbeddingExact(DataInputStream in, EmbeddingTable t) throws IOException {
+    private static void readEmbeddingExact(ByteSource in, EmbeddingTable t) throws IOException {
         int hw = in.readInt();
         int dim = t.dim;
         int sw = t.stateWidth() * dim;
@@ -419,8 +407,8 @@ public final class ModelCodec {
             occ[s] = in.readBoolean();
             if (occ[s]) {
                 keys[s] = in.readLong();
-                for (int j = 0; j < dim; j++) rows[s * dim + j] = in.readFloat();
-                for (int j = 0; j < sw; j++) state[s * sw + j] = in.readFloat();
+                in.readFloats(rows, s * dim, dim);
+                in.readFloats(state, s * sw, sw);
                 seen[s] = in.readLong();
             }
         }
@@ -435,25 +423,25 @@ public final class ModelCodec {
         t.restorePending(kv);
     }
 
-    private static void readEmbeddingSparse(DataInputStream in, EmbeddingTable t) throws IOException {
+    private static void readEmbeddingSparse(ByteSource in, EmbeddingTable t) throws IOException {
         int removed = in.readInt();
         for (int i = 0; i < removed; i++) t.remove(in.readLong());
         int n = in.readInt();
         float[] row = new float[t.dim];
         for (int i = 0; i < n; i++) {
             long key = in.readLong();
-            for (int j = 0; j < t.dim; j++) row[j] = in.readFloat();
+            in.readFloats(row, 0, t.dim);
             t.put(key, row, 0);
         }
     }
 
-    private static int[] readInts(DataInputStream in) throws IOException {
+    private static int[] readInts(ByteSource in) throws IOException {
         int[] v = new int[in.readInt()];
         for (int i = 0; i < v.length; i++) v[i] = in.readInt();
         return v;
     }
 
-    private static void readArray(DataInputStream in, INDArray target) throws IOException {
+    private static void readArray(ByteSource in, INDArray target) throws IOException {
         boolean dbl = in.readByte() == 1;
         int n = in.readInt();
         if (n != target.length()) {
