@@ -1,0 +1,118 @@
+package io.widedeep.serving;
+
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.spec.SpecException;
+import io.widedeep.serving.features.ClickFeed;
+import io.widedeep.serving.features.LiveContext;
+import io.widedeep.serving.http.ApiHandler;
+import io.widedeep.serving.registry.ModelRegistry;
+import io.widedeep.serving.registry.UpdateFeed;
+import java.io.IOException;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.Set;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * {@code widedeep serve}: the model registry fed from the updates topic (and snapshot directory),
+ * live user histories fed from the clicks topic, and the HTTP API on Jetty.
+ */
+public final class ServingServer implements AutoCloseable {
+    static {
+        System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
+                "java.lang,java.math,java.io,java.net,org.apache.avro.reflect,io.widedeep");
+    }
+
+    static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",
+            "snapshot.dir", "max.body.bytes", "max.candidates", "max.k", "threads", "history.max.users",
+            "history.ttl.ms", "history.lookback.ms", "popularity.half.life.ms");
+
+    private final Server server;
+    private final UpdateFeed updates;
+    private final ClickFeed clicks;
+    private final ModelRegistry registry = new ModelRegistry();
+    private final Thread updateThread;
+    private final Thread clickThread;
+
+    public ServingServer(String[] argv) throws Exception {
+        Settings s = new Settings(argv, KEYS, Set.of("kafka."));
+        Properties kafka = s.withPrefix("kafka.");
+        kafka.setProperty("bootstrap.servers", s.string("bootstrap.servers", null));
+        int port = s.intValue("port", 8080, 0, 65535);
+        String host = s.string("host", "0.0.0.0");
+        ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 256 << 10, 1024, 64 << 20),
+                s.intValue("max.candidates", 1000, 1, 100_000), s.intValue("max.k", 1000, 1, 100_000));
+        int threads = s.intValue("threads", 16, 2, 1024);
+        LiveContext live = new LiveContext(s.longValue("popularity.half.life.ms", 3_600_000, 1000, Long.MAX_VALUE),
+                s.intValue("history.max.users", 1_000_000, 100, Integer.MAX_VALUE),
+                s.longValue("history.ttl.ms", 30L * 86_400_000, 1000, Long.MAX_VALUE));
+        Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir", null).replaceFirst("^file://", "")) : null;
+        updates = new UpdateFeed(registry, kafka, s.string("topic.updates", "model-updates"), snapshots);
+        clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks", "clicks"),
+                s.longValue("history.lookback.ms", 3_600_000, 0, Long.MAX_VALUE));
+
+        QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
+        pool.setName("http");
+        server = new Server(pool);
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(host);
+        connector.setPort(port);
+        server.addConnector(connector);
+        server.setHandler(new ApiHandler(new Recommender(registry, live), registry, live, limits, updates::corruptMessages));
+        try {
+            server.start();
+        } catch (IOException e) {
+            if (e instanceof BindException || e.getCause() instanceof BindException) {
+                server.stop();
+                throw new SpecException("--port", "port " + port + " is already in use; choose another with --port");
+            }
+            throw e;
+        }
+        updateThread = new Thread(updates, "update-feed");
+        clickThread = new Thread(clicks, "click-feed");
+        updateThread.setDaemon(true);
+        clickThread.setDaemon(true);
+        updateThread.start();
+        clickThread.start();
+    }
+
+    public int port() {
+        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void close() throws Exception {
+        updates.close();
+        clicks.close();
+        server.stop();
+        updateThread.join(5000);
+        clickThread.join(5000);
+    }
+
+    public static void main(String[] args) throws Exception {
+        ServingServer s;
+        try {
+            s = new ServingServer(args);
+        } catch (SpecException e) {
+            System.err.println("widedeep serve: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.err.println("widedeep serve: listening on port " + s.port());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                s.close();
+            } catch (Exception ignored) {
+                // shutting down
+            }
+        }));
+        s.server.join();
+    }
+}
