@@ -36,6 +36,7 @@ public final class ServingServer implements AutoCloseable {
     private final ModelRegistry registry = new ModelRegistry();
     private final Thread updateThread;
     private final Thread clickThread;
+    private final Recommender recommender;
 
     public ServingServer(String[] argv) throws Exception {
         Settings s = new Settings(argv, KEYS, Set.of("kafka."));
@@ -61,7 +62,8 @@ public final class ServingServer implements AutoCloseable {
         connector.setHost(host);
         connector.setPort(port);
         server.addConnector(connector);
-        server.setHandler(new ApiHandler(new Recommender(registry, live), registry, live, limits, updates::corruptMessages));
+        recommender = new Recommender(registry, live);
+        server.setHandler(new ApiHandler(recommender, registry, live, limits, updates::corruptMessages));
         try {
             server.start();
         } catch (IOException e) {
@@ -81,6 +83,10 @@ public final class ServingServer implements AutoCloseable {
 
     public int port() {
         return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
+    public Recommender recommender() {
+        return recommender;
     }
 
     public ModelRegistry registry() {

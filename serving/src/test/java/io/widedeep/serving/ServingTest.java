@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
 class ServingTest {
     private static EmbeddedKafka kafka;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    private static final HttpClient HTTP = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll

@@ -1,0 +1,150 @@
+package io.widedeep.serving;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.io.EventReader;
+import io.widedeep.core.io.Readers;
+import io.widedeep.core.model.ModelCodec;
+import io.widedeep.core.model.OnlineLearner;
+import io.widedeep.core.model.WideDeepModel;
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.schemas.ClickEvent;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * {@code widedeep serve-bench}: latency of {@code POST /v1/recommend} ranking 100 candidates over
+ * real HTTP on loopback, with 1 and 2 client threads, against a model trained on a file (by default
+ * the Criteo-like configuration: 26 embeddings of 16, 13 numerics, MLP 256-128-64).
+ */
+public final class ServingBench {
+    public static void main(String[] argv) throws Exception {
+        Settings s = new Settings(argv, Set.of("data", "format", "limit", "candidates", "requests"), Set.of());
+        String format = s.string("format", "criteo");
+        Path data = Path.of(s.string("data", null));
+        int limit = s.intValue("limit", 50_000, 1, Integer.MAX_VALUE);
+        int candidates = s.intValue("candidates", 100, 1, 10_000);
+        int requests = s.intValue("requests", 5000, 100, 10_000_000);
+
+        FeatureSpec spec = Readers.defaultSpec(format);
+        WideDeepModel model = WideDeepModel.create(spec);
+        OnlineLearner learner = new OnlineLearner(model, 1000);
+        ClickEvent sample = null;
+        try (EventReader r = Readers.open(format, data, spec)) {
+            for (int i = 0; i < limit && r.hasNext(); i++) {
+                ClickEvent e = r.next();
+                if (sample == null) sample = e;
+                learner.add(e, null, e.getLabel());
+            }
+        }
+        learner.flush();
+        Path dir = Files.createTempDirectory("widedeep-serve-bench");
+        Files.write(dir.resolve("model-1-00000001.wdm"), ModelCodec.encodeFull(model, false));
+        Files.writeString(dir.resolve("LATEST"), "model-1-00000001.wdm");
+
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode req = json.createObjectNode();
+        req.put("user_id", sample.getUserId());
+        req.set("context", json.valueToTree(sample.getContext()));
+        req.set("numeric", json.valueToTree(sample.getNumeric()));
+        var cands = req.putArray("candidates");
+        for (int i = 0; i < candidates; i++) cands.add("item-" + i);
+        req.put("k", 10);
+        String body = json.writeValueAsString(req);
+
+        ObjectNode out = json.createObjectNode();
+        out.put("candidates", candidates);
+        out.put("dense_params", model.denseParams());
+        try (ServingServer server = new ServingServer(new String[] {"--bootstrap.servers", "127.0.0.1:9",
+                "--port", "0", "--host", "127.0.0.1", "--snapshot.dir", dir.toString(), "--max.candidates", "10000"})) {
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!server.registry().ready() && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            // the scoring itself, in process, without HTTP
+            java.util.List<String> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < candidates; i++) ids.add("item-" + i);
+            long[] direct = new long[requests];
+            for (int i = 0; i < 2000 + requests; i++) {
+                long t0 = System.nanoTime();
+                server.recommender().recommend(sample.getUserId(), sample.getContext(), sample.getNumeric(), ids, 10);
+                if (i >= 2000) direct[i - 2000] = System.nanoTime() - t0;
+            }
+            Arrays.sort(direct);
+            out.put("in_process_p50_ms", direct[requests / 2] / 1e6);
+            out.put("in_process_p99_ms", direct[(int) (requests * 0.99)] / 1e6);
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/recommend");
+            for (int threads = 1; threads <= 2; threads++) {
+                long[][] lat = new long[threads][];
+                Thread[] ts = new Thread[threads];
+                long start = System.nanoTime();
+                for (int t = 0; t < threads; t++) {
+                    final int id = t;
+                    ts[t] = new Thread(() -> lat[id] = run(uri, body, requests));
+                    ts[t].start();
+                }
+                for (Thread t : ts) t.join();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                long[] all = Arrays.stream(lat).flatMapToLong(Arrays::stream).sorted().toArray();
+                String p = "threads" + threads + "_";
+                out.put(p + "p50_ms", all[all.length / 2] / 1e6);
+                out.put(p + "p99_ms", all[(int) (all.length * 0.99)] / 1e6);
+                out.put(p + "requests_per_sec", Math.round(all.length / seconds));
+                out.put(p + "candidates_per_sec", Math.round(all.length * (double) candidates / seconds));
+            }
+        }
+        System.out.println(out);
+        System.exit(0);
+    }
+
+    /**
+     * Warm-up, then {@code n} timed requests over one keep-alive connection; returns latencies in ns.
+     * The load generator is a minimal blocking HTTP/1.1 client (the JDK's HttpClient adds milliseconds
+     * of its own tail latency through its selector and executor threads, which is not the server's).
+     */
+    private static long[] run(URI uri, String body, int n) {
+        byte[] payload = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] head = ("POST " + uri.getPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + payload.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        long[] lat = new long[n];
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            socket.setTcpNoDelay(true);
+            var out = new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+            var in = new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16);
+            for (int i = 0; i < 2000 + n; i++) {
+                long t0 = System.nanoTime();
+                out.write(head);
+                out.write(payload);
+                out.flush();
+                int status = readResponse(in);
+                if (i >= 2000) lat[i - 2000] = System.nanoTime() - t0;
+                if (status != 200) throw new IllegalStateException("status " + status);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return lat;
+    }
+
+    /** Reads one response (status line, headers, Content-Length body); returns the status. */
+    private static int readResponse(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder line = new StringBuilder();
+        int status = -1;
+        int length = 0;
+        while (true) {
+            line.setLength(0);
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) throw new java.io.EOFException("connection closed");
+                if (c != '\r') line.append((char) c);
+            }
+            if (line.length() == 0) break;
+            String l = line.toString();
+            if (status < 0) status = Integer.parseInt(l.split(" ")[1]);
+            else if (l.regionMatches(true, 0, "Content-Length:", 0, 15)) length = Integer.parseInt(l.substring(15).trim());
+        }
+        in.readNBytes(length);
+        return status;
+    }
+}
