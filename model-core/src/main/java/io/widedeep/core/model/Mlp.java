@@ -94,6 +94,12 @@ final class Mlp {
         final float[] input; // host copy of the input, row-major [capacity, inputWidth]
         final double[] out; // deep logits, in double so that gradient checks see every bit
         final float[] dInputHost;
+        // NIO views of the transfer buffers, made once: every data().asNio*() call allocates
+        // JavaCPP pointers whose reference processing lengthens young GC pauses.
+        final java.nio.Buffer inputView;
+        final java.nio.Buffer outView;
+        final java.nio.Buffer deltaOutView;
+        final java.nio.Buffer dInputView;
 
         Workspace(int capacity) {
             this.capacity = capacity;
@@ -111,6 +117,10 @@ final class Mlp {
             input = new float[capacity * sizes[0]];
             out = new double[capacity];
             dInputHost = new float[capacity * sizes[0]];
+            inputView = view(acts[0]);
+            outView = view(acts[layers]);
+            deltaOutView = view(deltas[layers - 1]);
+            dInputView = view(dInput);
         }
     }
 
@@ -118,9 +128,13 @@ final class Mlp {
         return new Workspace(capacity);
     }
 
+    private java.nio.Buffer view(INDArray a) {
+        return dtype == DataType.FLOAT ? a.data().asNioFloat() : a.data().asNioDouble();
+    }
+
     /** Runs the network on {@code ws.input}; the deep logits land in {@code ws.out}. */
     void forward(Workspace ws) {
-        write(ws.acts[0], ws.input);
+        write(ws.inputView, ws.input, ws.input.length);
         int layers = sizes.length - 1;
         for (int l = 0; l < layers; l++) {
             INDArray a = ws.acts[l + 1];
@@ -130,14 +144,13 @@ final class Mlp {
                 Nd4j.exec(new RectifiedLinear(a, a));
             }
         }
-        INDArray last = ws.acts[layers];
         if (dtype == DataType.FLOAT) {
-            FloatBuffer fb = last.data().asNioFloat();
+            FloatBuffer fb = (FloatBuffer) ws.outView;
             for (int i = 0; i < ws.capacity; i++) {
                 ws.out[i] = fb.get(i);
             }
         } else {
-            last.data().asNioDouble().get(ws.out, 0, ws.capacity);
+            ((DoubleBuffer) ws.outView).get(0, ws.out, 0, ws.capacity);
         }
     }
 
@@ -147,7 +160,7 @@ final class Mlp {
      */
     void backward(Workspace ws, float[] dOut) {
         int layers = sizes.length - 1;
-        write(ws.deltas[layers - 1], dOut);
+        write(ws.deltaOutView, dOut, ws.capacity);
         for (int l = layers - 1; l >= 0; l--) {
             INDArray d = ws.deltas[l];
             Nd4j.gemm(ws.acts[l], d, gw[l], true, false, 1.0, 0.0);
@@ -159,32 +172,29 @@ final class Mlp {
                 Nd4j.exec(new RectifiedLinearDerivative(ws.acts[l], prev, prev));
             }
         }
-        read(ws.dInput, ws.dInputHost);
+        read(ws.dInputView, ws.dInputHost, ws.dInputHost.length);
     }
 
     void step() {
         optimizer.step(params, grads);
     }
 
-    private void write(INDArray target, float[] src) {
-        int n = (int) target.length();
+    private void write(java.nio.Buffer target, float[] src, int n) {
         if (dtype == DataType.FLOAT) {
-            FloatBuffer fb = target.data().asNioFloat();
-            fb.put(src, 0, n);
+            ((FloatBuffer) target).put(0, src, 0, n);
         } else {
-            DoubleBuffer db = target.data().asNioDouble();
+            DoubleBuffer db = (DoubleBuffer) target;
             for (int i = 0; i < n; i++) {
                 db.put(i, src[i]);
             }
         }
     }
 
-    private void read(INDArray source, float[] dst) {
-        int n = (int) source.length();
+    private void read(java.nio.Buffer source, float[] dst, int n) {
         if (dtype == DataType.FLOAT) {
-            source.data().asNioFloat().get(dst, 0, n);
+            ((FloatBuffer) source).get(0, dst, 0, n);
         } else {
-            DoubleBuffer db = source.data().asNioDouble();
+            DoubleBuffer db = (DoubleBuffer) source;
             for (int i = 0; i < n; i++) {
                 dst[i] = (float) db.get(i);
             }
