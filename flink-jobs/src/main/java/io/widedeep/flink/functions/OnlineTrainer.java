@@ -197,7 +197,8 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         long base = version;
         version++;
         ModelUpdate u = new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.logLoss(), recent, payload);
+                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.logLoss(), recent,
+                pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, payload);
         for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
             out.collect(serde.encode(c));
         }

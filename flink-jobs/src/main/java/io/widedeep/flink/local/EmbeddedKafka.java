@@ -26,7 +26,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         TestKitNodes.Builder nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
                 .setNumControllerNodes(1);
         if (dataDir != null) {
-            nodes.setBaseDirectory(dataDir);
+            // a fixed cluster id lets a second start reuse the logs of the first
+            nodes.setBaseDirectory(dataDir).setClusterId("widedeep-local-kafka-01");
         }
         KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
                 .setConfigProp("offsets.topic.replication.factor", "1")
@@ -38,7 +39,10 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setConfigProp("auto.create.topics.enable", "false")
                 .setDeleteOnClose(dataDir == null)
                 .build();
-        cluster.format();
+        boolean formatted = dataDir != null && java.nio.file.Files.exists(dataDir.resolve("combined_0_0").resolve("meta.properties"));
+        if (!formatted) {
+            cluster.format();
+        }
         cluster.startup();
         cluster.waitForReadyBrokers();
         return new EmbeddedKafka(cluster);

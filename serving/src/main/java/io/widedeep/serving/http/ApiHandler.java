@@ -283,6 +283,10 @@ public final class ApiHandler extends Handler.Abstract {
                     .append((now - l.createdAt()) / 1000.0).append('\n');
             sb.append("# TYPE widedeep_model_trained_examples gauge\nwidedeep_model_trained_examples ")
                     .append(l.model.trainedExamples()).append('\n');
+            sb.append("# TYPE widedeep_model_event_lag_seconds gauge\nwidedeep_model_event_lag_seconds ")
+                    .append((now - l.maxEventTime()) / 1000.0).append('\n');
+            sb.append("# TYPE widedeep_pv_logloss gauge\nwidedeep_pv_logloss ").append(l.pvWindowLogLoss()).append('\n');
+            sb.append("# TYPE widedeep_pv_auc gauge\nwidedeep_pv_auc ").append(l.pvWindowAuc()).append('\n');
         }
         sb.append("# TYPE widedeep_updates_applied_total counter\nwidedeep_updates_applied_total ").append(registry.appliedUpdates()).append('\n');
         sb.append("# TYPE widedeep_updates_refused_total counter\nwidedeep_updates_refused_total ")

@@ -29,6 +29,10 @@ public final class ModelRegistry {
         volatile long version;
         volatile long createdAt;
         volatile long maxEventTime;
+        volatile long pvExamples;
+        volatile double pvLogLoss;
+        volatile double pvWindowLogLoss;
+        volatile double pvWindowAuc;
         private final AtomicLong readers = new AtomicLong();
 
         Live(WideDeepModel model) {
@@ -39,6 +43,10 @@ public final class ModelRegistry {
         public long version() { return version; }
         public long createdAt() { return createdAt; }
         public long maxEventTime() { return maxEventTime; }
+        public long pvExamples() { return pvExamples; }
+        public double pvLogLoss() { return pvLogLoss; }
+        public double pvWindowLogLoss() { return pvWindowLogLoss; }
+        public double pvWindowAuc() { return pvWindowAuc; }
     }
 
     private volatile Live active;
@@ -124,7 +132,12 @@ public final class ModelRegistry {
         l.epoch = u.epoch();
         l.version = u.version();
         l.createdAt = u.createdAt();
-        l.maxEventTime = u.maxEventTime();
+        // a snapshot read from a directory carries no metadata beyond the model itself
+        l.maxEventTime = u.maxEventTime() > 0 ? u.maxEventTime() : l.model.maxEventTime();
+        l.pvExamples = u.pvExamples();
+        l.pvLogLoss = u.pvLogLoss();
+        l.pvWindowLogLoss = u.pvWindowLogLoss();
+        l.pvWindowAuc = u.pvWindowAuc();
     }
 
     private static void awaitNoReaders(Live l) {

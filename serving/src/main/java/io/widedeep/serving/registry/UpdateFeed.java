@@ -93,7 +93,7 @@ public final class UpdateFeed implements Runnable, AutoCloseable {
             byte[] payload = Files.readAllBytes(snapshotDir.resolve(name));
             ModelCodec.verify(payload);
             registry.apply(new ModelUpdate(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), true, -1, 0,
-                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, payload));
+                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, payload));
             LOG.info("bootstrapped from {}", name);
         } catch (java.io.IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());

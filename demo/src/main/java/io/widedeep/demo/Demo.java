@@ -1,0 +1,342 @@
+package io.widedeep.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.io.EventReader;
+import io.widedeep.core.io.Readers;
+import io.widedeep.core.sim.ClickSimulator;
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.spec.SpecException;
+import io.widedeep.flink.JobOptions;
+import io.widedeep.flink.TrainingJob;
+import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.schemas.AvroSerde;
+import io.widedeep.schemas.ClickEvent;
+import io.widedeep.serving.ServingServer;
+import io.widedeep.serving.registry.ModelRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * {@code ./widedeep demo}: everything real, in one process. A Kafka broker (KRaft), the training job
+ * on a Flink MiniCluster with its web UI, the recommendation server, and a producer writing
+ * impressions and delayed clicks (from the click simulator, or replayed from a file). Prints a live
+ * progress line, then real recommendations from the HTTP API. State lives under {@code --dir}, so a
+ * second run resumes from the last checkpoint.
+ */
+public final class Demo implements AutoCloseable {
+    static final Set<String> KEYS = Set.of("dir", "port", "flink.port", "rate", "data", "format", "spec",
+            "duration", "users", "items", "seed");
+
+    record Options(Path dir, int port, int flinkPort, double rate, Path data, String format, String spec,
+                   long durationSeconds, int users, int items, long seed) {
+        static Options parse(String[] argv) {
+            Settings s = new Settings(argv, KEYS, Set.of());
+            Path data = s.has("data") ? Path.of(s.string("data", null)) : null;
+            String format = s.has("format") ? s.choice("format", null, Set.copyOf(Readers.FORMATS)) : null;
+            if (data != null && format == null) throw new SpecException("--format", "is required with --data");
+            if (data != null && !Files.isRegularFile(data)) throw new SpecException("--data", "no such file: " + data);
+            return new Options(Path.of(s.string("dir", "runs/demo")), s.intValue("port", 8080, 0, 65535),
+                    s.intValue("flink.port", 8081, 0, 65535), s.doubleValue("rate", 500, 1, 1_000_000), data, format,
+                    s.has("spec") ? s.string("spec", null) : null, s.longValue("duration", 0, 0, Long.MAX_VALUE),
+                    s.intValue("users", 2000, 10, 10_000_000), s.intValue("items", 300, 10, 1_000_000),
+                    s.longValue("seed", 42, Long.MIN_VALUE, Long.MAX_VALUE));
+        }
+    }
+
+    private final Options o;
+    private final EmbeddedKafka kafka;
+    private final JobClient job;
+    private final ServingServer server;
+    private final Thread producer;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong produced = new AtomicLong();
+    private final ClickSimulator sim;
+    private final boolean resumed;
+
+    private Demo(Options o) throws Exception {
+        this.o = o;
+        checkPort(o.port(), "--port");
+        checkPort(o.flinkPort(), "--flink.port");
+        Files.createDirectories(o.dir());
+        FeatureSpec spec = o.spec() != null ? (Files.isRegularFile(Path.of(o.spec())) ? FeatureSpec.load(Path.of(o.spec()))
+                : FeatureSpec.builtIn(o.spec())) : o.data() != null ? Readers.defaultSpec(o.format()) : FeatureSpec.builtIn("sim");
+        Path specFile = o.dir().resolve("spec.json");
+        Files.writeString(specFile, spec.json());
+        kafka = EmbeddedKafka.start(o.dir().toAbsolutePath().resolve("kafka"));
+        kafka.createTopic("clicks", 2, Map.of());
+        kafka.createTopic("clicks-dlq", 1, Map.of());
+        kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(4 << 20), "retention.ms", "3600000"));
+
+        Path checkpoints = o.dir().toAbsolutePath().resolve("checkpoints");
+        Path snapshots = o.dir().toAbsolutePath().resolve("snapshots");
+        JobOptions jobOptions = new JobOptions(new String[] {"--bootstrap.servers", kafka.bootstrapServers(),
+                "--spec", specFile.toString(), "--checkpoint.dir", checkpoints.toUri().toString(),
+                "--snapshot.dir", snapshots.toUri().toString(), "--checkpoint.interval.ms", "5000",
+                "--attribution.window.ms", "10000", "--out.of.orderness.ms", "2000", "--idleness.ms", "2000",
+                "--publish.interval.ms", "500", "--group.id", "widedeep-demo", "--job.name", "widedeep-demo"});
+        Configuration conf = new Configuration();
+        conf.setString("rest.port", String.valueOf(o.flinkPort()));
+        conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+        Optional<Path> latest = latestCheckpoint(checkpoints);
+        resumed = latest.isPresent();
+        latest.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
+        job = TrainingJob.start(jobOptions, conf);
+
+        server = new ServingServer(new String[] {"--bootstrap.servers", kafka.bootstrapServers(), "--port",
+                String.valueOf(o.port()), "--snapshot.dir", snapshots.toString()});
+        sim = o.data() == null ? new ClickSimulator(o.users(), o.items(), o.seed()) : null;
+        producer = new Thread(this::produce, "demo-producer");
+        producer.setDaemon(true);
+        producer.start();
+    }
+
+    public static Demo start(Options o) throws Exception {
+        return new Demo(o);
+    }
+
+    private static void checkPort(int port, String option) {
+        if (port == 0) return;
+        try (ServerSocket s = new ServerSocket(port)) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new SpecException(option, "port " + port + " is already in use; choose another with " + option + " PORT");
+        }
+    }
+
+    /** The newest retained checkpoint (a directory with _metadata), if any. */
+    static Optional<Path> latestCheckpoint(Path root) throws IOException {
+        if (!Files.isDirectory(root)) return Optional.empty();
+        try (Stream<Path> s = Files.walk(root, 3)) {
+            return s.filter(p -> p.getFileName().toString().equals("_metadata"))
+                    .max(Comparator.comparingLong(p -> p.toFile().lastModified())).map(Path::getParent);
+        }
+    }
+
+    private void produce() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("linger.ms", "5");
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        try (KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+             EventReader file = o.data() == null ? null : Readers.open(o.format(), o.data(), o.spec() == null
+                     ? Readers.defaultSpec(o.format()) : FeatureSpec.load(Path.of(o.spec())))) {
+            long start = System.nanoTime();
+            long n = 0;
+            while (running.get()) {
+                long due = start + (long) (n * 1e9 / o.rate());
+                long wait = due - System.nanoTime();
+                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                long now = System.currentTimeMillis();
+                ClickEvent e;
+                if (sim != null) {
+                    for (ClickEvent c : sim.clicksDue(now)) send(out, serde, c);
+                    e = sim.impression(now);
+                } else {
+                    if (!file.hasNext()) break;
+                    e = file.next();
+                    e.setEventTime(now); // replayed at the demo's pace, in the file's order
+                }
+                send(out, serde, e);
+                n++;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            if (running.get()) System.err.println("demo producer stopped: " + e);
+        }
+    }
+
+    private void send(KafkaProducer<byte[], byte[]> out, AvroSerde<ClickEvent> serde, ClickEvent e) {
+        out.send(new ProducerRecord<>("clicks", e.getUserId().getBytes(), serde.encode(e)));
+        produced.incrementAndGet();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public ModelRegistry registry() {
+        return server.registry();
+    }
+
+    public long produced() {
+        return produced.get();
+    }
+
+    public ClickSimulator simulator() {
+        return sim;
+    }
+
+    @Override
+    public void close() throws Exception {
+        running.set(false);
+        producer.join(5000);
+        try {
+            job.cancel().get(); // the latest checkpoint stays for the next run
+        } catch (Exception ignored) {
+            // already gone
+        }
+        server.close();
+        kafka.close();
+    }
+
+    // ------------------------------------------------------------------ the console
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    JsonNode recommend(String user, Map<String, String> context, List<String> candidates, int k) throws Exception {
+        ObjectNode req = JSON.createObjectNode();
+        req.put("user_id", user);
+        req.set("context", JSON.valueToTree(context));
+        if (candidates != null) req.set("candidates", JSON.valueToTree(candidates));
+        req.put("k", k);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port() + "/v1/recommend"))
+                .POST(HttpRequest.BodyPublishers.ofString(req.toString())).header("Content-Type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new IOException(r.statusCode() + " " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    /** Mean true click probability of the model's top-k vs all candidates (what random picks would get). */
+    double[] liftOverRandom(int usersSampled, int candidates, int k) throws Exception {
+        Random rnd = new Random(7);
+        double top = 0, all = 0;
+        for (int s = 0; s < usersSampled; s++) {
+            int u = rnd.nextInt(sim.users());
+            List<String> cands = new ArrayList<>();
+            List<Integer> idx = new ArrayList<>();
+            for (int c = 0; c < candidates; c++) {
+                int i = rnd.nextInt(sim.items());
+                idx.add(i);
+                cands.add(ClickSimulator.itemId(i));
+                all += sim.clickProbability(u, i) / candidates;
+            }
+            JsonNode items = recommend(ClickSimulator.userId(u), sim.userContext(u), cands, k).get("items");
+            for (JsonNode it : items) {
+                int i = Integer.parseInt(it.get("item_id").asText().substring("item-".length()));
+                top += sim.clickProbability(u, i) / k;
+            }
+        }
+        return new double[] {top / usersSampled, all / usersSampled};
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        Demo demo;
+        try {
+            o = Options.parse(args);
+            demo = start(o);
+        } catch (SpecException e) {
+            System.err.println("widedeep demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        AtomicBoolean closed = new AtomicBoolean();
+        Runnable shutdown = () -> {
+            if (closed.compareAndSet(false, true)) {
+                System.out.println("\nwidedeep demo: stopping (the last checkpoint is kept; run again to resume) ...");
+                try {
+                    demo.close();
+                } catch (Exception ignored) {
+                    // shutting down
+                }
+            }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(shutdown));
+        demo.console(o);
+        shutdown.run();
+        System.exit(0);
+    }
+
+    private void console(Options o) throws Exception {
+        System.out.printf("widedeep demo: Kafka at %s, Flink web UI at http://localhost:%d, API at http://localhost:%d%s%n",
+                kafka.bootstrapServers(), o.flinkPort(), port(), resumed ? " (resumed from the last checkpoint)" : "");
+        System.out.printf("producing %s at %.0f events/s; learning curve in %s; Ctrl-C to stop%n",
+                o.data() == null ? "simulated impressions and clicks" : o.data().toString(), o.rate(),
+                o.dir().resolve("learning-curve.html"));
+        LearningCurve curve = new LearningCurve();
+        long start = System.currentTimeMillis();
+        long lastProduced = 0, lastTime = start, lastLift = 0;
+        boolean shown = false;
+        while (o.durationSeconds() == 0 || System.currentTimeMillis() - start < o.durationSeconds() * 1000) {
+            Thread.sleep(2000);
+            long now = System.currentTimeMillis();
+            long p = produced();
+            double rate = (p - lastProduced) * 1000.0 / Math.max(1, now - lastTime);
+            lastProduced = p;
+            lastTime = now;
+            ModelRegistry.Live l = registry().peek();
+            if (l == null) {
+                System.out.printf("\r%,d events (%.0f/s) | waiting for the first model ...        ", p, rate);
+                continue;
+            }
+            long trained = l.model.trainedExamples();
+            curve.add(trained, l.pvWindowLogLoss(), l.pvWindowAuc());
+            curve.write(o.dir().resolve("learning-curve.html"));
+            String fresh = l.maxEventTime() > 0 ? String.format("%.1fs", (now - l.maxEventTime()) / 1000.0) : "-";
+            System.out.printf("\r%,d events (%.0f/s) | %,d examples trained | PV logloss %.4f AUC %.3f | model %d | fresh %s   ",
+                    p, rate, trained, l.pvWindowLogLoss(), l.pvWindowAuc(), l.version(), fresh);
+            if (sim != null && trained >= 3000 && (!shown || now - lastLift > 30_000)) {
+                lastLift = now;
+                System.out.println();
+                if (!shown) showRecommendations();
+                double[] lift = liftOverRandom(100, 50, 5);
+                System.out.printf("top-5 of 50 candidates: true CTR %.3f vs %.3f for random picks (%.2fx)%n",
+                        lift[0], lift[1], lift[0] / lift[1]);
+                shown = true;
+            } else if (sim == null && trained > 0 && !shown) {
+                System.out.println();
+                System.out.println(recommend("-", Map.of(), null, 5).toPrettyString());
+                printCurl("-");
+                shown = true;
+            }
+        }
+        System.out.println();
+    }
+
+    private void showRecommendations() throws Exception {
+        int u = 3;
+        List<String> cands = new ArrayList<>();
+        for (int i = 0; i < 20; i++) cands.add(ClickSimulator.itemId(i));
+        JsonNode r = recommend(ClickSimulator.userId(u), sim.userContext(u), cands, 5);
+        System.out.println("recommendations for " + ClickSimulator.userId(u) + " " + sim.userContext(u)
+                + " among item-0..item-19 (model version " + r.get("model_version") + "):");
+        for (JsonNode it : r.get("items")) {
+            int i = Integer.parseInt(it.get("item_id").asText().substring(5));
+            System.out.printf("  %-9s score %.3f   (true click probability %.3f)%n", it.get("item_id").asText(),
+                    it.get("score").asDouble(), sim.clickProbability(u, i));
+        }
+        printCurl(ClickSimulator.userId(u));
+    }
+
+    private void printCurl(String user) {
+        System.out.println("try it:  curl -s -X POST localhost:" + port() + "/v1/recommend -H 'Content-Type: application/json' "
+                + "-d '{\"user_id\":\"" + user + "\",\"context\":{\"age_group\":\"a1\",\"region\":\"r2\"},\"k\":5}'");
+    }
+}
