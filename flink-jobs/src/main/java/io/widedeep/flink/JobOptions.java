@@ -12,7 +12,7 @@ import java.util.Set;
 
 /** The training job's options, read and checked once at start. */
 public final class JobOptions implements Serializable {
-    static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.clicks", "topic.dlq", "topic.updates",
+    public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.clicks", "topic.dlq", "topic.updates",
             "group.id", "spec", "checkpoint.interval.ms", "checkpoint.dir", "parallelism", "attribution.window.ms",
             "out.of.orderness.ms", "idleness.ms", "history.ttl.ms", "publish.interval.ms", "full.snapshot.every",
             "snapshot.dir", "quality.gate.margin", "quality.gate.window", "chunk.bytes", "bounded",

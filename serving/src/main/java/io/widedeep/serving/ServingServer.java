@@ -26,7 +26,9 @@ public final class ServingServer implements AutoCloseable {
                 "java.lang,java.math,java.io,java.net,org.apache.avro.reflect,io.widedeep");
     }
 
-    static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",
+    public static final int DEFAULT_PORT = 8080;
+
+    public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",
             "snapshot.dir", "max.body.bytes", "max.candidates", "max.k", "threads", "history.max.users",
             "history.ttl.ms", "history.lookback.ms", "popularity.half.life.ms");
 
@@ -42,7 +44,7 @@ public final class ServingServer implements AutoCloseable {
         Settings s = new Settings(argv, KEYS, Set.of("kafka."));
         Properties kafka = s.withPrefix("kafka.");
         kafka.setProperty("bootstrap.servers", s.string("bootstrap.servers", null));
-        int port = s.intValue("port", 8080, 0, 65535);
+        int port = s.intValue("port", DEFAULT_PORT, 0, 65535);
         String host = s.string("host", "0.0.0.0");
         ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 256 << 10, 1024, 64 << 20),
                 s.intValue("max.candidates", 1000, 1, 100_000), s.intValue("max.k", 1000, 1, 100_000));

@@ -1,0 +1,119 @@
+package io.widedeep.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.widedeep.core.config.Settings;
+import io.widedeep.flink.JobOptions;
+import io.widedeep.serving.ServingServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.configuration.RestOptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * There is no Docker engine here, so the deployment is checked statically: every build context,
+ * Dockerfile and file they copy exists, the ports agree with the code's defaults, and the commands
+ * the compose file runs are accepted by the code's own option parsers.
+ */
+class ComposeFileTest {
+    private static final Path DOCKER = Path.of("..", "docker").toAbsolutePath().normalize();
+    private final JsonNode compose;
+
+    ComposeFileTest() throws Exception {
+        compose = new ObjectMapper(new YAMLFactory()).readTree(DOCKER.resolve("compose.yaml").toFile());
+    }
+
+    private JsonNode service(String name) {
+        JsonNode s = compose.get("services").get(name);
+        assertTrue(s != null, "service " + name + " is defined");
+        return s;
+    }
+
+    @Test
+    void everyBuildContextDockerfileAndCopiedFileExists() throws Exception {
+        int builds = 0;
+        for (var it = compose.get("services").fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode build = e.getValue().get("build");
+            if (build == null) continue;
+            builds++;
+            Path context = DOCKER.resolve(build.get("context").asText()).normalize();
+            assertTrue(Files.isDirectory(context), e.getKey() + ": context " + context);
+            Path dockerfile = context.resolve(build.get("dockerfile").asText());
+            assertTrue(Files.isRegularFile(dockerfile), e.getKey() + ": " + dockerfile);
+            for (String line : Files.readAllLines(dockerfile)) {
+                line = line.trim();
+                if (!line.startsWith("COPY ") || line.contains("--from=")) continue;
+                String[] parts = line.substring(5).trim().split("\\s+");
+                for (int i = 0; i < parts.length - 1; i++) {
+                    assertTrue(Files.exists(context.resolve(parts[i])), dockerfile.getFileName() + " copies " + parts[i]);
+                }
+            }
+            // the image the other Flink services run is built by one of them
+        }
+        assertTrue(builds >= 4, "jobmanager, gpu taskmanager, serving and replay are built here");
+        assertEquals(service("jobmanager").get("image").asText(), service("taskmanager").get("image").asText());
+        assertEquals(service("jobmanager").get("image").asText(), service("job-submit").get("image").asText());
+        for (var it = compose.get("services").fields(); it.hasNext(); ) {
+            JsonNode vols = it.next().getValue().get("volumes");
+            if (vols == null) continue;
+            for (JsonNode v : vols) {
+                String src = v.asText().split(":")[0];
+                Matcher m = Pattern.compile("\\$\\{\\w+:-(.+)}").matcher(src);
+                if (m.matches()) src = m.group(1);
+                if (src.startsWith(".")) assertTrue(Files.exists(DOCKER.resolve(src)), "bind mount " + src);
+            }
+        }
+    }
+
+    @Test
+    void portsAgreeWithTheCodesDefaults() {
+        assertEquals(ServingServer.DEFAULT_PORT + ":" + ServingServer.DEFAULT_PORT, service("serving").get("ports").get(0).asText());
+        assertEquals(RestOptions.PORT.defaultValue() + ":" + RestOptions.PORT.defaultValue(),
+                service("jobmanager").get("ports").get(0).asText());
+        List<String> cmd = new ArrayList<>();
+        service("serving").get("command").forEach(c -> cmd.add(c.asText()));
+        assertEquals(String.valueOf(ServingServer.DEFAULT_PORT), cmd.get(cmd.indexOf("--port") + 1));
+        assertTrue(service("kafka").get("environment").get("KAFKA_ADVERTISED_LISTENERS").asText().contains("kafka:9092"));
+    }
+
+    @Test
+    void commandsAreAcceptedByTheCodesOptionParsers() throws Exception {
+        String submit = service("job-submit").get("command").asText().trim();
+        String[] words = submit.split("\\s+");
+        int jar = 0;
+        while (!words[jar].endsWith(".jar")) jar++;
+        String flinkDockerfile = Files.readString(DOCKER.resolve("flink/Dockerfile"));
+        assertTrue(flinkDockerfile.contains(words[jar]), "the job jar is where the image puts it: " + words[jar]);
+        String[] jobArgs = java.util.Arrays.copyOfRange(words, jar + 1, words.length);
+        JobOptions o = new JobOptions(jobArgs);
+        assertEquals("kafka:9092", o.bootstrapServers);
+
+        String init = String.join("\n", toList(service("kafka-init").get("command")));
+        for (String topic : List.of(o.clicksTopic, o.dlqTopic, o.updatesTopic)) {
+            assertTrue(init.contains(topic), "kafka-init creates " + topic);
+        }
+        List<String> serving = toList(service("serving").get("command"));
+        new Settings(serving.toArray(new String[0]), ServingServer.KEYS, Set.of("kafka."));
+        List<String> replay = toList(service("replay").get("command"));
+        new Settings(replay.toArray(new String[0]), Replay.KEYS, Set.of("kafka."));
+        assertTrue(compose.get("services").get("taskmanager-gpu").get("deploy").toString().contains("nvidia"));
+        assertTrue(compose.get("services").get("taskmanager-gpu").get("environment").get("FLINK_PROPERTIES").asText()
+                .contains("external-resource.gpu.amount"));
+    }
+
+    private static List<String> toList(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        if (n.isArray()) n.forEach(x -> out.add(x.asText())); else out.add(n.asText());
+        return out;
+    }
+}
