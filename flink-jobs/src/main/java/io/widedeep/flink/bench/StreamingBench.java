@@ -142,9 +142,9 @@ public final class StreamingBench {
         out.put("examples", last.trainedExamples());
         out.put("examples_per_sec", Math.round(rate));
         out.put("pv_logloss", round(last.pvLogLoss()));
-        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(new io.widedeep.core.bench.Args(
+        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(new Settings(
                 new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"},
-                Set.of("data", "format", "limit", "quiet"))));
+                Set.of("data", "format", "limit", "quiet"), Set.of())));
         out.put("bare_learner_examples_per_sec", bare.get("examples_per_sec").asLong());
         out.put("ratio_to_bare_learner", round(rate / bare.get("examples_per_sec").asDouble()));
         out.put("updates", updates.size());

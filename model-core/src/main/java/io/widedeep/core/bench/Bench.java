@@ -2,6 +2,7 @@ package io.widedeep.core.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.config.Settings;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.features.UserHistory;
@@ -30,25 +31,25 @@ public final class Bench {
 
     public static void main(String[] argv) throws Exception {
         try {
-            System.out.println(run(new Args(argv, OPTIONS)));
+            System.out.println(run(new Settings(argv, OPTIONS, Set.of())));
         } catch (SpecException e) {
             System.err.println("widedeep bench: " + e.getMessage());
             System.exit(2);
         }
     }
 
-    public static String run(Args args) throws Exception {
-        String format = args.require("format");
-        Path data = Path.of(args.require("data"));
-        FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.get("spec", null))) : Readers.defaultSpec(format);
-        String model = args.get("model", "widedeep");
+    public static String run(Settings args) throws Exception {
+        String format = args.choice("format", null, Set.copyOf(Readers.FORMATS));
+        Path data = Path.of(args.string("data", null));
+        FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec", null))) : Readers.defaultSpec(format);
+        String model = args.string("model", "widedeep");
         spec = spec.variant(model);
         if (args.has("batch")) {
             var node = (ObjectNode) new ObjectMapper().readTree(spec.json());
-            ((ObjectNode) node.withObject("/training")).put("batch_size", args.getLong("batch", 256, 1));
+            ((ObjectNode) node.withObject("/training")).put("batch_size", args.intValue("batch", 256, 1, 65536));
             spec = FeatureSpec.parse(node.toString());
         }
-        long limit = args.getLong("limit", Long.MAX_VALUE, 1);
+        long limit = args.longValue("limit", Long.MAX_VALUE, 1, Long.MAX_VALUE);
         boolean quiet = args.has("quiet");
 
         // Like the streaming job, features are extracted upstream of the trainer (where user histories

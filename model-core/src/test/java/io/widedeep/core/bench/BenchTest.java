@@ -1,0 +1,39 @@
+package io.widedeep.core.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.spec.SpecException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class BenchTest {
+    private static final Set<String> KEYS = Set.of("data", "format", "spec", "limit", "model", "batch", "window", "quiet");
+
+    @Test
+    void benchReportsThroughputAndQualityAsOneJsonLine() throws Exception {
+        Path men = Path.of("..", "..", "shared", "data", "open-bandit", "bts", "men", "men.csv").toAbsolutePath().normalize();
+        assumeTrue(Files.exists(men), "shared data present");
+        String line = Bench.run(new Settings(new String[] {"--data", men.toString(), "--format", "obd", "--limit", "4000",
+                "--model", "wide", "--quiet"}, KEYS, Set.of()));
+        assertTrue(!line.contains("\n"));
+        JsonNode j = new ObjectMapper().readTree(line);
+        assertEquals(4000, j.get("examples").asLong());
+        assertEquals("wide", j.get("model").asText());
+        for (String k : new String[] {"seconds", "examples_per_sec", "logloss", "auc", "logloss_last20", "auc_last20", "ctr"}) {
+            assertTrue(j.has(k), k);
+        }
+        assertTrue(j.get("auc").asDouble() >= 0 && j.get("auc").asDouble() <= 1);
+        assertTrue(j.get("ctr").asDouble() > 0 && j.get("ctr").asDouble() < 0.05);
+        assertEquals(0, j.get("dense_params").asLong(), "the wide-only model has no MLP");
+        assertThrows(SpecException.class, () -> Bench.run(new Settings(new String[] {"--data", men.toString(),
+                "--format", "obd", "--model", "linear"}, KEYS, Set.of())));
+    }
+}
