@@ -41,6 +41,9 @@ public final class Bench {
     public static String run(Settings args) throws Exception {
         String format = args.choice("format", null, Set.copyOf(Readers.FORMATS));
         Path data = Path.of(args.string("data", null));
+        if (!java.nio.file.Files.isRegularFile(data)) {
+            throw new SpecException("--data", "no such file: " + data);
+        }
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec", null))) : Readers.defaultSpec(format);
         String model = args.string("model", "widedeep");
         spec = spec.variant(model);
