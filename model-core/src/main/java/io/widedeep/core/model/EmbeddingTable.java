@@ -135,16 +135,9 @@ final class EmbeddingTable {
         touched.clear();
     }
 
+    /** Drops rows not seen since {@code cutoff}; returns how many. */
     int expire(long cutoff) {
-        int removed = 0;
-        for (int s = 0, hw = index.highWater(); s < hw; s++) {
-            if (index.occupied(s) && lastSeen[s] < cutoff) {
-                changes.markRemoved(s, index.key(s));
-                index.remove(s);
-                removed++;
-            }
-        }
-        return removed;
+        return index.expire(lastSeen, cutoff, changes);
     }
 
     /** Sets a row directly (serving side). */
@@ -158,10 +151,7 @@ final class EmbeddingTable {
     }
 
     void remove(long key) {
-        int s = index.get(key);
-        if (s >= 0) {
-            index.remove(s);
-        }
+        index.removeKey(key);
     }
 
     /** Keys waiting for admission and their sighting counts, as (key, count) pairs. */

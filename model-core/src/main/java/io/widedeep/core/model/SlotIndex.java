@@ -44,6 +44,27 @@ final class SlotIndex {
         free.add(slot);
     }
 
+    /** Removes the slot of a key, if present. */
+    void removeKey(long key) {
+        int s = get(key);
+        if (s >= 0) {
+            remove(s);
+        }
+    }
+
+    /** Removes every slot not seen since {@code cutoff}, recording each removal; returns how many. */
+    int expire(long[] lastSeen, long cutoff, ChangeLog changes) {
+        int removed = 0;
+        for (int s = 0; s < highWater; s++) {
+            if (occupied(s) && lastSeen[s] < cutoff) {
+                changes.markRemoved(s, keys[s]);
+                remove(s);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     long key(int slot) {
         return keys[slot];
     }

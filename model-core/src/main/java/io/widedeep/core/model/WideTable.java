@@ -99,17 +99,9 @@ final class WideTable {
         touched.clear();
     }
 
-    /** Drops coordinates not seen since {@code cutoff}; returns how many. */
+    /** Drops rows not seen since {@code cutoff}; returns how many. */
     int expire(long cutoff) {
-        int removed = 0;
-        for (int s = 0, hw = index.highWater(); s < hw; s++) {
-            if (index.occupied(s) && lastSeen[s] < cutoff) {
-                changes.markRemoved(s, index.key(s));
-                index.remove(s);
-                removed++;
-            }
-        }
-        return removed;
+        return index.expire(lastSeen, cutoff, changes);
     }
 
     /** Sets a weight directly (serving side, when applying an update). */
@@ -123,10 +115,7 @@ final class WideTable {
     }
 
     void remove(long key) {
-        int s = index.get(key);
-        if (s >= 0) {
-            index.remove(s);
-        }
+        index.removeKey(key);
     }
 
     /** Number of non-zero weights (L1 keeps most of them at exactly zero). */
