@@ -50,6 +50,10 @@ class ComposeFileTest {
             assertTrue(Files.isDirectory(context), e.getKey() + ": context " + context);
             Path dockerfile = context.resolve(build.get("dockerfile").asText());
             assertTrue(Files.isRegularFile(dockerfile), e.getKey() + ": " + dockerfile);
+            if (build.has("target")) {
+                assertTrue(Files.readString(dockerfile).contains(" AS " + build.get("target").asText() + "\n"),
+                        e.getKey() + ": stage " + build.get("target").asText() + " in " + dockerfile);
+            }
             for (String line : Files.readAllLines(dockerfile)) {
                 line = line.trim();
                 if (!line.startsWith("COPY ") || line.contains("--from=")) continue;
@@ -92,7 +96,7 @@ class ComposeFileTest {
         String[] words = submit.split("\\s+");
         int jar = 0;
         while (!words[jar].endsWith(".jar")) jar++;
-        String flinkDockerfile = Files.readString(DOCKER.resolve("flink/Dockerfile"));
+        String flinkDockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
         assertTrue(flinkDockerfile.contains(words[jar]), "the job jar is where the image puts it: " + words[jar]);
         String[] jobArgs = java.util.Arrays.copyOfRange(words, jar + 1, words.length);
         JobOptions o = new JobOptions(jobArgs);
