@@ -69,6 +69,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private transient double publishedLoss;
     private transient long nextPublishAt;
     private transient boolean endTimerSet;
+    private transient boolean inSnapshot;
     private transient Counter heldBack;
     private transient Counter published;
 
@@ -137,7 +138,6 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         batch.add(row);
         if (batch.isFull()) {
             train();
-            injectFailureIfAsked();
         }
     }
 
@@ -152,10 +152,15 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         model.trainBatch(batch, predictions);
         for (int i = 0; i < n; i++) pv.add(predictions[i], batch.label(i));
         batch.clear();
+        injectFailureIfAsked();
     }
 
-    /** Test hook: fail attempt i once the model has trained {@code fail.after[i]} examples. */
+    /**
+     * Test hook: fail attempt i as soon as the model has trained {@code fail.after[i]} examples
+     * (checked after every training step, so the failure comes within one batch of that count).
+     */
     private void injectFailureIfAsked() {
+        if (inSnapshot) return; // a failure here would only decline the checkpoint
         int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
         if (attempt < options.failAfter.length && model.trainedExamples() >= options.failAfter[attempt]) {
             throw new IllegalStateException("injected failure " + attempt + " after "
@@ -231,7 +236,12 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
 
     @Override
     public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
-        train(); // the checkpoint holds no half-filled batch: offsets and model agree exactly
+        inSnapshot = true;
+        try {
+            train(); // the checkpoint holds no half-filled batch: offsets and model agree exactly
+        } finally {
+            inSnapshot = false;
+        }
         byte[] snap = ModelCodec.encodeFull(model, true);
         List<byte[]> pieces = new ArrayList<>();
         for (int from = 0; from < snap.length; from += STATE_PIECE) {
