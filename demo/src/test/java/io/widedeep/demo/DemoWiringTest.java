@@ -38,7 +38,7 @@ class DemoWiringTest {
             assertTrue(demo.produced() > 1000);
             trained = l.model.trainedExamples();
             firstEpoch = l.epoch();
-            Thread.sleep(6000); // let a checkpoint (every 5 s) complete after this point
+            Thread.sleep(8000); // let a checkpoint (every 5 s) complete after this point
         }
         assertTrue(Demo.latestCheckpoint(dir.resolve("checkpoints")).isPresent(), "checkpoint retained on stop");
         try (Demo again = Demo.start(o)) {
