@@ -37,12 +37,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * </pre>
  */
 public final class TrainingJob {
-    static {
-        // Avro 1.12 instantiates generated classes only from trusted packages, in every JVM.
-        System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
-                "java.lang,java.math,java.io,java.net,org.apache.avro.reflect,io.widedeep");
-    }
-
     private TrainingJob() {}
 
     public static void main(String[] args) throws Exception {

@@ -3,6 +3,7 @@ package io.widedeep.flink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.updates.ModelReplica;
@@ -82,10 +83,6 @@ class TrainingJobTest {
         return ModelCodec.decodeFull(Files.readAllBytes(snaps.resolve(latest)));
     }
 
-    private static double constantCtrLogLoss(double ctr) {
-        return -(ctr * Math.log(ctr) + (1 - ctr) * Math.log(1 - ctr));
-    }
-
     @Test
     void learnsFromImpressionsAndDelayedClicksEndToEnd(@TempDir Path dir) throws Exception {
         String[] t = topics("e2e");
@@ -100,7 +97,7 @@ class TrainingJobTest {
         ModelReplica replica = UpdatesTopic.replay(updates);
         assertEquals(s.impressions(), replica.model().trainedExamples(), "every impression became one example");
         ModelUpdate last = updates.get(updates.size() - 1);
-        double baseline = constantCtrLogLoss((double) s.clicks() / s.impressions());
+        double baseline = ProgressiveValidation.entropy((double) s.clicks() / s.impressions());
         assertEquals(s.impressions(), last.pvExamples());
         assertTrue(last.pvLogLoss() < baseline, "PV logloss " + last.pvLogLoss() + " beats constant CTR " + baseline);
         assertEquals(ModelCodec.weightsDigest(finalSnapshot(dir)), ModelCodec.weightsDigest(replica.model()));

@@ -23,6 +23,17 @@ import org.apache.avro.specific.SpecificRecord;
  * Instances are not thread-safe (the encoder reuses a buffer); give each thread its own.
  */
 public final class AvroSerde<T extends SpecificRecord> {
+    /** Packages Avro 1.12 may instantiate classes from; ours included, or every decode is refused. */
+    public static final String TRUSTED_PACKAGES = "java.lang,java.math,java.io,java.net,org.apache.avro.reflect,io.widedeep";
+
+    static {
+        // Every JVM that decodes our records comes through here first (jobs, task managers, servers),
+        // so trusting our package here covers them all; an explicit setting is left as it is.
+        if (System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES") == null) {
+            System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", TRUSTED_PACKAGES);
+        }
+    }
+
     private final Schema schema;
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;

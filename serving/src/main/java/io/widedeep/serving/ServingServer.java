@@ -21,11 +21,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * live user histories fed from the clicks topic, and the HTTP API on Jetty.
  */
 public final class ServingServer implements AutoCloseable {
-    static {
-        System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
-                "java.lang,java.math,java.io,java.net,org.apache.avro.reflect,io.widedeep");
-    }
-
     public static final int DEFAULT_PORT = 8080;
 
     public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",

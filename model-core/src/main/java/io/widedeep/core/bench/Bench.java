@@ -141,7 +141,7 @@ public final class Bench {
         for (int i = tailStart; i < n; i++) tail.add(pv[0][i], labels[0][i]);
         double tailAuc = ProgressiveValidation.exactAuc(java.util.Arrays.copyOfRange(pv[0], tailStart, n),
                 java.util.Arrays.copyOfRange(labels[0], tailStart, n), n - tailStart);
-        double baseline = constantCtrLogLoss(pvm.ctr());
+        double baseline = ProgressiveValidation.entropy(pvm.ctr()); // constant-CTR log loss, known only in hindsight
 
         ObjectNode out = new ObjectMapper().createObjectNode();
         out.put("examples", examples);
@@ -163,11 +163,6 @@ public final class Bench {
         out.put("embedding_rows", m.embeddingRows());
         out.put("dense_params", m.denseParams());
         return out.toString();
-    }
-
-    /** Log loss of always predicting the stream's CTR (known only in hindsight: a generous baseline). */
-    static double constantCtrLogLoss(double ctr) {
-        return -(ctr * Math.log(ctr) + (1 - ctr) * Math.log(1 - ctr));
     }
 
     private static double round(double v, int digits) {

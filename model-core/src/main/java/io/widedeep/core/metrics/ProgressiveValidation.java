@@ -149,7 +149,11 @@ public final class ProgressiveValidation {
         return pos == 0 || neg == 0 ? Double.NaN : area / ((double) pos * neg);
     }
 
-    static double entropy(double ctr) {
+    /**
+     * Entropy of a CTR: the log loss of always predicting it, i.e. the constant-CTR baseline that
+     * normalised entropy divides by.
+     */
+    public static double entropy(double ctr) {
         if (ctr <= 0 || ctr >= 1) return Double.NaN;
         return -(ctr * Math.log(ctr) + (1 - ctr) * Math.log(1 - ctr));
     }
