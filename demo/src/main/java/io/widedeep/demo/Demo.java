@@ -12,6 +12,7 @@ import io.widedeep.core.spec.SpecException;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
 import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.flink.local.RetainedCheckpoints;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.serving.ServingServer;
@@ -25,7 +26,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,7 +34,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -102,7 +101,7 @@ public final class Demo implements AutoCloseable {
         Configuration conf = new Configuration();
         conf.setString("rest.port", String.valueOf(o.flinkPort()));
         conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
-        Optional<Path> latest = latestCheckpoint(checkpoints);
+        Optional<Path> latest = RetainedCheckpoints.latest(checkpoints.toString());
         resumed = latest.isPresent();
         latest.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
         job = TrainingJob.start(jobOptions, conf);
@@ -125,15 +124,6 @@ public final class Demo implements AutoCloseable {
             s.setReuseAddress(true);
         } catch (IOException e) {
             throw new SpecException(option, "port " + port + " is already in use; choose another with " + option + " PORT");
-        }
-    }
-
-    /** The newest retained checkpoint (a directory with _metadata), if any. */
-    static Optional<Path> latestCheckpoint(Path root) throws IOException {
-        if (!Files.isDirectory(root)) return Optional.empty();
-        try (Stream<Path> s = Files.walk(root, 3)) {
-            return s.filter(p -> p.getFileName().toString().equals("_metadata"))
-                    .max(Comparator.comparingLong(p -> p.toFile().lastModified())).map(Path::getParent);
         }
     }
 

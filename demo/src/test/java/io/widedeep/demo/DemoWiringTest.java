@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.widedeep.core.sim.ClickSimulator;
+import io.widedeep.flink.local.RetainedCheckpoints;
 import io.widedeep.serving.registry.ModelRegistry;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +41,7 @@ class DemoWiringTest {
             firstEpoch = l.epoch();
             Thread.sleep(8000); // let a checkpoint (every 5 s) complete after this point
         }
-        assertTrue(Demo.latestCheckpoint(dir.resolve("checkpoints")).isPresent(), "checkpoint retained on stop");
+        assertTrue(RetainedCheckpoints.latest(dir.resolve("checkpoints").toString()).isPresent(), "checkpoint retained on stop");
         try (Demo again = Demo.start(o)) {
             long deadline = System.currentTimeMillis() + 120_000;
             long restored = 0;

@@ -16,7 +16,9 @@ public final class JobOptions implements Serializable {
             "group.id", "spec", "checkpoint.interval.ms", "checkpoint.dir", "parallelism", "attribution.window.ms",
             "out.of.orderness.ms", "idleness.ms", "history.ttl.ms", "publish.interval.ms", "full.snapshot.every",
             "snapshot.dir", "quality.gate.margin", "quality.gate.window", "chunk.bytes", "bounded",
-            "starting.offsets", "restart.attempts", "fail.after", "buffer.timeout.ms", "job.name");
+            "starting.offsets", "restart.attempts", "fail.after", "buffer.timeout.ms", "job.name",
+            "quality.gate.max.hold.ms", "quality.gate.on.max.hold", "quality.gate.sample", "dlq.max.raw.bytes",
+            "dedup.ttl.ms", "max.future.ms", "snapshot.retain");
 
     public final String bootstrapServers;
     public final String clicksTopic;
@@ -43,6 +45,13 @@ public final class JobOptions implements Serializable {
     public final long[] failAfter;
     public final String jobName;
     public final long bufferTimeoutMs;
+    public final long qualityGateMaxHoldMs;
+    public final boolean publishAfterMaxHold;
+    public final int qualityGateSample;
+    public final int dlqMaxRawBytes;
+    public final long dedupTtlMs;
+    public final long maxFutureMs;
+    public final int snapshotRetain;
     public final Properties kafka;
 
     public JobOptions(String[] argv) {
@@ -72,6 +81,13 @@ public final class JobOptions implements Serializable {
         failAfter = parseFailAfter(s.has("fail.after") ? s.string("fail.after", null) : "");
         jobName = s.string("job.name", "widedeep-training");
         bufferTimeoutMs = s.longValue("buffer.timeout.ms", 20, 0, 10_000);
+        qualityGateMaxHoldMs = s.longValue("quality.gate.max.hold.ms", 180_000, 0, 7L * 86_400_000);
+        publishAfterMaxHold = s.choice("quality.gate.on.max.hold", "publish", Set.of("publish", "hold")).equals("publish");
+        qualityGateSample = s.intValue("quality.gate.sample", 4, 1, 1_000_000);
+        dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes", 64 << 10, 0, 512 << 10);
+        dedupTtlMs = s.longValue("dedup.ttl.ms", 3_600_000, 0, 30L * 86_400_000);
+        maxFutureMs = s.longValue("max.future.ms", 600_000, 0, 365L * 86_400_000);
+        snapshotRetain = s.intValue("snapshot.retain", 10, 1, 1_000_000);
         kafka = s.withPrefix("kafka.");
     }
 

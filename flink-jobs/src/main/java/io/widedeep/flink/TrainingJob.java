@@ -4,14 +4,17 @@ import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.spec.SpecException;
 import io.widedeep.flink.functions.ClickRecordDeserializer;
 import io.widedeep.flink.functions.DeadLetterRouter;
+import io.widedeep.flink.functions.DeadLetterSink;
 import io.widedeep.flink.functions.ImpressionClickJoiner;
 import io.widedeep.flink.functions.OnlineTrainer;
 import io.widedeep.flink.records.SourceRecord;
 import java.time.Duration;
 import java.util.Properties;
+import org.apache.flink.api.common.eventtime.TimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -68,6 +71,8 @@ public final class TrainingJob {
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, o.checkpointDir);
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        // a cancelled or crashed job leaves its last checkpoint to resume from (flink run -s, ./widedeep train)
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, o.restartAttempts);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
@@ -79,18 +84,21 @@ public final class TrainingJob {
         env.setParallelism(o.parallelism);
         env.setBufferTimeout(o.bufferTimeoutMs); // freshness: do not hold records back for full network buffers
 
-        DataStream<SourceRecord> records = env.fromSource(clicksSource(o), watermarks(o), "clicks");
-        SingleOutputStreamOperator<SourceRecord> events = records.process(new DeadLetterRouter()).name("validate");
-        events.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(bytesSink(o, o.dlqTopic)).name("dead letters");
+        // uids are the names state is stored under: stable across code changes, so savepoints restore
+        DataStream<SourceRecord> records = env.fromSource(clicksSource(o), watermarks(o), "clicks").uid("clicks-source");
+        SingleOutputStreamOperator<SourceRecord> events = records.process(new DeadLetterRouter(o.dlqMaxRawBytes))
+                .name("validate").uid("validate");
+        events.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(new DeadLetterSink(o.dlqTopic, producerConfig(o)))
+                .name("dead letters").uid("dead-letters");
 
         DataStream<FeatureRow> examples = events
                 .keyBy(r -> r.userId)
-                .process(new ImpressionClickJoiner(o.specJson, o.attributionWindowMs, o.historyTtlMs))
-                .name("join impressions and clicks");
+                .process(new ImpressionClickJoiner(o.specJson, o.attributionWindowMs, o.historyTtlMs, o.dedupTtlMs))
+                .name("join impressions and clicks").uid("joiner");
 
         examples.keyBy(r -> 0)
-                .process(new OnlineTrainer(o)).name("train").setParallelism(1).setMaxParallelism(1)
-                .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").setParallelism(1);
+                .process(new OnlineTrainer(o)).name("train").uid("trainer").setParallelism(1).setMaxParallelism(1)
+                .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").uid("model-updates").setParallelism(1);
     }
 
     static KafkaSource<SourceRecord> clicksSource(JobOptions o) {
@@ -104,7 +112,7 @@ public final class TrainingJob {
                 .setTopics(o.clicksTopic)
                 .setGroupId(o.groupId)
                 .setStartingOffsets(start)
-                .setDeserializer(new ClickRecordDeserializer())
+                .setDeserializer(new ClickRecordDeserializer(o.maxFutureMs))
                 .setProperties(o.kafka);
         if (o.bounded) {
             builder.setBounded(OffsetsInitializer.latest());
@@ -115,7 +123,8 @@ public final class TrainingJob {
     static WatermarkStrategy<SourceRecord> watermarks(JobOptions o) {
         WatermarkStrategy<SourceRecord> w = WatermarkStrategy
                 .<SourceRecord>forBoundedOutOfOrderness(Duration.ofMillis(o.outOfOrdernessMs))
-                .withTimestampAssigner((r, kafkaTime) -> r.valid ? r.eventTime : kafkaTime);
+                // a dead letter has no event time: it must not move the watermark
+                .withTimestampAssigner((r, kafkaTime) -> r.valid ? r.eventTime : TimestampAssigner.NO_TIMESTAMP);
         return o.idlenessMs > 0 ? w.withIdleness(Duration.ofMillis(o.idlenessMs)) : w;
     }
 
@@ -137,12 +146,18 @@ public final class TrainingJob {
         }
     }
 
-    static KafkaSink<byte[]> bytesSink(JobOptions o, String topic) {
+    static Properties producerConfig(JobOptions o) {
         Properties producer = new Properties();
         producer.putAll(o.kafka);
+        producer.put("bootstrap.servers", o.bootstrapServers);
         // a chunk plus its envelope must fit in one request
         producer.putIfAbsent("max.request.size", String.valueOf(o.chunkBytes + (64 << 10)));
         producer.putIfAbsent("linger.ms", "5");
+        return producer;
+    }
+
+    static KafkaSink<byte[]> bytesSink(JobOptions o, String topic) {
+        Properties producer = producerConfig(o);
         return KafkaSink.<byte[]>builder()
                 .setBootstrapServers(o.bootstrapServers)
                 .setKafkaProducerConfig(producer)

@@ -87,7 +87,13 @@ class TrainingJobTest {
     void learnsFromImpressionsAndDelayedClicksEndToEnd(@TempDir Path dir) throws Exception {
         String[] t = topics("e2e");
         ClickStreams.Stream s = ClickStreams.impressionsAndClicks(4000, 1, 2500);
-        ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(s.events()));
+        // an at-least-once producer retries: every 7th event is written twice, right after itself
+        List<byte[]> messages = new ArrayList<>();
+        for (byte[] m : ClickStreams.encode(s.events())) {
+            messages.add(m);
+            if (messages.size() % 7 == 0) messages.add(m);
+        }
+        ClickStreams.send(kafka.bootstrapServers(), t[0], messages);
 
         runToEnd(options(t, dir, "--publish.interval.ms", "20"));
 
@@ -95,8 +101,9 @@ class TrainingJobTest {
         assertTrue(updates.get(0).full(), "the first update is a full snapshot");
         assertTrue(updates.stream().filter(u -> !u.full()).count() >= 1, "deltas follow it: " + updates.size() + " updates");
         ModelReplica replica = UpdatesTopic.replay(updates);
-        assertEquals(s.impressions(), replica.model().trainedExamples(), "every impression became one example");
+        assertEquals(s.impressions(), replica.model().trainedExamples(), "every impression became one example, duplicates none");
         ModelUpdate last = updates.get(updates.size() - 1);
+        assertEquals(s.clicks(), last.pvPositives(), "every click matched its impression and was trained as a positive");
         double baseline = ProgressiveValidation.entropy((double) s.clicks() / s.impressions());
         assertEquals(s.impressions(), last.pvExamples());
         assertTrue(last.pvLogLoss() < baseline, "PV logloss " + last.pvLogLoss() + " beats constant CTR " + baseline);
@@ -193,6 +200,22 @@ class TrainingJobTest {
             }
             bad++;
         }
+        // a record of ~1 MB (a dead letter carrying all of it would not fit in one request)
+        byte[] huge = new byte[1_000_000];
+        rnd.nextBytes(huge);
+        huge[0] = 0x7f;
+        messages.add(huge);
+        // a valid event followed by trailing garbage
+        byte[] valid = serde.encode(ClickStreams.event("trail", EventType.IMPRESSION, "imp-trail", "u1", "i1",
+                ClickStreams.T0, new HashMap<>(), 1));
+        byte[] trailing = java.util.Arrays.copyOf(valid, valid.length + 5);
+        messages.add(trailing);
+        // an event from the far future would drag the watermark (and every expiry) along
+        messages.add(serde.encode(ClickStreams.event("future", EventType.IMPRESSION, "imp-future", "u1", "i1",
+                System.currentTimeMillis() + 86_400_000L, new HashMap<>(), 1)));
+        bad += 3;
+        expectedReasons.add("trailing bytes");
+        expectedReasons.add("ahead of the clock");
         ClickStreams.send(kafka.bootstrapServers(), t[0], messages);
 
         runToEnd(options(t, dir));
@@ -201,13 +224,25 @@ class TrainingJobTest {
         List<byte[]> dead = UpdatesTopic.readAll(kafka.bootstrapServers(), t[1]);
         assertEquals(bad, dead.size(), "every malformed record is in the DLQ");
         Set<String> seen = new HashSet<>();
+        int capped = 0;
         for (byte[] b : dead) {
             DeadLetter d = dl.decode(b);
             assertTrue(d.getRaw().remaining() > 0 && !d.getReason().isBlank());
+            assertTrue(d.getRaw().remaining() <= 64 << 10, "raw bytes capped: " + d.getRaw().remaining());
+            assertEquals(64, d.getRawSha256().length());
+            if (d.getRawLength() == huge.length) {
+                capped++;
+                assertEquals(64 << 10, d.getRaw().remaining());
+                assertEquals(java.util.HexFormat.of().formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(huge)), d.getRawSha256());
+            }
             assertEquals(t[0], d.getSourceTopic());
             for (String r : expectedReasons) if (d.getReason().contains(r)) seen.add(r);
         }
         assertEquals(expectedReasons, seen, "each kind of damage is named in a reason");
+        assertEquals(1, capped, "the 1 MB record is in the DLQ as a prefix with its length and digest");
+        assertEquals(1, UpdatesTopic.updates(kafka.bootstrapServers(), t[2]).stream().mapToLong(ModelUpdate::epoch)
+                .distinct().count(), "one epoch: the job never restarted");
         assertEquals(good, finalSnapshot(dir).trainedExamples(), "every good event trained");
         assertTrue(bad > 1500, "thousands of malformed records: " + bad);
     }

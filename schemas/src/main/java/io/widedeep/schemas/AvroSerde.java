@@ -1,5 +1,6 @@
 package io.widedeep.schemas;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -73,7 +74,7 @@ public final class AvroSerde<T extends SpecificRecord> {
     }
 
     public static AvroSerde<DeadLetter> deadLetters() {
-        return of(DeadLetter.getClassSchema());
+        return withHistory(DeadLetter.getClassSchema(), historicSchema("DeadLetter-v1.avsc"));
     }
 
     static Schema historicSchema(String resource) {
@@ -107,10 +108,10 @@ public final class AvroSerde<T extends SpecificRecord> {
         if (message == null || message.length == 0) {
             throw new MalformedMessageException("empty message");
         }
-        ByteBuffer buf = ByteBuffer.wrap(message);
+        ByteArrayInputStream in = new ByteArrayInputStream(message);
         T record;
         try {
-            record = decoder.decode(buf, null);
+            record = decoder.decode(in, null);
         } catch (MissingSchemaException e) {
             throw new MalformedMessageException("unknown schema fingerprint: " + e.getMessage(), e);
         } catch (BadHeaderException e) {
@@ -118,6 +119,11 @@ public final class AvroSerde<T extends SpecificRecord> {
         } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException
                 | ClassCastException | OutOfMemoryError e) {
             throw new MalformedMessageException("corrupt " + schema.getName() + " body: " + e, e);
+        }
+        if (in.available() > 0) {
+            // a valid message followed by anything else is not the message its producer meant
+            throw new MalformedMessageException(in.available() + " trailing bytes after a " + schema.getName()
+                    + " of " + (message.length - in.available()) + " bytes");
         }
         return record;
     }

@@ -86,4 +86,30 @@ class AvroSerdeTest {
             assertTrue(e.getMessage().length() > 5);
         }
     }
+
+    @Test
+    void trailingBytesAfterAValidMessageAreRefused() throws Exception {
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        byte[] good = serde.encode(event());
+        byte[] padded = Arrays.copyOf(good, good.length + 3);
+        MalformedMessageException e = assertThrows(MalformedMessageException.class, () -> serde.decode(padded));
+        assertEquals("3 trailing bytes after a ClickEvent of " + good.length + " bytes", e.getMessage());
+    }
+
+    @Test
+    void deadLetterOfTheFirstVersionStillDecodes() throws Exception {
+        Schema v1 = AvroSerde.historicSchema("DeadLetter-v1.avsc");
+        GenericRecord old = new GenericData.Record(v1);
+        old.put("reason", "bad");
+        old.put("source_topic", "clicks");
+        old.put("source_partition", 1);
+        old.put("source_offset", 42L);
+        old.put("raw", java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        old.put("detected_at", 7L);
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+        DeadLetter d = AvroSerde.deadLetters().decode(bytes);
+        assertEquals("bad", d.getReason());
+        assertEquals(-1L, d.getRawLength(), "field added in v2 takes its default");
+        assertEquals("", d.getRawSha256());
+    }
 }

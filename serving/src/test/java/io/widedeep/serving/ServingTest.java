@@ -81,7 +81,7 @@ class ServingTest {
             ModelCodec.clearChanges(model);
             long base = version++;
             return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                    System.currentTimeMillis(), model.maxEventTime(), 0, 0, 0, 0, payload);
+                    System.currentTimeMillis(), model.maxEventTime(), 0, 0, 0, 0, 0, payload);
         }
 
         void send(ModelUpdate u) {
@@ -253,7 +253,7 @@ class ServingTest {
             // truncated: a payload cut short, shipped with a CRC that matches the cut bytes
             ModelUpdate whole = pub.next(false);
             byte[] cut = java.util.Arrays.copyOf(whole.payload(), whole.payload().length - 100);
-            pub.send(new ModelUpdate(whole.epoch(), whole.version(), false, whole.baseVersion(), 0, 0, 0, 0, 0, 0, 0, cut));
+            pub.send(new ModelUpdate(whole.epoch(), whole.version(), false, whole.baseVersion(), 0, 0, 0, 0, 0, 0, 0, 0, cut));
             // out of order: a delta whose base the server never had
             ModelUpdate skipped = pub.next(false);
             pub.send(pub.next(false));

@@ -13,11 +13,18 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * Decodes and validates each Kafka record in the source itself, so that watermarks are generated
  * per partition from real event times. Never throws on bad input: a record that does not decode or
- * validate becomes an invalid {@link SourceRecord} carrying the reason and the raw bytes.
+ * validate becomes an invalid {@link SourceRecord} carrying the reason and the raw bytes. So does
+ * an event dated more than {@code maxFutureMs} ahead of this machine's clock: it would drag the
+ * watermark, and with it every timer and expiry, into the future.
  */
 public class ClickRecordDeserializer implements KafkaRecordDeserializationSchema<SourceRecord> {
     private static final int MAX_MESSAGE_BYTES = 1 << 20;
+    private final long maxFutureMs;
     private transient AvroSerde<ClickEvent> serde;
+
+    public ClickRecordDeserializer(long maxFutureMs) {
+        this.maxFutureMs = maxFutureMs;
+    }
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SourceRecord> out) {
@@ -34,6 +41,11 @@ public class ClickRecordDeserializer implements KafkaRecordDeserializationSchema
             try {
                 ClickEvent e = serde.decode(raw);
                 reason = ClickEventValidator.problem(e);
+                long ahead = e.getEventTime() - System.currentTimeMillis();
+                if (reason == null && ahead > maxFutureMs) {
+                    reason = "event_time " + e.getEventTime() + " is " + ahead + " ms ahead of the clock (max.future.ms "
+                            + maxFutureMs + ")";
+                }
                 if (reason == null) {
                     out.collect(SourceRecord.valid(e.getUserId(), e.getEventTime(), raw));
                     return;

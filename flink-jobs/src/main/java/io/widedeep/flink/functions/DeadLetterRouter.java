@@ -4,6 +4,9 @@ import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.DeadLetter;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -11,17 +14,28 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-/** Passes valid records on and sends the others, as Avro {@link DeadLetter}s, to a side output. */
+/**
+ * Passes valid records on and sends the others, as Avro {@link DeadLetter}s, to a side output.
+ * A dead letter keeps at most {@code maxRawBytes} of the original, with its full length and
+ * SHA-256, so that it always fits in one Kafka request however large the bad record was.
+ */
 public class DeadLetterRouter extends ProcessFunction<SourceRecord, SourceRecord> {
     public static final OutputTag<byte[]> DEAD_LETTERS =
             new OutputTag<>("dead-letters", TypeInformation.of(byte[].class));
 
+    private final int maxRawBytes;
     private transient AvroSerde<DeadLetter> serde;
+    private transient MessageDigest sha256;
     private transient Counter deadLetters;
 
+    public DeadLetterRouter(int maxRawBytes) {
+        this.maxRawBytes = maxRawBytes;
+    }
+
     @Override
-    public void open(OpenContext ctx) {
+    public void open(OpenContext ctx) throws NoSuchAlgorithmException {
         serde = AvroSerde.deadLetters();
+        sha256 = MessageDigest.getInstance("SHA-256");
         deadLetters = getRuntimeContext().getMetricGroup().counter("dead_letters");
     }
 
@@ -34,7 +48,8 @@ public class DeadLetterRouter extends ProcessFunction<SourceRecord, SourceRecord
         deadLetters.inc();
         ctx.output(DEAD_LETTERS, serde.encode(DeadLetter.newBuilder()
                 .setReason(r.reason).setSourceTopic(r.topic).setSourcePartition(r.partition)
-                .setSourceOffset(r.offset).setRaw(ByteBuffer.wrap(r.raw))
+                .setSourceOffset(r.offset).setRaw(ByteBuffer.wrap(r.raw, 0, Math.min(r.raw.length, maxRawBytes)))
+                .setRawLength(r.raw.length).setRawSha256(HexFormat.of().formatHex(sha256.digest(r.raw)))
                 .setDetectedAt(System.currentTimeMillis()).build()));
     }
 }

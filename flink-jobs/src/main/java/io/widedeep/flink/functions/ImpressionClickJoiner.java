@@ -11,15 +11,14 @@ import io.widedeep.schemas.EventType;
 import io.widedeep.schemas.MalformedMessageException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import java.util.Arrays;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -38,6 +37,10 @@ import org.apache.flink.util.Collector;
  *   <li>A pre-labelled impression (Criteo, Open Bandit ...) is an example as it stands.</li>
  *   <li>The history (recent clicked items and categories, counters; bounded by the spec) has a TTL,
  *   so users who stop coming back cost nothing.</li>
+ *   <li>An event id seen within {@code dedupTtlMs} is a producer's retry: dropped and counted in
+ *   {@code duplicates}, so at-least-once producers still train each event once.</li>
+ *   <li>Each timer finds the impressions and clicks due at its time through an index by due time,
+ *   instead of scanning everything the user has pending.</li>
  * </ul>
  * Features are extracted here, where the history lives, so the trainer only trains.
  */
@@ -45,6 +48,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private final String specJson;
     private final long windowMs;
     private final long historyTtlMs;
+    private final long dedupTtlMs;
 
     private transient FeatureSpec spec;
     private transient boolean usesHistory;
@@ -53,15 +57,19 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient ValueState<byte[]> history;
     private transient MapState<String, byte[]> pending;
     private transient MapState<String, Long> earlyClicks;
+    private transient MapState<Long, String[]> due;
+    private transient MapState<String, Boolean> seenEvents;
+    private transient Counter duplicates;
     private transient Counter positives;
     private transient Counter negatives;
     private transient Counter labelled;
     private transient Counter unmatchedClicks;
 
-    public ImpressionClickJoiner(String specJson, long windowMs, long historyTtlMs) {
+    public ImpressionClickJoiner(String specJson, long windowMs, long historyTtlMs, long dedupTtlMs) {
         this.specJson = specJson;
         this.windowMs = windowMs;
         this.historyTtlMs = historyTtlMs;
+        this.dedupTtlMs = dedupTtlMs;
     }
 
     @Override
@@ -86,11 +94,22 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         MapStateDescriptor<String, Long> c = new MapStateDescriptor<>("early-clicks", Types.STRING, Types.LONG);
         c.enableTimeToLive(pendingTtl);
         earlyClicks = getRuntimeContext().getMapState(c);
+        MapStateDescriptor<Long, String[]> d = new MapStateDescriptor<>("due", Types.LONG, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
+        d.enableTimeToLive(pendingTtl);
+        due = getRuntimeContext().getMapState(d);
+        if (dedupTtlMs > 0) {
+            MapStateDescriptor<String, Boolean> seen = new MapStateDescriptor<>("seen-events", Types.STRING, Types.BOOLEAN);
+            seen.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofMillis(dedupTtlMs))
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired).build());
+            seenEvents = getRuntimeContext().getMapState(seen);
+        }
         var metrics = getRuntimeContext().getMetricGroup();
         positives = metrics.counter("positives");
         negatives = metrics.counter("negatives");
         labelled = metrics.counter("prelabelled");
         unmatchedClicks = metrics.counter("unmatched_clicks");
+        duplicates = metrics.counter("duplicates");
     }
 
     @Override
@@ -100,6 +119,13 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
             e = serde.decode(r.raw);
         } catch (MalformedMessageException ex) {
             throw new IllegalStateException("record validated at the source no longer decodes", ex);
+        }
+        if (seenEvents != null) {
+            if (seenEvents.contains(e.getEventId())) {
+                duplicates.inc();
+                return;
+            }
+            seenEvents.put(e.getEventId(), Boolean.TRUE);
         }
         if (e.getLabel() != null && !usesHistory) {
             // pre-labelled and no history features: nothing to remember, skip the state round trip
@@ -124,7 +150,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 extractor.updateHistory(h, e, true);
             } else {
                 pending.put(e.getImpressionId(), encodePending(e.getEventTime(), r.raw, h.toBytes()));
-                ctx.timerService().registerEventTimeTimer(e.getEventTime() + windowMs);
+                dueAt(e.getEventTime() + windowMs, IMPRESSION + e.getImpressionId(), ctx);
                 h.recordImpression(e.getEventTime());
             }
             history.update(h.toBytes());
@@ -142,34 +168,44 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 history.update(h.toBytes());
             } else {
                 earlyClicks.put(e.getImpressionId(), e.getEventTime());
-                ctx.timerService().registerEventTimeTimer(e.getEventTime() + windowMs);
+                dueAt(e.getEventTime() + windowMs, CLICK + e.getImpressionId(), ctx);
             }
         }
     }
 
+    private static final char IMPRESSION = 'i';
+    private static final char CLICK = 'c';
+
+    /** Registers a timer and files the (kind-prefixed) impression id under its due time. */
+    private void dueAt(long time, String id, Context ctx) throws Exception {
+        String[] ids = due.get(time);
+        String[] grown = ids == null ? new String[1] : Arrays.copyOf(ids, ids.length + 1);
+        grown[grown.length - 1] = id;
+        due.put(time, grown);
+        ctx.timerService().registerEventTimeTimer(time);
+    }
+
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<FeatureRow> out) throws Exception {
-        List<String> due = new ArrayList<>();
-        for (Map.Entry<String, byte[]> entry : pending.entries()) {
-            long shownAt = ByteBuffer.wrap(entry.getValue()).getLong();
-            if (shownAt + windowMs <= timestamp) {
-                ByteBuffer b = ByteBuffer.wrap(entry.getValue());
+        String[] ids = due.get(timestamp);
+        if (ids == null) return;
+        due.remove(timestamp);
+        for (String tagged : ids) {
+            String id = tagged.substring(1);
+            if (tagged.charAt(0) == IMPRESSION) {
+                byte[] p = pending.get(id);
+                if (p == null) continue; // clicked meanwhile
+                pending.remove(id);
+                ByteBuffer b = ByteBuffer.wrap(p);
                 b.getLong();
                 ClickEvent impression = decodeImpression(b);
                 UserHistory asShown = UserHistory.fromBytes(remaining(b), spec.historyMaxItems());
                 out.collect(extractor.toRow(impression, asShown, 0f));
                 negatives.inc();
-                due.add(entry.getKey());
+            } else if (earlyClicks.contains(id)) {
+                earlyClicks.remove(id);
+                unmatchedClicks.inc();
             }
-        }
-        for (String id : due) pending.remove(id);
-        due.clear();
-        for (Map.Entry<String, Long> entry : earlyClicks.entries()) {
-            if (entry.getValue() + windowMs <= timestamp) due.add(entry.getKey());
-        }
-        for (String id : due) {
-            earlyClicks.remove(id);
-            unmatchedClicks.inc();
         }
     }
 

@@ -1,11 +1,14 @@
 package io.widedeep.flink.functions;
 
 import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.metrics.ProgressiveValidation;
+import io.widedeep.core.metrics.QualityGate;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateChunker;
 import io.widedeep.flink.JobOptions;
@@ -13,17 +16,16 @@ import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ModelUpdateChunk;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.Path;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimeDomain;
@@ -39,14 +41,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Exactly once.</b> The model with its optimizer state is operator state: at a checkpoint the
  * partial batch is trained and the whole model is written with the Kafka offsets it corresponds to.
+ * A restored model must have been trained with the job's {@code --spec}; otherwise the job stops
+ * without restarts and says so.
  *
  * <p><b>Publishing.</b> Every {@code publish.interval.ms} (processing time, independent of
  * checkpoints) it emits a delta with what changed, and every {@code full.snapshot.every} versions a
  * full snapshot. Updates carry (epoch, version). Each (re)start opens a new epoch, larger than any
  * before, whose first update is a full snapshot of the restored model: whatever was published after
- * the last checkpoint is rolled back cleanly. A periodic update whose recent PV log loss is worse than
- * the last published one by more than {@code quality.gate.margin} is held back; its changes go out
- * with the next update that passes.
+ * the last checkpoint is rolled back cleanly.
+ *
+ * <p><b>Quality gate.</b> The trainer keeps a replica of what it published (the same
+ * {@link ModelReplica} readers use) and shadow-scores every {@code quality.gate.sample}-th batch
+ * with it before training on that batch, so {@link QualityGate} compares candidate and published
+ * model on the same examples. An update that is worse by more than the margin is held back (its
+ * changes go out with the next one that passes), but never for longer than
+ * {@code quality.gate.max.hold.ms}. A model with non-finite predictions or dense weights is never
+ * published.
+ *
+ * <p><b>Time.</b> Expiry of sparse rows follows the watermark, not the largest event time seen.
  */
 public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byte[]> implements CheckpointedFunction {
     private static final Logger LOG = LoggerFactory.getLogger(OnlineTrainer.class);
@@ -57,7 +69,13 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private transient WideDeepModel model;
     private transient ExampleBatch batch;
     private transient float[] predictions;
+    private transient float[] shadowPredictions;
     private transient ProgressiveValidation pv;
+    private transient QualityGate gate;
+    private transient ModelReplica published;
+    private transient WideDeepModel shadowOwner;
+    private transient WideDeepModel.Scratch shadowScratch;
+    private transient SnapshotStore snapshots;
     private transient AvroSerde<ModelUpdateChunk> serde;
     private transient ListState<byte[]> modelState;
     private transient ListState<byte[]> publisherState;
@@ -66,12 +84,15 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private transient long versionsSinceFull;
     private transient boolean needFull;
     private transient long publishedExamples;
-    private transient double publishedLoss;
+    private transient long batchesSeen;
     private transient long nextPublishAt;
     private transient boolean endTimerSet;
     private transient boolean inSnapshot;
+    private transient boolean nonFinite;
     private transient Counter heldBack;
-    private transient Counter published;
+    private transient Counter publishedCount;
+    private transient Counter gateOverrides;
+    private transient Counter refusedNonFinite;
 
     public OnlineTrainer(JobOptions options) {
         this.options = options;
@@ -79,23 +100,30 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
 
     @Override
     public void initializeState(FunctionInitializationContext ctx) throws Exception {
+        long started = System.nanoTime();
         modelState = ctx.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("model", org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        publisherState = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("publisher",
-                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+                new ListStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        publisherState = ctx.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("publisher", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         FeatureSpec spec = options.spec();
         long restoredEpoch = Long.MIN_VALUE;
         pv = new ProgressiveValidation(options.qualityGateWindow);
+        gate = new QualityGate(options.qualityGateWindow, options.qualityGateMargin, options.qualityGateMaxHoldMs);
         if (ctx.isRestored()) {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             for (byte[] piece : modelState.get()) all.write(piece);
             model = ModelCodec.decodeFull(all.toByteArray());
+            requireSameSpec(model.spec(), spec);
             for (byte[] p : publisherState.get()) {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(p);
+                ByteBuffer b = ByteBuffer.wrap(p);
                 restoredEpoch = b.getLong();
                 pv.restoreTotals(new double[] {b.getDouble(), b.getDouble(), b.getDouble(), b.getDouble()});
+                if (b.hasRemaining()) {
+                    gate.restore(Arrays.copyOfRange(p, b.position(), p.length));
+                }
             }
-            LOG.info("restored model: {} examples trained, epoch {}", model.trainedExamples(), restoredEpoch);
+            LOG.info("restored model: {} examples trained, epoch {}, {} paired gate examples, in {} ms",
+                    model.trainedExamples(), restoredEpoch, gate.count(), (System.nanoTime() - started) / 1_000_000);
         } else {
             model = WideDeepModel.create(spec);
         }
@@ -103,10 +131,26 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         epoch = Math.max(System.currentTimeMillis(), restoredEpoch + 1);
         version = 0;
         needFull = true;
-        batch = new io.widedeep.core.features.FeatureExtractor(model.spec()).newBatch(model.spec().batchSize());
+        batch = new FeatureExtractor(model.spec()).newBatch(model.spec().batchSize());
         predictions = new float[batch.capacity()];
-        publishedLoss = Double.NaN;
+        shadowPredictions = new float[batch.capacity()];
+        published = new ModelReplica();
         publishedExamples = -1;
+        snapshots = options.snapshotDir == null ? null : new SnapshotStore(options.snapshotDir, options.snapshotRetain);
+    }
+
+    /** A checkpointed model keeps its features: a different spec would silently mis-read every weight. */
+    private static void requireSameSpec(FeatureSpec restored, FeatureSpec requested) {
+        if (restored.fingerprint() == requested.fingerprint()) return;
+        throw new SuppressRestartsException(new IllegalStateException(String.format(
+                "the checkpoint holds a model trained with spec %016x (fields %s) but --spec is %016x (fields %s). "
+                        + "Restart with the spec the model was trained with, or start a new model: "
+                        + "./widedeep train --fresh (local), or flink run without -s and with a new checkpoint.dir (cluster)",
+                restored.fingerprint(), fieldNames(restored), requested.fingerprint(), fieldNames(requested))));
+    }
+
+    private static List<String> fieldNames(FeatureSpec s) {
+        return s.fields().stream().map(FeatureSpec.Field::name).toList();
     }
 
     @Override
@@ -121,8 +165,13 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         g.gauge("model_version", () -> version);
         g.gauge("wide_nonzero", () -> (long) model.wideNonZero());
         g.gauge("embedding_rows", () -> (long) model.embeddingRows());
+        g.gauge("quality_gate_candidate_logloss", () -> gate.candidateLoss());
+        g.gauge("quality_gate_published_logloss", () -> gate.publishedLoss());
+        g.gauge("quality_gate_holding_ms", () -> gate.holdingMs(System.currentTimeMillis()));
         heldBack = g.counter("updates_held_back");
-        published = g.counter("updates_published");
+        publishedCount = g.counter("updates_published");
+        gateOverrides = g.counter("quality_gate_overrides");
+        refusedNonFinite = g.counter("updates_refused_non_finite");
     }
 
     @Override
@@ -137,6 +186,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         }
         batch.add(row);
         if (batch.isFull()) {
+            model.setExpiryClock(ctx.timerService().currentWatermark());
             train();
         }
     }
@@ -149,8 +199,21 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private void train() {
         int n = batch.size();
         if (n == 0) return;
+        boolean shadow = published.model() != null && batchesSeen++ % options.qualityGateSample == 0;
+        if (shadow) {
+            if (shadowOwner != published.model()) {
+                shadowOwner = published.model(); // a full update replaced the replica's model
+                shadowScratch = shadowOwner.newScratch(batch.capacity());
+            }
+            shadowOwner.predict(batch, shadowScratch, shadowPredictions);
+        }
         model.trainBatch(batch, predictions);
-        for (int i = 0; i < n; i++) pv.add(predictions[i], batch.label(i));
+        for (int i = 0; i < n; i++) {
+            float p = predictions[i];
+            if (!Float.isFinite(p)) nonFinite = true;
+            pv.add(p, batch.label(i));
+            if (shadow) gate.add(p, shadowPredictions[i], batch.label(i));
+        }
         batch.clear();
         injectFailureIfAsked();
     }
@@ -173,9 +236,9 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
             train();
             publish(out, true);
-            if (options.snapshotDir != null) {
+            if (snapshots != null && !nonFinite) {
                 // the final model, in full, for whoever needs the end state without the topic
-                writeSnapshot(epoch, version, ModelCodec.encodeFull(model, false));
+                snapshots.write(epoch, version, ModelCodec.encodeFull(model, false));
             }
             return;
         }
@@ -190,9 +253,14 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         if (!needFull && !force && model.trainedExamples() == publishedExamples) {
             return; // nothing new
         }
-        double recent = pv.windowLogLoss();
-        if (!needFull && !force && !Double.isNaN(publishedLoss) && pv.windowCount() >= options.qualityGateWindow / 2
-                && recent > publishedLoss * (1 + options.qualityGateMargin)) {
+        if (nonFinite || !model.denseFinite()) {
+            nonFinite = true;
+            refusedNonFinite.inc();
+            LOG.error("not publishing: the model has non-finite predictions or weights after {} examples",
+                    model.trainedExamples());
+            return;
+        }
+        if (!needFull && !force && !passesGate()) {
             heldBack.inc();
             return;
         }
@@ -202,36 +270,41 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         long base = version;
         version++;
         ModelUpdate u = new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.logLoss(), recent,
-                pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, payload);
+                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.logLoss(),
+                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, payload);
         for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
             out.collect(serde.encode(c));
         }
-        if (full && options.snapshotDir != null) {
-            writeSnapshot(u.epoch(), u.version(), u.payload());
+        if (full && snapshots != null) {
+            snapshots.write(u.epoch(), u.version(), u.payload());
         }
+        published.apply(u); // the gate's reference: exactly what readers now have
+        gate.published();
         needFull = false;
         versionsSinceFull = full ? 0 : versionsSinceFull + 1;
         publishedExamples = model.trainedExamples();
-        if (!Double.isNaN(recent)) publishedLoss = recent;
-        published.inc();
+        publishedCount.inc();
     }
 
-    /** Full snapshots also go to a directory (file://, s3://, hdfs://); LATEST names the newest. */
-    private void writeSnapshot(long epoch, long version, byte[] payload) throws IOException {
-        String name = String.format("model-%d-%08d.wdm", epoch, version);
-        Path dir = new Path(options.snapshotDir);
-        FileSystem fs = dir.getFileSystem();
-        Path tmp = new Path(dir, "." + name + ".tmp");
-        try (OutputStream o = fs.create(tmp, FileSystem.WriteMode.OVERWRITE)) {
-            o.write(payload);
+    private boolean passesGate() {
+        long now = System.currentTimeMillis();
+        switch (gate.decide(now)) {
+            case PUBLISH -> {
+                return true;
+            }
+            case HOLD -> {
+                return false;
+            }
+            default -> {
+                gateOverrides.inc();
+                LOG.error("quality gate has held updates back for {} ms: candidate PV log loss {} vs published {} "
+                                + "on the same {} examples (margin {}); {}", gate.holdingMs(now), gate.candidateLoss(),
+                        gate.publishedLoss(), gate.count(), options.qualityGateMargin,
+                        options.publishAfterMaxHold ? "publishing anyway" : "still holding");
+                if (!options.publishAfterMaxHold) gate.published(); // report again after another max hold
+                return options.publishAfterMaxHold;
+            }
         }
-        fs.rename(tmp, new Path(dir, name));
-        Path latestTmp = new Path(dir, ".LATEST.tmp");
-        try (OutputStream o = fs.create(latestTmp, FileSystem.WriteMode.OVERWRITE)) {
-            o.write(name.getBytes(StandardCharsets.UTF_8));
-        }
-        fs.rename(latestTmp, new Path(dir, "LATEST"));
     }
 
     @Override
@@ -245,11 +318,12 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         byte[] snap = ModelCodec.encodeFull(model, true);
         List<byte[]> pieces = new ArrayList<>();
         for (int from = 0; from < snap.length; from += STATE_PIECE) {
-            pieces.add(java.util.Arrays.copyOfRange(snap, from, Math.min(snap.length, from + STATE_PIECE)));
+            pieces.add(Arrays.copyOfRange(snap, from, Math.min(snap.length, from + STATE_PIECE)));
         }
         modelState.update(pieces);
         double[] t = pv.totals();
-        publisherState.update(List.of(java.nio.ByteBuffer.allocate(40).putLong(epoch)
-                .putDouble(t[0]).putDouble(t[1]).putDouble(t[2]).putDouble(t[3]).array()));
+        byte[] g = gate.toBytes();
+        publisherState.update(List.of(ByteBuffer.allocate(40 + g.length).putLong(epoch)
+                .putDouble(t[0]).putDouble(t[1]).putDouble(t[2]).putDouble(t[3]).put(g).array()));
     }
 }

@@ -80,6 +80,11 @@ final class Mlp {
         return params.length();
     }
 
+    /** No NaN or infinity among the weights: their sum is finite exactly then (short of absurd magnitudes). */
+    boolean paramsFinite() {
+        return Double.isFinite(params.sumNumber().doubleValue());
+    }
+
     INDArray grads() {
         return grads;
     }

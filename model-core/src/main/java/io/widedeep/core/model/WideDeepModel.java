@@ -40,6 +40,8 @@ public final class WideDeepModel {
     long trainedExamples;
     long batches;
     long maxEventTime = Long.MIN_VALUE;
+    private boolean externalClock;
+    private long expiryClock = Long.MIN_VALUE;
     private final int[] deepFields;
     private final int[] numericFields;
     private final int[] embeddingOffsets;
@@ -247,15 +249,33 @@ public final class WideDeepModel {
         }
     }
 
+    /**
+     * Measures expiry against {@code time} (the streaming job's watermark) from now on, instead of
+     * the largest event time trained: one event with a wild timestamp must not expire every row.
+     */
+    public void setExpiryClock(long time) {
+        externalClock = true;
+        expiryClock = time;
+    }
+
     private void expire() {
+        long now = externalClock ? expiryClock : maxEventTime;
+        if (now == Long.MIN_VALUE) {
+            return; // no time yet (a watermark starts at Long.MIN_VALUE)
+        }
         if (wide != null && spec.wideExpireAfterMs() > 0) {
-            wide.expire(maxEventTime - spec.wideExpireAfterMs());
+            wide.expire(now - spec.wideExpireAfterMs());
         }
         if (spec.embeddingExpireAfterMs() > 0) {
             for (EmbeddingTable t : embeddings) {
-                t.expire(maxEventTime - spec.embeddingExpireAfterMs());
+                t.expire(now - spec.embeddingExpireAfterMs());
             }
         }
+    }
+
+    /** Whether the bias and every dense parameter are finite (cheap: sparse rows are not scanned). */
+    public boolean denseFinite() {
+        return Float.isFinite(bias) && (mlp == null || mlp.paramsFinite());
     }
 
     /** Summed log loss of a batch under the current parameters (for gradient checks). */

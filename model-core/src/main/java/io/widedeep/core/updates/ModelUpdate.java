@@ -5,5 +5,5 @@ package io.widedeep.core.updates;
  * Within an epoch versions increase by one; a delta applies on top of {@code baseVersion}.
  */
 public record ModelUpdate(long epoch, long version, boolean full, long baseVersion, long trainedExamples,
-                          long createdAt, long maxEventTime, long pvExamples, double pvLogLoss,
+                          long createdAt, long maxEventTime, long pvExamples, long pvPositives, double pvLogLoss,
                           double pvWindowLogLoss, double pvWindowAuc, byte[] payload) {}

@@ -3,6 +3,7 @@ package io.widedeep.serving.registry;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.ModelFormatException;
 import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.SnapshotFiles;
 import io.widedeep.core.updates.UpdateAssembler;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.MalformedMessageException;
@@ -13,8 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -29,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class UpdateFeed implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpdateFeed.class);
-    private static final Pattern SNAPSHOT = Pattern.compile("model-(\\d+)-(\\d+)\\.wdm");
 
     private final ModelRegistry registry;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -85,15 +83,15 @@ public final class UpdateFeed implements Runnable, AutoCloseable {
 
     private void bootstrapFromDirectory() {
         try {
-            Path latest = snapshotDir.resolve("LATEST");
+            Path latest = snapshotDir.resolve(SnapshotFiles.LATEST);
             if (!Files.exists(latest)) return;
             String name = Files.readString(latest).trim();
-            Matcher m = SNAPSHOT.matcher(name);
-            if (!m.matches()) return;
+            long[] id = SnapshotFiles.parse(name);
+            if (id == null) return;
             byte[] payload = Files.readAllBytes(snapshotDir.resolve(name));
             ModelCodec.verify(payload);
-            registry.apply(new ModelUpdate(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), true, -1, 0,
-                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, payload));
+            registry.apply(new ModelUpdate(id[0], id[1], true, -1, 0,
+                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, 0, payload));
             LOG.info("bootstrapped from {}", name);
         } catch (java.io.IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());
