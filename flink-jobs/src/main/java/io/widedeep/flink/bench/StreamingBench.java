@@ -46,6 +46,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li>{@code --mode freshness}: events are written at {@code --rate} per second, stamped with their
  *   write time; for each event, freshness is the time until a consumer of the updates topic sees an
  *   update that learned from it. Prints p50 and p99.</li>
+ *   <li>{@code --mode restore}: the throughput run with the trainer failing three times (at a quarter,
+ *   half and three quarters of the data); for each restore, the time from the last update before the
+ *   failure to the first update of the restored epoch, and how much of it the trainer's own
+ *   initialisation (restoring the model) took.</li>
  * </ul>
  */
 public final class StreamingBench {
@@ -65,7 +69,7 @@ public final class StreamingBench {
     }
 
     static String run(Settings s) throws Exception {
-        String mode = s.choice("mode", "throughput", Set.of("throughput", "freshness"));
+        String mode = s.choice("mode", "throughput", Set.of("throughput", "freshness", "restore"));
         String format = s.string("format", "criteo");
         Path data = Path.of(s.string("data", null));
         long limit = s.longValue("limit", 200_000, 1, Long.MAX_VALUE);
@@ -89,6 +93,8 @@ public final class StreamingBench {
             out.put("format", format);
             if (mode.equals("throughput")) {
                 throughput(kafka, events, args, out, format, data, limit);
+            } else if (mode.equals("restore")) {
+                restore(kafka, events, args, out);
             } else {
                 freshness(kafka, events, args, out, s.longValue("rate", 2000, 1, 1_000_000), s.longValue("seconds", 30, 5, 3600));
             }
@@ -112,14 +118,35 @@ public final class StreamingBench {
     private static void throughput(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out,
                                    String format, Path data, long limit) throws Exception {
         long t0 = System.nanoTime();
-        try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
-            for (byte[] e : events) p.send(new ProducerRecord<>("clicks", e));
-            p.flush();
-        }
+        load(kafka, events);
         out.put("load_seconds", round((System.nanoTime() - t0) / 1e9));
         args.addAll(List.of("--bounded", "true"));
         JobClient job = TrainingJob.start(new JobOptions(args.toArray(new String[0])), new Configuration());
         job.getJobExecutionResult().get();
+        List<ModelUpdate> updates = readUpdates(kafka);
+        ModelUpdate first = updates.stream().filter(u -> u.trainedExamples() > 0).findFirst().orElseThrow();
+        ModelUpdate last = updates.get(updates.size() - 1);
+        double seconds = (last.createdAt() - first.createdAt()) / 1000.0;
+        double rate = (last.trainedExamples() - first.trainedExamples()) / seconds;
+        out.put("examples", last.trainedExamples());
+        out.put("examples_per_sec", Math.round(rate));
+        out.put("pv_logloss", round(last.pvLogLoss()));
+        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(new Settings(
+                new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"},
+                Set.of("data", "format", "limit", "quiet"), Set.of())));
+        out.put("bare_learner_examples_per_sec", bare.get("examples_per_sec").asLong());
+        out.put("ratio_to_bare_learner", round(rate / bare.get("examples_per_sec").asDouble()));
+        out.put("updates", updates.size());
+    }
+
+    private static void load(EmbeddedKafka kafka, List<byte[]> events) {
+        try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
+            for (byte[] e : events) p.send(new ProducerRecord<>("clicks", e));
+            p.flush();
+        }
+    }
+
+    private static List<ModelUpdate> readUpdates(EmbeddedKafka kafka) throws Exception {
         List<ModelUpdate> updates = new ArrayList<>();
         UpdateAssembler a = new UpdateAssembler();
         AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
@@ -135,19 +162,30 @@ public final class StreamingBench {
                 }
             }
         }
-        ModelUpdate first = updates.stream().filter(u -> u.trainedExamples() > 0).findFirst().orElseThrow();
-        ModelUpdate last = updates.get(updates.size() - 1);
-        double seconds = (last.createdAt() - first.createdAt()) / 1000.0;
-        double rate = (last.trainedExamples() - first.trainedExamples()) / seconds;
-        out.put("examples", last.trainedExamples());
-        out.put("examples_per_sec", Math.round(rate));
-        out.put("pv_logloss", round(last.pvLogLoss()));
-        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(new Settings(
-                new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"},
-                Set.of("data", "format", "limit", "quiet"), Set.of())));
-        out.put("bare_learner_examples_per_sec", bare.get("examples_per_sec").asLong());
-        out.put("ratio_to_bare_learner", round(rate / bare.get("examples_per_sec").asDouble()));
-        out.put("updates", updates.size());
+        return updates;
+    }
+
+    private static void restore(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out)
+            throws Exception {
+        load(kafka, events);
+        int n = events.size();
+        args.addAll(List.of("--bounded", "true", "--fail.after", (n / 4) + "," + (n / 2) + "," + (3 * n / 4),
+                "--checkpoint.interval.ms", "2000"));
+        TrainingJob.start(new JobOptions(args.toArray(new String[0])), new Configuration()).getJobExecutionResult().get();
+        List<ModelUpdate> updates = readUpdates(kafka);
+        var gaps = out.putArray("restore_ms");
+        var init = out.putArray("restored_epoch_to_first_update_ms");
+        var restored = out.putArray("restored_examples");
+        for (int i = 1; i < updates.size(); i++) {
+            ModelUpdate before = updates.get(i - 1), after = updates.get(i);
+            if (after.epoch() != before.epoch()) {
+                gaps.add(after.createdAt() - before.createdAt());
+                init.add(after.createdAt() - after.epoch()); // the epoch is the wall clock when the trainer began restoring
+                restored.add(after.trainedExamples());
+            }
+        }
+        out.put("examples", updates.get(updates.size() - 1).trainedExamples());
+        out.put("events", n);
     }
 
     private static void freshness(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out,
@@ -214,7 +252,6 @@ public final class StreamingBench {
         }
         long[] f = Arrays.copyOf(fresh, n);
         Arrays.sort(f);
-        // the first second measures the job warming up (JIT, first checkpoint), not steady state
         out.put("events", total);
         out.put("events_with_update", n);
         out.put("rate", rate);

@@ -100,6 +100,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
 
     @Override
     public void initializeState(FunctionInitializationContext ctx) throws Exception {
+        long startedAt = System.currentTimeMillis();
         long started = System.nanoTime();
         modelState = ctx.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
@@ -128,7 +129,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             model = WideDeepModel.create(spec);
         }
         // A new epoch at every start: larger than the restored one and than any earlier run's.
-        epoch = Math.max(System.currentTimeMillis(), restoredEpoch + 1);
+        epoch = Math.max(startedAt, restoredEpoch + 1);
         version = 0;
         needFull = true;
         batch = new FeatureExtractor(model.spec()).newBatch(model.spec().batchSize());

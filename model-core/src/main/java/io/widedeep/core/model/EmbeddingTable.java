@@ -3,7 +3,6 @@ package io.widedeep.core.model;
 import io.widedeep.core.features.Hashing;
 import io.widedeep.core.optim.SparseRowOptimizer;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
-import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -28,7 +27,7 @@ final class EmbeddingTable {
     private final int stateWidth;
     private final long seed;
     private final int minCount;
-    private final Long2IntOpenHashMap pending;
+    private final AdmissionSketch pending;
     private final float initScale;
     private final boolean trackLastSeen;
 
@@ -40,7 +39,7 @@ final class EmbeddingTable {
         this.stateWidth = optimizer == null ? 0 : optimizer.stateWidth();
         this.seed = seed;
         this.minCount = minCount;
-        this.pending = minCount > 1 ? new Long2IntOpenHashMap() : null;
+        this.pending = minCount > 1 ? new AdmissionSketch() : null;
         this.initScale = (float) (1.0 / Math.sqrt(dim));
         this.index = new SlotIndex(initialCapacity);
         int cap = index.capacity();
@@ -70,11 +69,9 @@ final class EmbeddingTable {
         int s = index.get(key);
         if (s < 0) {
             if (pending != null) {
-                int seen = pending.addTo(key, 1) + 1;
-                if (seen < minCount) {
+                if (pending.add(key) < minCount) {
                     return -1;
                 }
-                pending.remove(key);
             }
             s = index.add(key);
             ensureCapacity();
@@ -154,28 +151,14 @@ final class EmbeddingTable {
         index.removeKey(key);
     }
 
-    /** Keys waiting for admission and their sighting counts, as (key, count) pairs. */
+    /** The admission sketch's counters as (cell, count) pairs, empty without an admission threshold. */
     long[] pendingCounts() {
-        if (pending == null) {
-            return new long[0];
-        }
-        long[] keys = pending.keySet().toLongArray();
-        java.util.Arrays.sort(keys);
-        long[] kv = new long[keys.length * 2];
-        for (int i = 0; i < keys.length; i++) {
-            kv[2 * i] = keys[i];
-            kv[2 * i + 1] = pending.get(keys[i]);
-        }
-        return kv;
+        return pending == null ? new long[0] : pending.cells();
     }
 
     void restorePending(long[] kv) {
-        if (pending == null) {
-            return;
-        }
-        pending.clear();
-        for (int i = 0; i < kv.length; i += 2) {
-            pending.put(kv[i], (int) kv[i + 1]);
+        if (pending != null) {
+            pending.restore(kv);
         }
     }
 

@@ -54,4 +54,43 @@ class AdmissionAndExpiryTest {
         assertEquals(-1, reader.embeddings[0].index.get(rare), "the delta carries the removal to readers");
         assertEquals(ModelCodec.weightsDigest(m), ModelCodec.weightsDigest(reader));
     }
+
+    @Test
+    void aFarFutureEventExpiresNothingWhenExpiryFollowsTheWatermark() {
+        long year2999 = 32_472_144_000_000L;
+        WideDeepModel byWatermark = WideDeepModel.create(SPEC);
+        WideDeepModel byEventTime = WideDeepModel.create(SPEC);
+        for (WideDeepModel m : new WideDeepModel[] {byWatermark, byEventTime}) {
+            for (int i = 0; i < 3; i++) m.trainBatch(batch("kept", 1000 + i), null);
+        }
+        for (int i = 0; i < 64; i++) {
+            byWatermark.setExpiryClock(2_000 + i); // the watermark moves with real time, not with one wild event
+            for (WideDeepModel m : new WideDeepModel[] {byWatermark, byEventTime}) {
+                m.trainBatch(batch(i == 0 ? "wild" : "hot", i == 0 ? year2999 : 2_000 + i), null);
+            }
+        }
+        long kept = Hashing.string("kept");
+        assertTrue(byWatermark.embeddings[0].index.get(kept) >= 0, "row used 1 s before the watermark survives");
+        assertEquals(-1, byEventTime.embeddings[0].index.get(kept),
+                "measured against the largest event time, one event dated 2999 expires it");
+    }
+
+    @Test
+    void admissionCountsLiveInFixedMemoryAndOneOffKeysDoNotSaturateThem() {
+        AdmissionSketch sketch = new AdmissionSketch();
+        for (long k = 0; k < 2_000_000; k++) sketch.add(Hashing.mix(7, k)); // two million one-off keys
+        int earlyAdmissions = 0;
+        for (long k = 0; k < 1000; k++) {
+            if (sketch.add(Hashing.mix(8, k)) >= 3) earlyAdmissions++;
+        }
+        assertTrue(earlyAdmissions <= 10, earlyAdmissions + " of 1000 new keys looked frequent at first sight");
+        long key = Hashing.mix(9, 1);
+        assertEquals(1, sketch.add(key) - sketch.estimate(key) + 1);
+        sketch.add(key);
+        assertTrue(sketch.add(key) >= 3, "never admitted late");
+        AdmissionSketch copy = new AdmissionSketch();
+        copy.restore(sketch.cells());
+        assertEquals(sketch.estimate(key), copy.estimate(key));
+        assertEquals(java.util.Arrays.toString(sketch.cells()), java.util.Arrays.toString(copy.cells()));
+    }
 }

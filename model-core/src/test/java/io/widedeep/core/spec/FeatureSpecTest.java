@@ -13,9 +13,12 @@ class FeatureSpecTest {
 
     @Test
     void builtInSpecsParse() {
-        for (String name : new String[] {"criteo", "obd", "avazu", "movielens"}) {
+        for (String name : new String[] {"criteo", "obd", "avazu", "movielens", "sim"}) {
             FeatureSpec s = FeatureSpec.builtIn(name);
             assertTrue(s.hasWide() && s.hasDeep(), name);
+            // a job runs for weeks: memory must follow the live vocabulary, not everything ever seen
+            assertTrue(s.hashBits() > 0 && s.hashBits() <= 24, name + ": wide coordinates bounded by hashing");
+            assertTrue(s.embeddingExpireAfterMs() > 0, name + ": unused embedding rows expire");
         }
         FeatureSpec criteo = FeatureSpec.builtIn("criteo");
         assertEquals(26, criteo.deepFields().length);
