@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -60,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Time.</b> Expiry of sparse rows follows the watermark, not the largest event time seen.
  */
-public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byte[]> implements CheckpointedFunction {
+public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byte[]>
+        implements CheckpointedFunction, CheckpointListener {
     private static final Logger LOG = LoggerFactory.getLogger(OnlineTrainer.class);
     private static final int STATE_PIECE = 16 << 20;
 
@@ -89,6 +91,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private transient boolean endTimerSet;
     private transient boolean inSnapshot;
     private transient boolean nonFinite;
+    private transient boolean checkpointedThisAttempt;
     private transient Counter heldBack;
     private transient Counter publishedCount;
     private transient Counter gateOverrides;
@@ -185,6 +188,9 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         if (nextPublishAt == 0) {
             schedulePublish(ctx.timerService().currentProcessingTime(), ctx);
         }
+        if (version == 0) {
+            publish(out, true); // the epoch opens with the restored model itself, before it learns more
+        }
         batch.add(row);
         if (batch.isFull()) {
             model.setExpiryClock(ctx.timerService().currentWatermark());
@@ -220,11 +226,12 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     }
 
     /**
-     * Test hook: fail attempt i as soon as the model has trained {@code fail.after[i]} examples
-     * (checked after every training step, so the failure comes within one batch of that count).
+     * Test hook: fail attempt i at the first training step after the model has trained
+     * {@code fail.after[i]} examples and this attempt has completed a checkpoint (so every restore
+     * resumes a checkpointed model, however fast the machine).
      */
     private void injectFailureIfAsked() {
-        if (inSnapshot) return; // a failure here would only decline the checkpoint
+        if (inSnapshot || !checkpointedThisAttempt) return; // a failure in a snapshot would only decline it
         int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
         if (attempt < options.failAfter.length && model.trainedExamples() >= options.failAfter[attempt]) {
             throw new IllegalStateException("injected failure " + attempt + " after "
@@ -306,6 +313,11 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
                 return options.publishAfterMaxHold;
             }
         }
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        checkpointedThisAttempt = true;
     }
 
     @Override
