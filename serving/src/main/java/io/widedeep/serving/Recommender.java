@@ -5,16 +5,21 @@ import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.registry.ModelRegistry;
+import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Scores candidates for a user with the live model: features through the same
  * {@link FeatureExtractor} the trainer used, with the user's live history and each item's attributes
  * as last shown (request context wins over them), scored in one batch by {@link WideDeepModel#predict}.
- * Each request thread keeps its own buffers, sized in powers of two.
+ *
+ * <p>The ranking path ({@link #rank}) allocates nothing per candidate: each request thread keeps its
+ * own batch, model scratch, score array, overlay maps (item attributes under the request's context,
+ * without copying either) and a {@link Ranking} of primitive arrays, all sized in powers of two and
+ * reused. Only what the caller builds from the ranking (the response) is new per request.
  */
 public final class Recommender {
     public record Scored(String itemId, float score) {}
@@ -23,6 +28,26 @@ public final class Recommender {
 
     /** One row to score: user, item, and the request's context. */
     public record Row(String userId, String itemId, Map<String, String> context, Map<String, Double> numeric) {}
+
+    /**
+     * The top of one request, best first: {@code index[i]} is the position in the candidate list,
+     * {@code score[i]} its click probability. Owned by the request thread; valid until its next call.
+     */
+    public static final class Ranking {
+        public long epoch;
+        public long version;
+        public int size;
+        public int[] index = new int[16];
+        public float[] score = new float[16];
+
+        void reset(int k) {
+            if (index.length < k) {
+                index = new int[Integer.highestOneBit(k - 1) << 1];
+                score = new float[index.length];
+            }
+            size = 0;
+        }
+    }
 
     private final ModelRegistry registry;
     private final LiveContext live;
@@ -33,12 +58,40 @@ public final class Recommender {
         this.live = live;
     }
 
+    /** A map that answers from {@code top} and falls back to {@code base}; read with {@code get} only. */
+    private static final class Overlay<V> extends AbstractMap<String, V> {
+        Map<String, V> top = Map.of();
+        Map<String, V> base = Map.of();
+
+        Map<String, V> of(Map<String, V> base, Map<String, V> top) {
+            if (base.isEmpty()) return top;
+            if (top.isEmpty()) return base;
+            this.base = base;
+            this.top = top;
+            return this;
+        }
+
+        @Override
+        public V get(Object key) {
+            V v = top.get(key);
+            return v != null ? v : base.get(key);
+        }
+
+        @Override
+        public Set<Entry<String, V>> entrySet() {
+            throw new UnsupportedOperationException("an overlay is read by key");
+        }
+    }
+
     private final class Worker {
         final long fingerprint;
         final FeatureExtractor extractor;
         final ExampleBatch[] batches = new ExampleBatch[16];
         final WideDeepModel.Scratch[] scratches = new WideDeepModel.Scratch[16];
         float[] out = new float[16];
+        final Overlay<String> context = new Overlay<>();
+        final Overlay<Double> numeric = new Overlay<>();
+        final Ranking ranking = new Ranking();
 
         Worker(WideDeepModel m) {
             fingerprint = m.spec().fingerprint();
@@ -49,38 +102,104 @@ public final class Recommender {
             return 32 - Integer.numberOfLeadingZeros(Math.max(16, n) - 1) - 4;
         }
 
-        float[] score(WideDeepModel m, List<Row> rows) {
-            int n = rows.size();
+        ExampleBatch batchFor(WideDeepModel m, int n) {
+            // a scratch holds buffers only (scoring uses the calling model's weights), so it serves
+            // both copies of the left-right registry and every model of the same spec
             int b = bucket(n);
-            if (batches[b] == null) {
-                batches[b] = extractor.newBatch(16 << b);
-                scratches[b] = m.newScratch(16 << b);
-            }
+            if (batches[b] == null) batches[b] = extractor.newBatch(16 << b);
+            if (scratches[b] == null) scratches[b] = m.newScratch(16 << b);
             ExampleBatch batch = batches[b];
             batch.clear();
-            long now = System.currentTimeMillis();
-            for (Row r : rows) {
-                LiveContext.Item item = live.item(r.itemId());
-                Map<String, String> ctx = r.context();
-                Map<String, Double> num = r.numeric();
-                if (item != null) {
-                    ctx = merge(item.context(), r.context());
-                    num = merge(item.numeric(), r.numeric());
-                }
-                extractor.extract(r.userId(), r.itemId(), ctx, num, now, live.history(r.userId()), 0f, batch);
-            }
-            if (out.length < n) out = new float[batches[b].capacity()];
-            m.predict(batch, scratches[b], out);
+            return batch;
+        }
+
+        float[] predict(WideDeepModel m, ExampleBatch batch, int n) {
+            if (out.length < batch.capacity()) out = new float[batch.capacity()];
+            m.predict(batch, scratches[bucket(n)], out);
             return out;
+        }
+
+        void add(ExampleBatch batch, String user, String item, Map<String, String> ctx, Map<String, Double> num, long now) {
+            LiveContext.Item shown = live.item(item);
+            Map<String, String> c = shown == null ? ctx : context.of(shown.context(), ctx);
+            Map<String, Double> x = shown == null ? num : numeric.of(shown.numeric(), num);
+            extractor.extract(user, item, c, x, now, live.history(user), 0f, batch);
         }
     }
 
-    private static <V> Map<String, V> merge(Map<String, V> base, Map<String, V> over) {
-        if (over == null || over.isEmpty()) return base;
-        if (base.isEmpty()) return over;
-        Map<String, V> m = new HashMap<>(base);
-        m.putAll(over);
-        return m;
+    /**
+     * Ranks the candidates (or the popular items when there are none) for the user and returns the
+     * top {@code k} in this thread's {@link Ranking}; null while no model is loaded.
+     */
+    public Ranking rank(String user, Map<String, String> context, Map<String, Double> numeric,
+                        List<String> candidates, int k) {
+        List<String> items = candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+        ModelRegistry.Live l = registry.acquire();
+        if (l == null) return null;
+        try {
+            Worker w = worker(l.model);
+            Ranking r = w.ranking;
+            r.epoch = l.epoch();
+            r.version = l.version();
+            int n = items.size();
+            r.reset(Math.min(k, n));
+            if (n == 0) return r;
+            ExampleBatch batch = w.batchFor(l.model, n);
+            long now = System.currentTimeMillis();
+            for (int i = 0; i < n; i++) w.add(batch, user, items.get(i), context, numeric, now);
+            topK(w.predict(l.model, batch, n), n, Math.min(k, n), r);
+            return r;
+        } finally {
+            registry.release(l);
+        }
+    }
+
+    /** The {@code k} best of {@code p[0..n)} into {@code r}, best first, through a min-heap of indices. */
+    static void topK(float[] p, int n, int k, Ranking r) {
+        int[] heap = r.index;
+        int size = 0;
+        for (int i = 0; i < n; i++) {
+            if (size < k) {
+                heap[size] = i;
+                siftUp(heap, size++, p);
+            } else if (p[i] > p[heap[0]]) {
+                heap[0] = i;
+                siftDown(heap, size, p);
+            }
+        }
+        for (int end = size - 1; end > 0; end--) { // heap sort: smallest goes to the back
+            int t = heap[0];
+            heap[0] = heap[end];
+            heap[end] = t;
+            siftDown(heap, end, p);
+        }
+        for (int i = 0; i < size; i++) r.score[i] = p[heap[i]];
+        r.size = size;
+    }
+
+    private static void siftUp(int[] h, int i, float[] p) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (p[h[i]] >= p[h[parent]]) return;
+            int t = h[i];
+            h[i] = h[parent];
+            h[parent] = t;
+            i = parent;
+        }
+    }
+
+    private static void siftDown(int[] h, int size, float[] p) {
+        int i = 0;
+        while (true) {
+            int l = 2 * i + 1, m = i;
+            if (l < size && p[h[l]] < p[h[m]]) m = l;
+            if (l + 1 < size && p[h[l + 1]] < p[h[m]]) m = l + 1;
+            if (m == i) return;
+            int t = h[i];
+            h[i] = h[m];
+            h[m] = t;
+            i = m;
+        }
     }
 
     /** Raw click probabilities of the rows, in order; null while no model is loaded. */
@@ -88,32 +207,29 @@ public final class Recommender {
         ModelRegistry.Live l = registry.acquire();
         if (l == null) return null;
         try {
-            float[] p = worker(l.model).score(l.model, rows);
-            List<Scored> out = new ArrayList<>(rows.size());
-            for (int i = 0; i < rows.size(); i++) out.add(new Scored(rows.get(i).itemId(), p[i]));
+            Worker w = worker(l.model);
+            int n = rows.size();
+            ExampleBatch batch = w.batchFor(l.model, n);
+            long now = System.currentTimeMillis();
+            for (Row r : rows) w.add(batch, r.userId(), r.itemId(), r.context(), r.numeric(), now);
+            float[] p = w.predict(l.model, batch, n);
+            List<Scored> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) out.add(new Scored(rows.get(i).itemId(), p[i]));
             return new Result(l.epoch(), l.version(), out);
         } finally {
             registry.release(l);
         }
     }
 
-    /** The top {@code k} of the candidates (or of the popular items when there are none). */
+    /** {@link #rank} as a self-contained result (for callers off the hot path). */
     public Result recommend(String user, Map<String, String> context, Map<String, Double> numeric,
                             List<String> candidates, int k) {
         List<String> items = candidates == null || candidates.isEmpty() ? live.popular() : candidates;
-        List<Row> rows = new ArrayList<>(items.size());
-        for (String item : items) rows.add(new Row(user, item, context, numeric));
-        if (rows.isEmpty()) {
-            ModelRegistry.Live l = registry.acquire();
-            if (l == null) return null;
-            registry.release(l);
-            return new Result(l.epoch(), l.version(), List.of());
-        }
-        Result all = score(rows);
-        if (all == null) return null;
-        List<Scored> sorted = new ArrayList<>(all.items());
-        sorted.sort((a, b) -> Float.compare(b.score(), a.score()));
-        return new Result(all.epoch(), all.version(), sorted.subList(0, Math.min(k, sorted.size())));
+        Ranking r = rank(user, context, numeric, items, k);
+        if (r == null) return null;
+        List<Scored> top = new ArrayList<>(r.size);
+        for (int i = 0; i < r.size; i++) top.add(new Scored(items.get(r.index[i]), r.score[i]));
+        return new Result(r.epoch, r.version, top);
     }
 
     private Worker worker(WideDeepModel m) {

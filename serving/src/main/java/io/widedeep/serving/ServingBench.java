@@ -67,11 +67,15 @@ public final class ServingBench {
             java.util.List<String> ids = new java.util.ArrayList<>();
             for (int i = 0; i < candidates; i++) ids.add("item-" + i);
             long[] direct = new long[requests];
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long allocated = 0;
             for (int i = 0; i < 2000 + requests; i++) {
+                if (i == 2000) allocated = mx.getCurrentThreadAllocatedBytes();
                 long t0 = System.nanoTime();
                 server.recommender().recommend(sample.getUserId(), sample.getContext(), sample.getNumeric(), ids, 10);
                 if (i >= 2000) direct[i - 2000] = System.nanoTime() - t0;
             }
+            out.put("in_process_allocated_bytes_per_request", (mx.getCurrentThreadAllocatedBytes() - allocated) / requests);
             Arrays.sort(direct);
             out.put("in_process_p50_ms", direct[requests / 2] / 1e6);
             out.put("in_process_p99_ms", direct[(int) (requests * 0.99)] / 1e6);

@@ -322,7 +322,11 @@ public final class WideDeepModel {
         }
         if (mlp != null) {
             gatherDeepInput(batch, s, training);
-            mlp.forward(s.ws);
+            if (training) {
+                mlp.forward(s.ws); // keeps what backward needs
+            } else {
+                mlp.infer(s.ws);
+            }
             for (int r = 0; r < n; r++) {
                 s.logits[r] += s.ws.out[r];
             }

@@ -1,5 +1,6 @@
 package io.widedeep.serving.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import io.widedeep.serving.Recommender;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.registry.ModelRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -198,10 +200,37 @@ public final class ApiHandler extends Handler.Abstract {
             for (int i = 0; i < candidates.size(); i++) requireId("candidates[" + i + "]", candidates.get(i));
         }
         checkContext(r.context(), r.numeric());
-        Recommender.Result res = recommender.recommend(r.user_id(), orEmpty(r.context()), orEmpty(r.numeric()), candidates, k);
+        List<String> items = candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+        Recommender.Ranking res = recommender.rank(r.user_id(), orEmpty(r.context()), orEmpty(r.numeric()), items, k);
         if (res == null) throw new ModelNotReady();
-        return json.writeValueAsBytes(result(res, "items"));
+        // written straight from the ranking's arrays: no per-item objects
+        ResponseBuffer buf = responseBuffers.get();
+        buf.reset();
+        try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
+            g.writeStartObject();
+            g.writeNumberField("model_epoch", res.epoch);
+            g.writeNumberField("model_version", res.version);
+            g.writeArrayFieldStart("items");
+            for (int i = 0; i < res.size; i++) {
+                g.writeStartObject();
+                g.writeStringField("item_id", items.get(res.index[i]));
+                g.writeNumberField("score", res.score[i]);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        return buf.toByteArray();
     }
+
+    /** A per-thread output buffer for responses; the bytes handed to Jetty are a copy of exactly the response. */
+    private static final class ResponseBuffer extends ByteArrayOutputStream {
+        ResponseBuffer() {
+            super(4096);
+        }
+    }
+
+    private final ThreadLocal<ResponseBuffer> responseBuffers = ThreadLocal.withInitial(ResponseBuffer::new);
 
     private byte[] score(ScoreRequest r) throws BadRequest, ModelNotReady, IOException {
         if (r.rows() == null || r.rows().isEmpty()) throw new BadRequest(400, "rows: at least one row is required");

@@ -1,0 +1,32 @@
+package io.widedeep.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.widedeep.core.TestData;
+import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.spec.FeatureSpec;
+import org.junit.jupiter.api.Test;
+
+/** The scoring path (sgemm on NIO views) computes what the training forward (ND4J ops) computes. */
+class InferenceForwardTest {
+
+    @Test
+    void predictMatchesTheTrainingForwardPass() throws Exception {
+        FeatureSpec spec = FeatureSpec.builtIn("criteo");
+        WideDeepModel m = WideDeepModel.create(spec);
+        for (int i = 0; i < 20; i++) m.trainBatch(TestData.batch(spec, 256, i), null);
+        ExampleBatch batch = TestData.batch(spec, 256, 99);
+        float[] scored = new float[256];
+        m.predict(batch, m.newScratch(256), scored);
+        float[] pv = new float[256];
+        m.forwardBackward(batch, pv); // scores with the training forward, before any update
+        double maxDiff = 0;
+        for (int i = 0; i < 256; i++) maxDiff = Math.max(maxDiff, Math.abs(scored[i] - pv[i]));
+        assertEquals(0, maxDiff, 1e-6, "largest difference " + maxDiff);
+        // padding rows of a larger scratch stay harmless, and a served copy scores the same
+        WideDeepModel served = ModelCodec.decodeFull(ModelCodec.encodeFull(m, false));
+        float[] again = new float[1024];
+        served.predict(batch, served.newScratch(1024), again);
+        for (int i = 0; i < 256; i++) assertEquals(scored[i], again[i], 1e-6f);
+    }
+}
