@@ -5,13 +5,17 @@ import io.widedeep.core.spec.SpecException;
 import io.widedeep.serving.features.ClickFeed;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.http.ApiHandler;
+import io.widedeep.serving.http.Health;
+import io.widedeep.serving.http.JsonErrorHandler;
 import io.widedeep.serving.registry.ModelRegistry;
 import io.widedeep.serving.registry.UpdateFeed;
 import java.io.IOException;
 import java.net.BindException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
+import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -25,7 +29,8 @@ public final class ServingServer implements AutoCloseable {
 
     public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",
             "snapshot.dir", "max.body.bytes", "max.candidates", "max.k", "threads", "history.max.users",
-            "history.ttl.ms", "history.lookback.ms", "popularity.half.life.ms");
+            "history.ttl.ms", "history.lookback.ms", "popularity.half.life.ms", "body.timeout.ms", "max.connections",
+            "idle.timeout.ms", "max.staleness.ms", "feed.timeout.ms");
 
     private final Server server;
     private final UpdateFeed updates;
@@ -42,15 +47,20 @@ public final class ServingServer implements AutoCloseable {
         int port = s.intValue("port", DEFAULT_PORT, 0, 65535);
         String host = s.string("host", "0.0.0.0");
         ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 256 << 10, 1024, 64 << 20),
-                s.intValue("max.candidates", 1000, 1, 100_000), s.intValue("max.k", 1000, 1, 100_000));
+                s.intValue("max.candidates", 1000, 1, 100_000), s.intValue("max.k", 1000, 1, 100_000),
+                s.longValue("body.timeout.ms", 5_000, 100, 600_000));
+        int maxConnections = s.intValue("max.connections", 2048, 1, 1_000_000);
+        long idleTimeoutMs = s.longValue("idle.timeout.ms", 30_000, 100, 3_600_000);
+        long feedTimeoutMs = s.longValue("feed.timeout.ms", 15_000, 1000, 3_600_000);
+        long maxStalenessMs = s.longValue("max.staleness.ms", 900_000, 0, 30L * 86_400_000);
         int threads = s.intValue("threads", 16, 2, 1024);
         LiveContext live = new LiveContext(s.longValue("popularity.half.life.ms", 3_600_000, 1000, Long.MAX_VALUE),
                 s.intValue("history.max.users", 1_000_000, 100, Integer.MAX_VALUE),
                 s.longValue("history.ttl.ms", 30L * 86_400_000, 1000, Long.MAX_VALUE));
         Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir", null).replaceFirst("^file://", "")) : null;
-        updates = new UpdateFeed(registry, kafka, s.string("topic.updates", "model-updates"), snapshots);
+        updates = new UpdateFeed(registry, kafka, s.string("topic.updates", "model-updates"), snapshots, feedTimeoutMs);
         clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks", "clicks"),
-                s.longValue("history.lookback.ms", 3_600_000, 0, Long.MAX_VALUE));
+                s.longValue("history.lookback.ms", 3_600_000, 0, Long.MAX_VALUE), feedTimeoutMs);
 
         QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
         pool.setName("http");
@@ -58,9 +68,15 @@ public final class ServingServer implements AutoCloseable {
         ServerConnector connector = new ServerConnector(server);
         connector.setHost(host);
         connector.setPort(port);
+        connector.setIdleTimeout(idleTimeoutMs);
         server.addConnector(connector);
+        // beyond this many connections Jetty stops accepting until some close: a flood queues in the
+        // kernel's backlog instead of exhausting memory and threads
+        server.addBean(new ConnectionLimit(maxConnections, server));
+        server.setErrorHandler(new JsonErrorHandler());
         recommender = new Recommender(registry, live);
-        server.setHandler(new ApiHandler(recommender, registry, live, limits, updates::corruptMessages));
+        server.setHandler(new ApiHandler(recommender, registry, live, limits, updates::corruptMessages,
+                new Health(registry, List.of(updates, clicks), maxStalenessMs)));
         try {
             server.start();
         } catch (IOException e) {

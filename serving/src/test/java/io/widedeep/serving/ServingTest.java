@@ -121,6 +121,14 @@ class ServingTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    private static int status(int port, String path) {
+        try {
+            return get(port, path).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
     private static void await(BooleanSupplier cond, String what) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 30_000;
         while (!cond.getAsBoolean()) {
@@ -137,11 +145,14 @@ class ServingTest {
     @Test
     void servedScoresEqualModelCoreScores() throws Exception {
         try (ServingServer s = server("scores"); Publisher pub = new Publisher("scores-updates", 100)) {
-            assertEquals(503, get(s.port(), "/healthz").statusCode(), "not ready before a model");
+            assertEquals(503, get(s.port(), "/readyz").statusCode(), "not ready before a model");
+            assertEquals(503, get(s.port(), "/healthz").statusCode(), "not healthy before a model");
+            assertTrue(get(s.port(), "/healthz").body().contains("no model loaded yet"));
             pub.send(pub.next(true));
             for (int i = 0; i < 5; i++) pub.send(pub.next(false));
             await(() -> servedVersion(s) == 6, "version 6");
-            assertEquals(200, get(s.port(), "/healthz").statusCode());
+            assertEquals(200, get(s.port(), "/readyz").statusCode());
+            await(() -> status(s.port(), "/healthz") == 200, "healthy once both feeds are up");
 
             StringBuilder body = new StringBuilder("{\"rows\": [");
             Random rnd = new Random(3);
@@ -268,7 +279,7 @@ class ServingTest {
             long refused = metrics.lines().filter(l -> l.startsWith("widedeep_updates_refused_total"))
                     .mapToLong(l -> Long.parseLong(l.split(" ")[1])).sum();
             assertTrue(refused >= 3, "corrupt, truncated and gap updates counted: " + metrics);
-            assertEquals(200, get(s.port(), "/healthz").statusCode());
+            await(() -> status(s.port(), "/healthz") == 200, "healthy");
 
             pub.send(pub.next(true)); // recovery at the next full snapshot
             long expect = pub.version;
@@ -328,7 +339,7 @@ class ServingTest {
             }
             assertEquals(405, get(s.port(), "/v1/recommend").statusCode());
             assertEquals(3000, sent);
-            assertEquals(200, get(s.port(), "/healthz").statusCode());
+            await(() -> status(s.port(), "/healthz") == 200, "healthy");
             assertEquals(200, post(s.port(), "/v1/recommend", "{\"user_id\":\"u\",\"candidates\":[\"it1\"]}").statusCode());
         }
     }

@@ -14,14 +14,19 @@ import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.registry.ModelRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -45,14 +50,20 @@ public final class ApiHandler extends Handler.Abstract {
 
     public record ScoreRow(String user_id, String item_id, Map<String, String> context, Map<String, Double> numeric) {}
 
-    public record Limits(int maxBodyBytes, int maxCandidates, int maxK) {}
+    public record Limits(int maxBodyBytes, int maxCandidates, int maxK, long bodyTimeoutMs) {}
 
     private static final class BadRequest extends Exception {
         final int status;
+        final String allow;
 
         BadRequest(int status, String message) {
-            super(message);
+            this(status, message, null);
+        }
+
+        BadRequest(int status, String message, String allow) {
+            super(message, null, false, false);
             this.status = status;
+            this.allow = allow;
         }
     }
 
@@ -63,11 +74,13 @@ public final class ApiHandler extends Handler.Abstract {
     private final Limits limits;
     private final LatencyHistogram recommendLatency = new LatencyHistogram();
     private final LatencyHistogram scoreLatency = new LatencyHistogram();
-    private final Map<Integer, LongAdder> responses = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.function.LongSupplier corruptMessages;
+    private final Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
+    private final LongSupplier corruptMessages;
+    private final Health health;
 
     public ApiHandler(Recommender recommender, ModelRegistry registry, LiveContext live, Limits limits,
-                      java.util.function.LongSupplier corruptMessages) {
+                      LongSupplier corruptMessages, Health health) {
+        this.health = health;
         this.recommender = recommender;
         this.registry = registry;
         this.live = live;
@@ -91,100 +104,173 @@ public final class ApiHandler extends Handler.Abstract {
         long start = System.nanoTime();
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
-        int status;
-        byte[] body;
-        String type = "application/json";
         try {
-            // Every request's body is read (bounded), whatever the answer: an unread body would make
-            // the connection unusable for the client's next request.
-            byte[] content = readBody(request);
             switch (path) {
-                case "/v1/recommend" -> {
-                    requirePost(method);
-                    body = recommend(parse(content, RecommendRequest.class));
-                    status = 200;
+                case "/v1/recommend", "/v1/score" -> {
+                    if (!"POST".equals(method)) throw new BadRequest(405, "use POST", "POST");
+                    requireJson(request);
+                    readBodyThen(request, response, callback, content -> {
+                        byte[] body = path.equals("/v1/recommend")
+                                ? recommend(parse(content, RecommendRequest.class))
+                                : score(parse(content, ScoreRequest.class));
+                        (path.equals("/v1/recommend") ? recommendLatency : scoreLatency).record(System.nanoTime() - start);
+                        return body;
+                    });
+                    return true;
                 }
-                case "/v1/score" -> {
-                    requirePost(method);
-                    body = score(parse(content, ScoreRequest.class));
-                    status = 200;
-                }
-                case "/healthz" -> {
-                    ModelRegistry.Live l = registry.peek();
-                    status = l == null ? 503 : 200;
-                    body = json.writeValueAsBytes(l == null ? Map.of("status", "waiting for a model")
-                            : Map.of("status", "ready", "model_epoch", l.epoch(), "model_version", l.version()));
+                case "/healthz", "/readyz" -> {
+                    requireGet(method);
+                    Health.Report r = path.equals("/healthz") ? health.healthy() : health.ready();
+                    send(response, callback, r.status(), JSON_TYPE, json.writeValueAsBytes(r.body()));
                 }
                 case "/metrics" -> {
-                    status = 200;
-                    type = "text/plain; version=0.0.4";
-                    body = metrics().getBytes(StandardCharsets.UTF_8);
+                    requireGet(method);
+                    send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                            metrics().getBytes(StandardCharsets.UTF_8));
                 }
                 default -> throw new BadRequest(404, "no such endpoint: " + path);
             }
         } catch (BadRequest e) {
-            status = e.status;
-            body = error(e.getMessage());
-        } catch (ModelNotReady e) {
-            status = 503;
-            body = error("no model loaded yet");
+            drainThenFail(request, response, callback, e);
         } catch (RuntimeException | IOException e) {
-            status = 500;
-            body = error("internal error: " + e);
-        }
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-        response.write(true, ByteBuffer.wrap(body), callback);
-        responses.computeIfAbsent(status, s -> new LongAdder()).increment();
-        if (status == 200) {
-            if (path.equals("/v1/recommend")) recommendLatency.record(System.nanoTime() - start);
-            else if (path.equals("/v1/score")) scoreLatency.record(System.nanoTime() - start);
+            send(response, callback, 500, JSON_TYPE, error("internal error: " + e));
         }
         return true;
     }
 
-    private static final class ModelNotReady extends Exception {}
-
-    private static void requirePost(String method) throws BadRequest {
-        if (!"POST".equals(method)) throw new BadRequest(405, "use POST");
+    /**
+     * Answers an error after reading and dropping whatever body the request carries (up to 16 MiB,
+     * without holding a thread), so the client's connection stays usable for its next request.
+     */
+    private void drainThenFail(Request request, Response response, Callback callback, BadRequest e) {
+        if (request.getLength() == 0 || request.getLength() > DRAIN_LIMIT) {
+            fail(response, callback, e); // nothing to read, or too much: Jetty closes the connection
+            return;
+        }
+        Content.Source.asByteArrayAsync(request, (int) DRAIN_LIMIT).orTimeout(limits.bodyTimeoutMs(), TimeUnit.MILLISECONDS)
+                .whenComplete((ignored, failure) -> fail(response, callback, e));
     }
 
-    /** Bodies up to this size are read to the end even when refused, so the client gets its 413. */
+    private static final String JSON_TYPE = "application/json";
+
+    /** Oversized bodies up to this size are read and dropped before the 413, keeping the connection usable. */
     private static final long DRAIN_LIMIT = 16L << 20;
 
-    private byte[] readBody(Request request) throws BadRequest, IOException {
-        long declared = request.getLength();
-        if (declared > limits.maxBodyBytes()) {
-            drain(request);
-            throw new BadRequest(413, "body of " + declared + " bytes exceeds " + limits.maxBodyBytes());
-        }
-        try {
-            // reads to the end of the request, so the connection is ready for the client's next one
-            return Content.Source.asByteArrayAsync(request, limits.maxBodyBytes()).get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            drain(request);
-            throw new BadRequest(413, "body exceeds " + limits.maxBodyBytes() + " bytes");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
+    /** The work done on a request body once it has fully arrived. */
+    private interface BodyHandler {
+        byte[] handle(byte[] content) throws BadRequest, ModelNotReady, IOException;
     }
 
-    private static void drain(Request request) throws IOException {
-        InputStream in = Content.Source.asInputStream(request);
-        byte[] sink = new byte[64 << 10];
-        long drained = 0;
-        for (int n; drained < DRAIN_LIMIT && (n = in.read(sink)) > 0; ) drained += n;
+    /**
+     * Reads the body without holding a thread while it arrives (a slow or stalled upload costs no
+     * worker), within {@code body.timeout.ms} and {@code max.body.bytes}, then answers on the thread
+     * that completed the read.
+     */
+    private void readBodyThen(Request request, Response response, Callback callback, BodyHandler handler)
+            throws BadRequest {
+        long declared = request.getLength();
+        if (declared > limits.maxBodyBytes()) {
+            throw new BadRequest(413, "body of " + declared + " bytes exceeds " + limits.maxBodyBytes());
+        }
+        Content.Source.asByteArrayAsync(request, limits.maxBodyBytes())
+                .orTimeout(limits.bodyTimeoutMs(), TimeUnit.MILLISECONDS)
+                .whenComplete((content, failure) -> {
+                    try {
+                        if (failure != null) {
+                            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                                    ? failure.getCause() : failure;
+                            if (cause instanceof TimeoutException) {
+                                throw new BadRequest(408, "the body did not arrive within " + limits.bodyTimeoutMs() + " ms");
+                            }
+                            if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("too large")) {
+                                throw new BadRequest(413, "body exceeds " + limits.maxBodyBytes() + " bytes");
+                            }
+                            throw new BadRequest(400, "unreadable body: " + cause.getMessage());
+                        }
+                        send(response, callback, 200, JSON_TYPE, handler.handle(content));
+                    } catch (BadRequest e) {
+                        fail(response, callback, e);
+                    } catch (ModelNotReady e) {
+                        send(response, callback, 503, JSON_TYPE, error("no model loaded yet"));
+                    } catch (RuntimeException | IOException e) {
+                        send(response, callback, 500, JSON_TYPE, error("internal error: " + e));
+                    }
+                });
+    }
+
+    private void fail(Response response, Callback callback, BadRequest e) {
+        if (e.allow != null) response.getHeaders().put(HttpHeader.ALLOW, e.allow);
+        send(response, callback, e.status, JSON_TYPE, error(e.getMessage()));
+    }
+
+    private void send(Response response, Callback callback, int status, String type, byte[] body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        response.write(true, ByteBuffer.wrap(body), callback);
+        responses.computeIfAbsent(status, s -> new LongAdder()).increment();
+    }
+
+    private static final class ModelNotReady extends Exception {}
+
+    private static void requireGet(String method) throws BadRequest {
+        if (!"GET".equals(method) && !"HEAD".equals(method)) throw new BadRequest(405, "use GET", "GET, HEAD");
+    }
+
+    /** Bodies are JSON in UTF-8: {@code application/json}, optionally with {@code charset=utf-8}. */
+    private static void requireJson(Request request) throws BadRequest {
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (type == null) throw new BadRequest(415, "Content-Type: application/json is required");
+        String[] parts = type.split(";");
+        boolean json = parts[0].trim().equalsIgnoreCase(JSON_TYPE);
+        for (int i = 1; json && i < parts.length; i++) {
+            String p = parts[i].trim().toLowerCase(Locale.ROOT);
+            if (p.startsWith("charset=") && !p.equals("charset=utf-8") && !p.equals("charset=\"utf-8\"")) json = false;
+        }
+        if (!json) throw new BadRequest(415, "unsupported Content-Type '" + abbreviate(type) + "': use application/json (UTF-8)");
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
+    }
+
+    /** True when the bytes are well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+    static boolean validUtf8(byte[] b) {
+        int i = 0, n = b.length;
+        while (i < n) {
+            int c = b[i] & 0xff;
+            if (c < 0x80) {
+                i++;
+                continue;
+            }
+            int len, min;
+            if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
+            else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
+            else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
+            else return false;
+            if (i + len > n) return false;
+            int cp = c & (0xff >> (len + 1));
+            for (int k = 1; k < len; k++) {
+                int d = b[i + k] & 0xff;
+                if ((d & 0xc0) != 0x80) return false;
+                cp = (cp << 6) | (d & 0x3f);
+            }
+            if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+            i += len;
+        }
+        return true;
     }
 
     private <T> T parse(byte[] buf, Class<T> type) throws BadRequest, IOException {
         if (buf.length == 0) throw new BadRequest(400, "empty body: a JSON object is required");
+        if (!validUtf8(buf)) throw new BadRequest(400, "the body is not valid UTF-8");
         try {
             T value = json.readValue(buf, type);
             if (value == null) throw new BadRequest(400, "body must be a JSON object");
             return value;
         } catch (JsonProcessingException e) {
-            throw new BadRequest(400, "invalid request: " + e.getOriginalMessage());
+            throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getOriginalMessage())));
+        } catch (IOException e) {
+            throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getMessage())));
         }
     }
 

@@ -8,72 +8,107 @@ import io.widedeep.core.updates.UpdateAssembler;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.MalformedMessageException;
 import io.widedeep.schemas.ModelUpdateChunk;
+import io.widedeep.schemas.UpdateKind;
+import io.widedeep.serving.kafka.SupervisedFeed;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Feeds the registry: first the newest full snapshot of the snapshot directory (if configured),
- * then the updates topic from its beginning (the registry skips what is older than what it has).
+ * then the updates topic from the first chunk of its newest full snapshot, found by reading the
+ * topic backwards in growing windows, so start-up time depends on the distance to the last full
+ * snapshot, not on the topic's length or retention. A restarted feed resumes where it had got to.
  */
-public final class UpdateFeed implements Runnable, AutoCloseable {
+public final class UpdateFeed extends SupervisedFeed {
     private static final Logger LOG = LoggerFactory.getLogger(UpdateFeed.class);
+    private static final int FIRST_WINDOW = 64;
 
     private final ModelRegistry registry;
-    private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final Path snapshotDir;
     private final AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
     private final UpdateAssembler assembler = new UpdateAssembler();
     private final LongAdder corrupt = new LongAdder();
-    private volatile boolean running = true;
+    private final LongAdder scanned = new LongAdder();
+    private boolean bootstrapped;
 
-    public UpdateFeed(ModelRegistry registry, Properties kafka, String topic, Path snapshotDir) {
+    public UpdateFeed(ModelRegistry registry, Properties kafka, String topic, Path snapshotDir, long contactTimeoutMs) {
+        super("updates", withDefaults(kafka), contactTimeoutMs);
         this.registry = registry;
-        Properties p = new Properties();
-        p.putAll(kafka);
-        p.putIfAbsent("max.partition.fetch.bytes", String.valueOf(4 << 20));
-        p.putIfAbsent("fetch.max.wait.ms", "20");
-        this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.topic = topic;
         this.snapshotDir = snapshotDir;
     }
 
+    private static Properties withDefaults(Properties kafka) {
+        Properties p = new Properties();
+        p.putAll(kafka);
+        p.putIfAbsent("max.partition.fetch.bytes", String.valueOf(4 << 20));
+        p.putIfAbsent("fetch.max.wait.ms", "20");
+        return p;
+    }
+
     @Override
-    public void run() {
-        try {
-            if (snapshotDir != null) bootstrapFromDirectory();
-            List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    accept(r.value());
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("update feed stopped", e);
-        } finally {
-            consumer.close();
+    protected void start(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> resume) {
+        if (!bootstrapped && snapshotDir != null) bootstrapFromDirectory();
+        bootstrapped = true;
+        List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                .map(i -> new TopicPartition(topic, i.partition())).toList();
+        c.assign(parts);
+        for (TopicPartition tp : parts) {
+            Long at = resume.get(tp);
+            c.seek(tp, at != null ? at : latestFullSnapshot(c, tp));
         }
     }
 
-    void accept(byte[] message) {
+    /**
+     * Offset of the first chunk of the newest full snapshot in the partition (the beginning if there is
+     * none): windows of 64, 128, 256 ... records are read backwards from the end until one holds it.
+     */
+    long latestFullSnapshot(KafkaConsumer<byte[], byte[]> c, TopicPartition tp) {
+        long begin = c.beginningOffsets(List.of(tp)).get(tp);
+        long hi = c.endOffsets(List.of(tp)).get(tp);
+        long window = FIRST_WINDOW;
+        while (hi > begin) {
+            long lo = Math.max(begin, hi - window);
+            c.seek(tp, lo);
+            long found = -1;
+            while (c.position(tp) < hi) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.offset() >= hi) break;
+                    scanned.increment();
+                    try {
+                        ModelUpdateChunk chunk = serde.decode(r.value());
+                        if (chunk.getKind() == UpdateKind.FULL && chunk.getChunkIndex() == 0) found = r.offset();
+                    } catch (MalformedMessageException e) {
+                        // not an update; the forward read counts it
+                    }
+                }
+            }
+            if (found >= 0) {
+                LOG.info("updates: newest full snapshot at offset {} of {} (scanned {} records)", found, tp, scanned.sum());
+                return found;
+            }
+            hi = lo;
+            window *= 2;
+        }
+        return begin;
+    }
+
+    @Override
+    protected void accept(ConsumerRecord<byte[], byte[]> r) {
         try {
-            ModelUpdate u = assembler.accept(serde.decode(message));
+            ModelUpdate u = assembler.accept(serde.decode(r.value()));
             if (u != null) registry.apply(u);
         } catch (MalformedMessageException | UpdateAssembler.CorruptUpdateException e) {
             corrupt.increment();
@@ -93,7 +128,7 @@ public final class UpdateFeed implements Runnable, AutoCloseable {
             registry.apply(new ModelUpdate(id[0], id[1], true, -1, 0,
                     Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, 0, payload));
             LOG.info("bootstrapped from {}", name);
-        } catch (java.io.IOException | ModelFormatException e) {
+        } catch (IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());
         }
     }
@@ -103,9 +138,8 @@ public final class UpdateFeed implements Runnable, AutoCloseable {
         return corrupt.sum();
     }
 
-    @Override
-    public void close() {
-        running = false;
-        consumer.wakeup();
+    /** Records read backwards while looking for the newest full snapshot. */
+    public long scannedRecords() {
+        return scanned.sum();
     }
 }
