@@ -106,6 +106,10 @@ public final class ServingServer implements AutoCloseable {
         return registry;
     }
 
+    public UpdateFeed updateFeed() {
+        return updates;
+    }
+
     @Override
     public void close() throws Exception {
         updates.close();

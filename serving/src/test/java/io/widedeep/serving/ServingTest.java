@@ -56,52 +56,6 @@ class ServingTest {
         kafka.close();
     }
 
-    /** A trainer in the test: trains on random batches and publishes like the job does. */
-    private static final class Publisher implements AutoCloseable {
-        final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
-        final WideDeepModel model = WideDeepModel.create(spec);
-        final KafkaProducer<byte[], byte[]> producer;
-        final String topic;
-        final AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
-        final long epoch;
-        long version;
-        int seed;
-
-        Publisher(String topic, long epoch) {
-            Properties p = new Properties();
-            p.put("bootstrap.servers", kafka.bootstrapServers());
-            producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-            this.topic = topic;
-            this.epoch = epoch;
-        }
-
-        ModelUpdate next(boolean full) {
-            model.trainBatch(TestData.batch(spec, 16, seed++), null);
-            byte[] payload = full ? ModelCodec.encodeFull(model, false) : ModelCodec.encodeDelta(model);
-            ModelCodec.clearChanges(model);
-            long base = version++;
-            return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                    System.currentTimeMillis(), model.maxEventTime(), 0, 0, 0, 0, 0, payload);
-        }
-
-        void send(ModelUpdate u) {
-            for (ModelUpdateChunk c : UpdateChunker.split(u, 4096)) {
-                producer.send(new ProducerRecord<>(topic, serde.encode(c)));
-            }
-            producer.flush();
-        }
-
-        void sendChunks(List<ModelUpdateChunk> chunks) {
-            for (ModelUpdateChunk c : chunks) producer.send(new ProducerRecord<>(topic, serde.encode(c)));
-            producer.flush();
-        }
-
-        @Override
-        public void close() {
-            producer.close();
-        }
-    }
-
     private static ServingServer server(String prefix) throws Exception {
         kafka.createTopic(prefix + "-updates", 1, Map.of());
         kafka.createTopic(prefix + "-clicks", 1, Map.of());
@@ -144,7 +98,7 @@ class ServingTest {
 
     @Test
     void servedScoresEqualModelCoreScores() throws Exception {
-        try (ServingServer s = server("scores"); Publisher pub = new Publisher("scores-updates", 100)) {
+        try (ServingServer s = server("scores"); UpdatePublisher pub = new UpdatePublisher(kafka.bootstrapServers(), "scores-updates", 100)) {
             assertEquals(503, get(s.port(), "/readyz").statusCode(), "not ready before a model");
             assertEquals(503, get(s.port(), "/healthz").statusCode(), "not healthy before a model");
             assertTrue(get(s.port(), "/healthz").body().contains("no model loaded yet"));
@@ -190,7 +144,7 @@ class ServingTest {
 
     @Test
     void concurrentRequestsWhileUpdatesApplySeeOnlyPublishedVersionsInOrder() throws Exception {
-        try (ServingServer s = server("load"); Publisher pub = new Publisher("load-updates", 200)) {
+        try (ServingServer s = server("load"); UpdatePublisher pub = new UpdatePublisher(kafka.bootstrapServers(), "load-updates", 200)) {
             pub.send(pub.next(true));
             await(() -> servedVersion(s) == 1, "first model");
             Set<Long> published = ConcurrentHashMap.newKeySet();
@@ -246,7 +200,7 @@ class ServingTest {
 
     @Test
     void corruptTruncatedAndOutOfOrderUpdatesAreRefusedAndTheModelKeepsServing() throws Exception {
-        try (ServingServer s = server("refuse"); Publisher pub = new Publisher("refuse-updates", 300)) {
+        try (ServingServer s = server("refuse"); UpdatePublisher pub = new UpdatePublisher(kafka.bootstrapServers(), "refuse-updates", 300)) {
             pub.send(pub.next(true));
             pub.send(pub.next(false));
             await(() -> servedVersion(s) == 2, "version 2");
@@ -290,7 +244,7 @@ class ServingTest {
 
     @Test
     void thousandsOfMalformedRequestsGet4xxAndTheServerStaysHealthy() throws Exception {
-        try (ServingServer s = server("bad"); Publisher pub = new Publisher("bad-updates", 400)) {
+        try (ServingServer s = server("bad"); UpdatePublisher pub = new UpdatePublisher(kafka.bootstrapServers(), "bad-updates", 400)) {
             pub.send(pub.next(true));
             await(() -> servedVersion(s) == 1, "model");
             String many = "[" + String.join(",", java.util.Collections.nCopies(201, "\"x\"")) + "]";

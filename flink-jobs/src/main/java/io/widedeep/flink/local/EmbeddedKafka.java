@@ -23,8 +23,19 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Starts a broker; {@code dataDir} null means a temporary directory deleted on close. */
     public static EmbeddedKafka start(Path dataDir) throws Exception {
+        return start(dataDir, 0);
+    }
+
+    /**
+     * Starts a broker that tells clients to reach it at {@code advertisedPort} (0: where it listens),
+     * so that tests can put a proxy there and cut clients off from it.
+     */
+    public static EmbeddedKafka start(Path dataDir, int advertisedPort) throws Exception {
         TestKitNodes.Builder nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
                 .setNumControllerNodes(1);
+        if (advertisedPort > 0) {
+            nodes.setPerServerProperties(Map.of(0, Map.of("advertised.listeners", "EXTERNAL://localhost:" + advertisedPort)));
+        }
         if (dataDir != null) {
             // a fixed cluster id lets a second start reuse the logs of the first
             nodes.setBaseDirectory(dataDir).setClusterId("widedeep-local-kafka-01");
