@@ -57,10 +57,7 @@ class JobResilienceTest {
     }
 
     private static String[] topics(String prefix) throws Exception {
-        kafka.createTopic(prefix + "-clicks", 2, Map.of());
-        kafka.createTopic(prefix + "-dlq", 1, Map.of());
-        kafka.createTopic(prefix + "-updates", 1, Map.of("max.message.bytes", String.valueOf(2 << 20)));
-        return new String[] {prefix + "-clicks", prefix + "-dlq", prefix + "-updates"};
+        return JobTopics.create(kafka, prefix);
     }
 
     private static List<String> args(String[] t, Path dir, String spec, String... extra) {
@@ -126,6 +123,12 @@ class JobResilienceTest {
             }
             p.flush();
         }
+    }
+
+    /** The stream moved an hour later in event time: after the first one, not behind its watermark. */
+    private static ClickStreams.Stream later(ClickStreams.Stream s) {
+        for (ClickEvent e : s.events()) e.setEventTime(e.getEventTime() + 3_600_000L);
+        return s;
     }
 
     private static KafkaProducer<byte[], byte[]> producer() {
@@ -220,7 +223,7 @@ class JobResilienceTest {
         assertTrue(Files.readAllLines(dir.resolve("run1.log")).get(0).startsWith("widedeep train: starting a new model"));
 
         // more events arrive while it is down
-        ClickStreams.Stream second = ClickStreams.impressionsAndClicks(4000, 22, 2500);
+        ClickStreams.Stream second = later(ClickStreams.impressionsAndClicks(4000, 22, 2500));
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(second.events()));
         pushWatermark(t[0], ClickStreams.T0 + 86_400_000L, "kill");
         long total = first.impressions() + second.impressions() + 2;
@@ -274,7 +277,7 @@ class JobResilienceTest {
                 && message.contains("but --spec is") && message.contains("--fresh"), message);
         assertEquals(1, byEpoch(t[2]).size(), "the refused job published nothing");
 
-        ClickStreams.Stream second = ClickStreams.impressionsAndClicks(2000, 32, 2500);
+        ClickStreams.Stream second = later(ClickStreams.impressionsAndClicks(2000, 32, 2500));
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(second.events()));
         pushWatermark(t[0], ClickStreams.T0 + 86_400_000L, "sp");
         long total = first.impressions() + second.impressions() + 2;

@@ -49,10 +49,7 @@ class TrainingJobTest {
     }
 
     private static String[] topics(String prefix) throws Exception {
-        kafka.createTopic(prefix + "-clicks", 2, Map.of());
-        kafka.createTopic(prefix + "-dlq", 1, Map.of());
-        kafka.createTopic(prefix + "-updates", 1, Map.of("max.message.bytes", String.valueOf(2 << 20)));
-        return new String[] {prefix + "-clicks", prefix + "-dlq", prefix + "-updates"};
+        return JobTopics.create(kafka, prefix);
     }
 
     private static JobOptions options(String[] t, Path dir, String... extra) throws Exception {
