@@ -85,6 +85,16 @@ class JobResilienceTest {
         return TrainingJob.start(new JobOptions(args.toArray(new String[0])), conf);
     }
 
+    /** Cancels and waits until the job has terminated (its last checkpoint files are written by then). */
+    private static void cancelAndWait(JobClient job) throws Exception {
+        job.cancel().get(60, TimeUnit.SECONDS);
+        try {
+            job.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException expected) {
+            // a cancelled job ends exceptionally
+        }
+    }
+
     private static Map<Long, List<ModelUpdate>> byEpoch(String topic) throws Exception {
         Map<Long, List<ModelUpdate>> epochs = new LinkedHashMap<>();
         for (ModelUpdate u : UpdatesTopic.updates(kafka.bootstrapServers(), topic)) {
@@ -170,8 +180,8 @@ class JobResilienceTest {
                 assertEquals(run > 0, cp.isPresent(), "a checkpoint is retained after each stop");
                 JobClient job = start(a, cp.map(p -> p.toUri().toString()).orElse(null));
                 Thread.sleep(9000);
-                job.cancel().get(60, TimeUnit.SECONDS);
                 stoppedAt.add(System.currentTimeMillis());
+                cancelAndWait(job);
                 if (run < downtimes.length) Thread.sleep(downtimes[run]);
             }
         } finally {
@@ -290,7 +300,7 @@ class JobResilienceTest {
             assertTrue(second_epoch.get(0).trainedExamples() >= beforeStop.trainedExamples(),
                     "resumed at the savepoint's count " + second_epoch.get(0).trainedExamples());
         } finally {
-            resumed.cancel().get(60, TimeUnit.SECONDS);
+            cancelAndWait(resumed);
         }
     }
 }
