@@ -227,13 +227,18 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
 
     /**
      * Test hook: fail attempt i at the first training step after the model has trained
-     * {@code fail.after[i]} examples and this attempt has completed a checkpoint (so every restore
-     * resumes a checkpointed model, however fast the machine).
+     * {@code fail.after[i]} examples and this attempt has completed a checkpoint (so restores resume
+     * checkpointed models however fast the machine), or at the end of the input at the latest (so a
+     * run always fails exactly as often as asked).
      */
     private void injectFailureIfAsked() {
-        if (inSnapshot || !checkpointedThisAttempt) return; // a failure in a snapshot would only decline it
+        injectFailureIfAsked(false);
+    }
+
+    private void injectFailureIfAsked(boolean endOfInput) {
+        if (inSnapshot || !(checkpointedThisAttempt || endOfInput)) return; // a failure in a snapshot would only decline it
         int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
-        if (attempt < options.failAfter.length && model.trainedExamples() >= options.failAfter[attempt]) {
+        if (attempt < options.failAfter.length && (endOfInput || model.trainedExamples() >= options.failAfter[attempt])) {
             throw new IllegalStateException("injected failure " + attempt + " after "
                     + model.trainedExamples() + " examples");
         }
@@ -243,6 +248,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<byte[]> out) throws Exception {
         if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
             train();
+            injectFailureIfAsked(true);
             publish(out, true);
             if (snapshots != null && !nonFinite) {
                 // the final model, in full, for whoever needs the end state without the topic
