@@ -8,6 +8,7 @@ import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.SnapshotFiles;
 import io.widedeep.flink.local.EmbeddedKafka;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
@@ -76,7 +77,7 @@ class TrainingJobTest {
 
     private static WideDeepModel finalSnapshot(Path dir) throws Exception {
         Path snaps = dir.resolve("snapshots");
-        String latest = Files.readString(snaps.resolve("LATEST")).trim();
+        String latest = Files.readString(snaps.resolve(SnapshotFiles.LATEST)).trim();
         return ModelCodec.decodeFull(Files.readAllBytes(snaps.resolve(latest)));
     }
 

@@ -127,13 +127,17 @@ public final class Recommender {
         }
     }
 
+    /** What a request ranks: its candidates, or the popular items when it names none. */
+    public List<String> itemsFor(List<String> candidates) {
+        return candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+    }
+
     /**
-     * Ranks the candidates (or the popular items when there are none) for the user and returns the
-     * top {@code k} in this thread's {@link Ranking}; null while no model is loaded.
+     * Ranks the items (see {@link #itemsFor}) for the user and returns the top {@code k} in this
+     * thread's {@link Ranking}, as positions in {@code items}; null while no model is loaded.
      */
     public Ranking rank(String user, Map<String, String> context, Map<String, Double> numeric,
-                        List<String> candidates, int k) {
-        List<String> items = candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+                        List<String> items, int k) {
         ModelRegistry.Live l = registry.acquire();
         if (l == null) return null;
         try {
@@ -224,7 +228,7 @@ public final class Recommender {
     /** {@link #rank} as a self-contained result (for callers off the hot path). */
     public Result recommend(String user, Map<String, String> context, Map<String, Double> numeric,
                             List<String> candidates, int k) {
-        List<String> items = candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+        List<String> items = itemsFor(candidates);
         Ranking r = rank(user, context, numeric, items, k);
         if (r == null) return null;
         List<Scored> top = new ArrayList<>(r.size);

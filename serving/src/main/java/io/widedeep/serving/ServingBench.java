@@ -2,6 +2,7 @@ package io.widedeep.serving;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.ThreadMXBean;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
@@ -9,9 +10,11 @@ import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.updates.SnapshotFiles;
 import io.widedeep.schemas.ClickEvent;
 import java.net.URI;
 import java.nio.file.Files;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -43,8 +46,9 @@ public final class ServingBench {
         }
         learner.flush();
         Path dir = Files.createTempDirectory("widedeep-serve-bench");
-        Files.write(dir.resolve("model-1-00000001.wdm"), ModelCodec.encodeFull(model, false));
-        Files.writeString(dir.resolve("LATEST"), "model-1-00000001.wdm");
+        String name = SnapshotFiles.name(1, 1);
+        Files.write(dir.resolve(name), ModelCodec.encodeFull(model, false));
+        Files.writeString(dir.resolve(SnapshotFiles.LATEST), name);
 
         ObjectMapper json = new ObjectMapper();
         ObjectNode req = json.createObjectNode();
@@ -67,7 +71,7 @@ public final class ServingBench {
             java.util.List<String> ids = new java.util.ArrayList<>();
             for (int i = 0; i < candidates; i++) ids.add("item-" + i);
             long[] direct = new long[requests];
-            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
             long allocated = 0;
             for (int i = 0; i < 2000 + requests; i++) {
                 if (i == 2000) allocated = mx.getCurrentThreadAllocatedBytes();

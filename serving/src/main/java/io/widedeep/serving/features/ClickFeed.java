@@ -7,7 +7,6 @@ import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.MalformedMessageException;
 import io.widedeep.serving.kafka.SupervisedFeed;
 import io.widedeep.serving.registry.ModelRegistry;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,28 +29,20 @@ public final class ClickFeed extends SupervisedFeed {
     private final long lookbackMs;
     private final AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
     private long lastRefresh;
-    private volatile boolean closing;
 
     public ClickFeed(LiveContext live, ModelRegistry registry, Properties kafka, String topic, long lookbackMs,
                      long contactTimeoutMs) {
-        super("clicks", withDefaults(kafka), contactTimeoutMs);
+        super("clicks", kafka, Map.of("fetch.max.wait.ms", "50"), contactTimeoutMs);
         this.live = live;
         this.registry = registry;
         this.topic = topic;
         this.lookbackMs = lookbackMs;
     }
 
-    private static Properties withDefaults(Properties kafka) {
-        Properties p = new Properties();
-        p.putAll(kafka);
-        p.putIfAbsent("fetch.max.wait.ms", "50");
-        return p;
-    }
-
     @Override
     protected boolean awaitStart() throws InterruptedException {
-        while (!closing && !registry.ready()) Thread.sleep(50);
-        if (closing) return false;
+        while (running() && !registry.ready()) Thread.sleep(50);
+        if (!running()) return false;
         ModelRegistry.Live l = registry.acquire();
         try {
             live.useExtractor(new FeatureExtractor(l.model.spec()));
@@ -63,9 +54,7 @@ public final class ClickFeed extends SupervisedFeed {
 
     @Override
     protected void start(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> resume) {
-        List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                .map(i -> new TopicPartition(topic, i.partition())).toList();
-        c.assign(parts);
+        List<TopicPartition> parts = assignAll(c, topic);
         Map<TopicPartition, Long> since = new HashMap<>();
         long from = System.currentTimeMillis() - lookbackMs;
         parts.forEach(tp -> since.put(tp, from));
@@ -95,11 +84,5 @@ public final class ClickFeed extends SupervisedFeed {
             live.refreshPopular(1000);
             lastRefresh = now;
         }
-    }
-
-    @Override
-    public void close() {
-        closing = true;
-        super.close();
     }
 }

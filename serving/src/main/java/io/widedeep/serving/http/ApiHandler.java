@@ -286,7 +286,7 @@ public final class ApiHandler extends Handler.Abstract {
             for (int i = 0; i < candidates.size(); i++) requireId("candidates[" + i + "]", candidates.get(i));
         }
         checkContext(r.context(), r.numeric());
-        List<String> items = candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+        List<String> items = recommender.itemsFor(candidates);
         Recommender.Ranking res = recommender.rank(r.user_id(), orEmpty(r.context()), orEmpty(r.numeric()), items, k);
         if (res == null) throw new ModelNotReady();
         // written straight from the ranking's arrays: no per-item objects

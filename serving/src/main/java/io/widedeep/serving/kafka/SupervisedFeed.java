@@ -44,11 +44,13 @@ public abstract class SupervisedFeed implements Runnable, AutoCloseable {
     private volatile long lag = -1;
     private volatile String problem = "starting";
 
-    protected SupervisedFeed(String name, Properties kafka, long contactTimeoutMs) {
+    /** {@code defaults} are consumer settings the feed wants unless {@code kafka} sets them. */
+    protected SupervisedFeed(String name, Properties kafka, Map<String, String> defaults, long contactTimeoutMs) {
         this.name = name;
         this.config = new Properties();
         this.config.putAll(kafka);
         this.config.putIfAbsent("default.api.timeout.ms", "10000");
+        defaults.forEach(this.config::putIfAbsent);
         this.contactTimeoutMs = contactTimeoutMs;
         this.lastContact = System.currentTimeMillis();
     }
@@ -61,6 +63,19 @@ public abstract class SupervisedFeed implements Runnable, AutoCloseable {
             throws Exception;
 
     protected abstract void accept(ConsumerRecord<byte[], byte[]> record);
+
+    /** Assigns every partition of the topic to the consumer and returns them. */
+    protected static List<TopicPartition> assignAll(KafkaConsumer<byte[], byte[]> c, String topic) {
+        List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                .map(i -> new TopicPartition(topic, i.partition())).toList();
+        c.assign(parts);
+        return parts;
+    }
+
+    /** False once {@link #close} was called. */
+    protected boolean running() {
+        return running;
+    }
 
     /** Called after every poll (for periodic work such as refreshing derived data). */
     protected void afterPoll(long now) {}

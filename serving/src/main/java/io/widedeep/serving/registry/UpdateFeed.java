@@ -44,28 +44,18 @@ public final class UpdateFeed extends SupervisedFeed {
     private boolean bootstrapped;
 
     public UpdateFeed(ModelRegistry registry, Properties kafka, String topic, Path snapshotDir, long contactTimeoutMs) {
-        super("updates", withDefaults(kafka), contactTimeoutMs);
+        super("updates", kafka, Map.of("max.partition.fetch.bytes", String.valueOf(4 << 20), "fetch.max.wait.ms", "20"),
+                contactTimeoutMs);
         this.registry = registry;
         this.topic = topic;
         this.snapshotDir = snapshotDir;
-    }
-
-    private static Properties withDefaults(Properties kafka) {
-        Properties p = new Properties();
-        p.putAll(kafka);
-        p.putIfAbsent("max.partition.fetch.bytes", String.valueOf(4 << 20));
-        p.putIfAbsent("fetch.max.wait.ms", "20");
-        return p;
     }
 
     @Override
     protected void start(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> resume) {
         if (!bootstrapped && snapshotDir != null) bootstrapFromDirectory();
         bootstrapped = true;
-        List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                .map(i -> new TopicPartition(topic, i.partition())).toList();
-        c.assign(parts);
-        for (TopicPartition tp : parts) {
+        for (TopicPartition tp : assignAll(c, topic)) {
             Long at = resume.get(tp);
             c.seek(tp, at != null ? at : latestFullSnapshot(c, tp));
         }
