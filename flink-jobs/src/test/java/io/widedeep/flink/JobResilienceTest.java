@@ -214,6 +214,7 @@ class JobResilienceTest {
         String[] t = topics("kill");
         ClickStreams.Stream first = ClickStreams.impressionsAndClicks(8000, 21, 2500);
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(first.events()));
+        pushWatermark(t[0], ClickStreams.T0 + 1_800_000L, "kill1"); // all of the first stream can be labelled
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), "io.widedeep.flink.local.LocalTraining"));
@@ -236,7 +237,7 @@ class JobResilienceTest {
         ClickStreams.Stream second = later(ClickStreams.impressionsAndClicks(4000, 22, 2500));
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(second.events()));
         pushWatermark(t[0], ClickStreams.T0 + 86_400_000L, "kill");
-        long total = first.impressions() + second.impressions() + 2;
+        long total = first.impressions() + second.impressions() + 4;
 
         trainer = launch(command, dir.resolve("run2.log"));
         try {
@@ -269,10 +270,13 @@ class JobResilienceTest {
         String[] t = topics("savepoint");
         ClickStreams.Stream first = ClickStreams.impressionsAndClicks(5000, 31, 2500);
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(first.events()));
+        // past every window of the first stream and before the second: all of it can be labelled,
+        // however the producer spread it over the partitions
+        pushWatermark(t[0], ClickStreams.T0 + 1_800_000L, "sp1");
         List<String> a = args(t, dir, specFile(dir, ClickStreams.SPEC).toString(), "--attribution.window.ms", "10000");
 
         JobClient job = start(a, null);
-        ModelUpdate beforeStop = awaitTrained(t[2], 4000, 120_000);
+        ModelUpdate beforeStop = awaitTrained(t[2], 3000, 120_000); // stopped mid-stream
         String savepoint = job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
                 SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
         job.getJobExecutionResult().get(60, TimeUnit.SECONDS);
@@ -289,8 +293,8 @@ class JobResilienceTest {
 
         ClickStreams.Stream second = later(ClickStreams.impressionsAndClicks(2000, 32, 2500));
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(second.events()));
-        pushWatermark(t[0], ClickStreams.T0 + 86_400_000L, "sp");
-        long total = first.impressions() + second.impressions() + 2;
+        pushWatermark(t[0], ClickStreams.T0 + 86_400_000L, "sp2");
+        long total = first.impressions() + second.impressions() + 4;
         JobClient resumed = start(a, savepoint);
         try {
             awaitTrained(t[2], total, 120_000);
