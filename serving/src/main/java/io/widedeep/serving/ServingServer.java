@@ -7,6 +7,8 @@ import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.http.ApiHandler;
 import io.widedeep.serving.http.Health;
 import io.widedeep.serving.http.JsonErrorHandler;
+import io.widedeep.serving.http.ServingMetrics;
+import io.widedeep.serving.kafka.SupervisedFeed;
 import io.widedeep.serving.registry.ModelRegistry;
 import io.widedeep.serving.registry.UpdateFeed;
 import java.io.IOException;
@@ -29,7 +31,7 @@ public final class ServingServer implements AutoCloseable {
 
     public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",
             "snapshot.dir", "max.body.bytes", "max.candidates", "max.k", "threads", "history.max.users",
-            "history.ttl.ms", "history.lookback.ms", "popularity.half.life.ms", "body.timeout.ms", "max.connections",
+            "history.ttl.ms", "history.lookback.ms", "items.max", "items.ttl.ms", "popular.size", "popularity.half.life.ms", "body.timeout.ms", "max.connections",
             "idle.timeout.ms", "max.staleness.ms", "feed.timeout.ms");
 
     private final Server server;
@@ -54,9 +56,13 @@ public final class ServingServer implements AutoCloseable {
         long feedTimeoutMs = s.longValue("feed.timeout.ms", 15_000, 1000, 3_600_000);
         long maxStalenessMs = s.longValue("max.staleness.ms", 900_000, 0, 30L * 86_400_000);
         int threads = s.intValue("threads", 16, 2, 1024);
-        LiveContext live = new LiveContext(s.longValue("popularity.half.life.ms", 3_600_000, 1000, Long.MAX_VALUE),
+        LiveContext live = new LiveContext(new LiveContext.Limits(
+                s.longValue("popularity.half.life.ms", 3_600_000, 1000, 365L * 86_400_000),
                 s.intValue("history.max.users", 1_000_000, 100, Integer.MAX_VALUE),
-                s.longValue("history.ttl.ms", 30L * 86_400_000, 1000, Long.MAX_VALUE));
+                s.longValue("history.ttl.ms", 30L * 86_400_000, 1000, Long.MAX_VALUE),
+                s.intValue("items.max", 1_000_000, 100, Integer.MAX_VALUE),
+                s.longValue("items.ttl.ms", 7L * 86_400_000, 1000, Long.MAX_VALUE),
+                s.intValue("popular.size", 1000, 1, 100_000)));
         Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir", null).replaceFirst("^file://", "")) : null;
         updates = new UpdateFeed(registry, kafka, s.string("topic.updates", "model-updates"), snapshots, feedTimeoutMs);
         clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks", "clicks"),
@@ -75,8 +81,9 @@ public final class ServingServer implements AutoCloseable {
         server.addBean(new ConnectionLimit(maxConnections, server));
         server.setErrorHandler(new JsonErrorHandler());
         recommender = new Recommender(registry, live);
-        server.setHandler(new ApiHandler(recommender, registry, live, limits, updates::corruptMessages,
-                new Health(registry, List.of(updates, clicks), maxStalenessMs)));
+        List<SupervisedFeed> feeds = List.of(updates, clicks);
+        server.setHandler(new ApiHandler(recommender, limits, new Health(registry, feeds, maxStalenessMs),
+                new ServingMetrics(registry, live, feeds, updates::corruptMessages)));
         try {
             server.start();
         } catch (IOException e) {

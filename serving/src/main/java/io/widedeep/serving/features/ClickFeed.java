@@ -28,7 +28,8 @@ public final class ClickFeed extends SupervisedFeed {
     private final String topic;
     private final long lookbackMs;
     private final AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
-    private long lastRefresh;
+    private long lastPublish;
+    private long lastSweep;
 
     public ClickFeed(LiveContext live, ModelRegistry registry, Properties kafka, String topic, long lookbackMs,
                      long contactTimeoutMs) {
@@ -80,9 +81,13 @@ public final class ClickFeed extends SupervisedFeed {
 
     @Override
     protected void afterPoll(long now) {
-        if (now - lastRefresh > 1000) {
-            live.refreshPopular(1000);
-            lastRefresh = now;
+        if (now - lastPublish > 1000) {
+            live.publishPopular();
+            lastPublish = now;
+        }
+        if (now - lastSweep > 60_000) {
+            live.sweep();
+            lastSweep = now;
         }
     }
 }

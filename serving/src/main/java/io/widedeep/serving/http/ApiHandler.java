@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import io.widedeep.serving.Recommender;
-import io.widedeep.serving.features.LiveContext;
-import io.widedeep.serving.registry.ModelRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,11 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -69,23 +64,15 @@ public final class ApiHandler extends Handler.Abstract {
 
     private final ObjectMapper json;
     private final Recommender recommender;
-    private final ModelRegistry registry;
-    private final LiveContext live;
     private final Limits limits;
-    private final LatencyHistogram recommendLatency = new LatencyHistogram();
-    private final LatencyHistogram scoreLatency = new LatencyHistogram();
-    private final Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
-    private final LongSupplier corruptMessages;
+    private final ServingMetrics metrics;
     private final Health health;
 
-    public ApiHandler(Recommender recommender, ModelRegistry registry, LiveContext live, Limits limits,
-                      LongSupplier corruptMessages, Health health) {
+    public ApiHandler(Recommender recommender, Limits limits, Health health, ServingMetrics metrics) {
         this.health = health;
         this.recommender = recommender;
-        this.registry = registry;
-        this.live = live;
         this.limits = limits;
-        this.corruptMessages = corruptMessages;
+        this.metrics = metrics;
         JsonMapper m = JsonMapper.builder()
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -113,7 +100,8 @@ public final class ApiHandler extends Handler.Abstract {
                         byte[] body = path.equals("/v1/recommend")
                                 ? recommend(parse(content, RecommendRequest.class))
                                 : score(parse(content, ScoreRequest.class));
-                        (path.equals("/v1/recommend") ? recommendLatency : scoreLatency).record(System.nanoTime() - start);
+                        if (path.equals("/v1/recommend")) metrics.recommendTook(System.nanoTime() - start);
+                        else metrics.scoreTook(System.nanoTime() - start);
                         return body;
                     });
                     return true;
@@ -125,8 +113,9 @@ public final class ApiHandler extends Handler.Abstract {
                 }
                 case "/metrics" -> {
                     requireGet(method);
-                    send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
-                            metrics().getBytes(StandardCharsets.UTF_8));
+                    ByteArrayOutputStream text = new ByteArrayOutputStream(16 << 10);
+                    metrics.writeTo(text);
+                    send(response, callback, 200, metrics.contentType(), text.toByteArray());
                 }
                 default -> throw new BadRequest(404, "no such endpoint: " + path);
             }
@@ -207,7 +196,7 @@ public final class ApiHandler extends Handler.Abstract {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
         response.write(true, ByteBuffer.wrap(body), callback);
-        responses.computeIfAbsent(status, s -> new LongAdder()).increment();
+        metrics.responded(status);
     }
 
     private static final class ModelNotReady extends Exception {}
@@ -379,35 +368,5 @@ public final class ApiHandler extends Handler.Abstract {
         } catch (JsonProcessingException e) {
             return "{\"error\":\"unprintable\"}".getBytes(StandardCharsets.UTF_8);
         }
-    }
-
-    private String metrics() {
-        StringBuilder sb = new StringBuilder(4096);
-        sb.append("# TYPE widedeep_request_seconds histogram\n");
-        recommendLatency.writeTo(sb, "widedeep_request_seconds", "endpoint=\"recommend\"");
-        scoreLatency.writeTo(sb, "widedeep_request_seconds", "endpoint=\"score\"");
-        sb.append("# TYPE widedeep_responses_total counter\n");
-        responses.forEach((s, n) -> sb.append("widedeep_responses_total{status=\"").append(s).append("\"} ").append(n.sum()).append('\n'));
-        ModelRegistry.Live l = registry.peek();
-        long now = System.currentTimeMillis();
-        sb.append("# TYPE widedeep_model_ready gauge\nwidedeep_model_ready ").append(l == null ? 0 : 1).append('\n');
-        if (l != null) {
-            sb.append("# TYPE widedeep_model_version gauge\nwidedeep_model_version ").append(l.version()).append('\n');
-            sb.append("# TYPE widedeep_model_epoch gauge\nwidedeep_model_epoch ").append(l.epoch()).append('\n');
-            sb.append("# TYPE widedeep_model_staleness_seconds gauge\nwidedeep_model_staleness_seconds ")
-                    .append((now - l.createdAt()) / 1000.0).append('\n');
-            sb.append("# TYPE widedeep_model_trained_examples gauge\nwidedeep_model_trained_examples ")
-                    .append(l.model.trainedExamples()).append('\n');
-            sb.append("# TYPE widedeep_model_event_lag_seconds gauge\nwidedeep_model_event_lag_seconds ")
-                    .append((now - l.maxEventTime()) / 1000.0).append('\n');
-            sb.append("# TYPE widedeep_pv_logloss gauge\nwidedeep_pv_logloss ").append(l.pvWindowLogLoss()).append('\n');
-            sb.append("# TYPE widedeep_pv_auc gauge\nwidedeep_pv_auc ").append(l.pvWindowAuc()).append('\n');
-        }
-        sb.append("# TYPE widedeep_updates_applied_total counter\nwidedeep_updates_applied_total ").append(registry.appliedUpdates()).append('\n');
-        sb.append("# TYPE widedeep_updates_refused_total counter\nwidedeep_updates_refused_total ")
-                .append(registry.refusedUpdates() + corruptMessages.getAsLong()).append('\n');
-        sb.append("# TYPE widedeep_live_users gauge\nwidedeep_live_users ").append(live.users()).append('\n');
-        sb.append("# TYPE widedeep_live_items gauge\nwidedeep_live_items ").append(live.items()).append('\n');
-        return sb.toString();
     }
 }
