@@ -230,9 +230,14 @@ class ServingTest {
             assertEquals(200, after.statusCode());
             assertEquals(before, JSON.readTree(after.body()).get("scores").toString(), "the same model answers");
             String metrics = get(s.port(), "/metrics").body();
-            long refused = metrics.lines().filter(l -> l.startsWith("widedeep_updates_refused_total"))
-                    .mapToLong(l -> Long.parseLong(l.split(" ")[1])).sum();
+            double refused = metrics.lines().filter(l -> l.startsWith("widedeep_updates_refused_total"))
+                    .mapToDouble(l -> Double.parseDouble(l.split(" ")[1])).sum();
             assertTrue(refused >= 3, "corrupt, truncated and gap updates counted: " + metrics);
+            for (String expected : List.of("# HELP widedeep_request_seconds ", "widedeep_request_seconds_bucket{endpoint=\"score\",le=\"0.003\"}",
+                    "widedeep_model_version 2", "widedeep_feed_up{feed=\"updates\"} 1", "widedeep_responses_total{status=\"200\"}",
+                    "# TYPE jvm_gc_collection_seconds summary", "jvm_threads_current ", "jvm_memory_used_bytes{area=\"heap\"}")) {
+                assertTrue(metrics.contains(expected), "metrics lack '" + expected + "':\n" + metrics);
+            }
             await(() -> status(s.port(), "/healthz") == 200, "healthy");
 
             pub.send(pub.next(true)); // recovery at the next full snapshot
