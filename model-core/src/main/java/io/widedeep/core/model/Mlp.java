@@ -112,6 +112,8 @@ final class Mlp {
         final float[] input; // host copy of the input, row-major [capacity, inputWidth]
         final double[] out; // deep logits, in double so that gradient checks see every bit
         final float[] dInputHost;
+        final float[] hostActivations; // inference: one layer's activations on the heap
+        final float[] hostBias;
         // NIO views of the transfer buffers, made once: every data().asNio*() call allocates
         // JavaCPP pointers whose reference processing lengthens young GC pauses.
         final java.nio.Buffer inputView;
@@ -136,6 +138,10 @@ final class Mlp {
             input = new float[capacity * sizes[0]];
             out = new double[capacity];
             dInputHost = new float[capacity * sizes[0]];
+            int widest = 0;
+            for (int l = 1; l < sizes.length; l++) widest = Math.max(widest, sizes[l]);
+            hostActivations = new float[capacity * widest];
+            hostBias = new float[widest];
             inputView = view(acts[0]);
             outView = view(acts[layers]);
             deltaOutView = view(deltas[layers - 1]);
@@ -163,32 +169,35 @@ final class Mlp {
      * ND4J calls) on buffers whose pointers were made once, and bias and ReLU over NIO views, so a
      * request allocates no ND4J op objects (they were ~80 KB of garbage per 100-row request).
      */
-    void infer(Workspace ws) {
+    void infer(Workspace ws, int rows) {
         if (dtype != DataType.FLOAT) {
             forward(ws);
             return;
         }
-        write(ws.inputView, ws.input, ws.input.length);
         int layers = sizes.length - 1;
-        int rows = ws.capacity;
+        write(ws.inputView, ws.input, rows * sizes[0]);
+        float[] host = ws.hostActivations;
         for (int l = 0; l < layers; l++) {
-            int in = sizes[l], outWidth = sizes[l + 1];
+            int in = sizes[l], outWidth = sizes[l + 1], n = rows * outWidth;
             FloatBuffer a = ws.actViews[l + 1];
             openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
                     openblas_nolapack.CblasNoTrans, rows, outWidth, in, 1f, ws.actViews[l], in, weightViews[l], outWidth,
                     0f, a, outWidth);
-            FloatBuffer bias = biasViews[l];
+            // bias and ReLU on a heap copy: two bulk copies beat a bounds-checked get/put per element
+            a.get(0, host, 0, n);
+            float[] bias = ws.hostBias;
+            biasViews[l].get(0, bias, 0, outWidth); // weights move with every update: read them each time
             boolean relu = l < layers - 1;
-            for (int r = 0, i = 0; r < rows; r++) {
-                for (int j = 0; j < outWidth; j++, i++) {
-                    float v = a.get(i) + bias.get(j);
-                    a.put(i, relu && v < 0f ? 0f : v);
+            for (int i = 0; i < n; i += outWidth) {
+                for (int j = 0; j < outWidth; j++) {
+                    float v = host[i + j] + bias[j];
+                    host[i + j] = relu && v < 0f ? 0f : v;
                 }
             }
+            if (relu) a.put(0, host, 0, n);
         }
-        FloatBuffer fb = ws.actViews[layers];
         for (int i = 0; i < rows; i++) {
-            ws.out[i] = fb.get(i);
+            ws.out[i] = host[i]; // the last layer has width 1
         }
     }
 

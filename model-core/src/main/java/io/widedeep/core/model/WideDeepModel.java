@@ -325,7 +325,7 @@ public final class WideDeepModel {
             if (training) {
                 mlp.forward(s.ws); // keeps what backward needs
             } else {
-                mlp.infer(s.ws);
+                mlp.infer(s.ws, n);
             }
             for (int r = 0; r < n; r++) {
                 s.logits[r] += s.ws.out[r];

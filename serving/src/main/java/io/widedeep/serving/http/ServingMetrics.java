@@ -47,6 +47,10 @@ public final class ServingMetrics {
                 .register(registry);
         recommendLatency = latency.labelValues("recommend");
         scoreLatency = latency.labelValues("score");
+        DistributionDataPoint apply = Histogram.builder().name("widedeep_update_apply_seconds")
+                .help("Time to apply one model update to both copies of the served model")
+                .unit(Unit.SECONDS).classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
+        models.timeAppliesWith(nanos -> apply.observe(nanos / 1e9));
         responses = Counter.builder().name("widedeep_responses").help("HTTP responses by status code")
                 .labelNames("status").withoutExemplars().register(registry);
 

@@ -1,0 +1,248 @@
+package io.widedeep.serving.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.spec.SpecException;
+import io.widedeep.serving.ServingServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code widedeep load-bench}: drives a server from other processes, as production traffic would.
+ * With {@code --bootstrap.servers} it starts its own server (a separate JVM, launched like
+ * {@code widedeep serve}, with a GC and safepoint log) on the given Kafka, e.g. the demo's, so it
+ * serves while live updates arrive; with {@code --url} it loads a server that is already running.
+ * Each concurrency level is a closed loop of {@code wrk} (Debian package) connections after a warm-up;
+ * requests carry {@code --candidates} simulator items for a random simulator user. Reported per level:
+ * p50/p99/p99.9/max, requests/s, errors, model versions applied during the run (from the server's
+ * {@code /metrics}) and, for a server it started, the longest GC pause and safepoint in the run.
+ */
+public final class LoadBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public static void main(String[] argv) throws Exception {
+        Settings s;
+        try {
+            s = new Settings(argv, Set.of("url", "bootstrap.servers", "snapshot.dir", "concurrency", "duration",
+                    "warmup", "candidates", "users", "items", "dir", "heap"), Set.of());
+            if (s.has("url") == s.has("bootstrap.servers")) {
+                throw new SpecException("--url", "give either --url of a running server or --bootstrap.servers to start one");
+            }
+        } catch (SpecException e) {
+            System.err.println("widedeep load-bench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        List<Integer> levels = new ArrayList<>();
+        for (String c : s.string("concurrency", "1,4,16").split(",")) levels.add(Integer.parseInt(c.trim()));
+        int duration = s.intValue("duration", 30, 1, 3600);
+        int warmup = s.intValue("warmup", 30, 0, 3600);
+        int candidates = s.intValue("candidates", 100, 1, 10_000);
+        Path dir = Path.of(s.string("dir", "runs/load-bench"));
+        Files.createDirectories(dir);
+        Path script = dir.resolve("recommend.lua");
+        Files.writeString(script, WrkScript.recommend(candidates, s.intValue("users", 2000, 1, 10_000_000),
+                s.intValue("items", 300, 1, 10_000_000)));
+        requireWrk();
+
+        Process server = null;
+        Path gcLog = dir.resolve("serve-gc.log");
+        String url = s.has("url") ? s.string("url", null) : null;
+        if (url == null) {
+            int port = freePort();
+            server = startServer(s, port, gcLog, dir.resolve("serve.log"));
+            url = "http://localhost:" + port;
+        }
+        try {
+            awaitReady(url, server);
+            ArrayNode runs = JSON.createArrayNode();
+            if (warmup > 0) {
+                System.err.printf("warm-up: %d s at concurrency %d%n", warmup, levels.get(levels.size() - 1));
+                wrk(script, url, levels.get(levels.size() - 1), warmup);
+            }
+            for (int c : levels) {
+                Metrics before = Metrics.scrape(url);
+                ObjectNode run = wrk(script, url, c, duration);
+                Metrics after = Metrics.scrape(url);
+                run.put("concurrency", c);
+                run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
+                run.put("model_version_start", before.modelVersion);
+                run.put("model_version_end", after.modelVersion);
+                if (server != null) {
+                    GcLog.Pauses p = GcLog.read(gcLog, before.uptimeSeconds, after.uptimeSeconds);
+                    run.put("max_gc_pause_ms", p.maxGcPauseMs());
+                    run.put("max_safepoint_ms", p.maxSafepointMs());
+                }
+                System.err.println(describe(run));
+                runs.add(run);
+            }
+            ObjectNode out = JSON.createObjectNode();
+            out.put("bench", "load");
+            out.put("candidates", candidates);
+            out.put("duration_s", duration);
+            out.put("server", server == null ? url : "separate JVM started by the bench (ZGC)");
+            out.set("runs", runs);
+            System.out.println(JSON.writeValueAsString(out));
+        } finally {
+            if (server != null) {
+                server.destroy();
+                server.waitFor();
+            }
+        }
+    }
+
+    private static String describe(ObjectNode r) {
+        return String.format("c=%d: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.1f ms, %.0f req/s, %d errors, %d versions applied%s",
+                r.get("concurrency").asInt(), r.get("p50_ms").asDouble(), r.get("p99_ms").asDouble(),
+                r.get("p999_ms").asDouble(), r.get("max_ms").asDouble(), r.get("rps").asDouble(), r.get("errors").asLong(),
+                r.get("versions_applied").asLong(), r.has("max_gc_pause_ms")
+                        ? String.format(", longest GC pause %.3f ms, longest safepoint %.3f ms",
+                        r.get("max_gc_pause_ms").asDouble(), r.get("max_safepoint_ms").asDouble()) : "");
+    }
+
+    private static void requireWrk() {
+        try {
+            new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start().waitFor();
+        } catch (IOException | InterruptedException e) {
+            System.err.println("widedeep load-bench: needs wrk, an HTTP load generator (Debian/Ubuntu: apt-get install wrk)");
+            System.exit(2);
+        }
+    }
+
+    /** One closed-loop run of wrk; its script's {@code done} prints the summary as one JSON line. */
+    private static ObjectNode wrk(Path script, String url, int connections, int seconds) throws Exception {
+        Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "10s",
+                "-s", script.toString(), url + "/v1/recommend").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new IOException("wrk failed: " + out);
+        String last = out.strip().lines().reduce((a, b) -> b).orElse("");
+        return (ObjectNode) JSON.readTree(last);
+    }
+
+    private static Process startServer(Settings s, int port, Path gcLog, Path log) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        // the JVM options ./widedeep serve uses, handed over by the launcher
+        // setsid: its own session, so its own scheduling group (autogroup), as a server on its own host would be
+        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Xmx" + s.string("heap", "2g")));
+        for (String o : System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")) cmd.add(o);
+        cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath(),
+                "-cp", System.getProperty("java.class.path"), ServingServer.class.getName(),
+                "--bootstrap.servers", s.string("bootstrap.servers", null), "--port", String.valueOf(port)));
+        if (s.has("snapshot.dir")) {
+            cmd.add("--snapshot.dir");
+            cmd.add(s.string("snapshot.dir", null));
+        }
+        System.err.println("starting a server in a separate JVM on port " + port + " (log: " + log + ")");
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static void awaitReady(String url, Process server) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (server != null && !server.isAlive()) throw new IOException("the server exited: see its log");
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/readyz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) return;
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(500);
+        }
+        throw new IOException("no model served at " + url + " within 120 s");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** What the bench reads from the server's {@code /metrics}. */
+    record Metrics(double updatesApplied, long modelVersion, double uptimeSeconds) {
+        static Metrics scrape(String url) throws Exception {
+            String text = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            double start = value(text, "process_start_time_seconds");
+            return new Metrics(value(text, "widedeep_updates_applied_total"), (long) value(text, "widedeep_model_version"),
+                    System.currentTimeMillis() / 1000.0 - start);
+        }
+
+        private static double value(String text, String name) {
+            Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(text);
+            return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+        }
+    }
+
+    /** Reads the server's unified JVM log. */
+    static final class GcLog {
+        record Pauses(double maxGcPauseMs, double maxSafepointMs) {}
+
+        private static final Pattern UPTIME = Pattern.compile("^\\[(\\d+\\.\\d+)s\\]");
+        private static final Pattern GC_PAUSE = Pattern.compile("Pause [^\\n]*? (\\d+\\.\\d+)ms$");
+        private static final Pattern SAFEPOINT = Pattern.compile("Safepoint .* Total: (\\d+) ns");
+
+        /** The longest GC pause and safepoint logged between two JVM uptimes. */
+        static Pauses read(Path log, double fromSeconds, double toSeconds) throws IOException {
+            double gc = 0, safepoint = 0;
+            for (String line : Files.readAllLines(log)) {
+                Matcher t = UPTIME.matcher(line);
+                if (!t.find()) continue;
+                double at = Double.parseDouble(t.group(1));
+                if (at < fromSeconds || at > toSeconds) continue;
+                Matcher g = GC_PAUSE.matcher(line);
+                if (g.find()) gc = Math.max(gc, Double.parseDouble(g.group(1)));
+                Matcher sp = SAFEPOINT.matcher(line);
+                if (sp.find()) safepoint = Math.max(safepoint, Long.parseLong(sp.group(1)) / 1e6);
+            }
+            return new Pauses(gc, safepoint);
+        }
+    }
+
+    /** The wrk script: varied users, fixed-size candidate lists, a JSON summary at the end. */
+    static final class WrkScript {
+        static String recommend(int candidates, int users, int items) {
+            return """
+                    -- written by widedeep load-bench
+                    wrk.method = "POST"
+                    wrk.headers["Content-Type"] = "application/json"
+                    local bodies = {}
+                    math.randomseed(42)
+                    for b = 1, 256 do
+                      local ids = {}
+                      local first = math.random(0, %3$d - 1)
+                      for i = 0, %1$d - 1 do ids[#ids + 1] = '"item-' .. ((first + i) %% %3$d) .. '"' end
+                      bodies[b] = '{"user_id":"user-' .. math.random(0, %2$d - 1) .. '","candidates":[' .. table.concat(ids, ",") .. '],"k":10}'
+                    end
+                    local next = 0
+                    request = function()
+                      next = next %% #bodies + 1
+                      return wrk.format(nil, nil, nil, bodies[next])
+                    end
+                    done = function(summary, latency, requests)
+                      local e = summary.errors
+                      io.write(string.format('{"requests":%%d,"errors":%%d,"p50_ms":%%.3f,"p99_ms":%%.3f,"p999_ms":%%.3f,"max_ms":%%.3f,"rps":%%.1f}\\n',
+                        summary.requests, e.status + e.connect + e.read + e.write + e.timeout,
+                        latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
+                        latency.max / 1000, summary.requests / (summary.duration / 1e6)))
+                    end
+                    """.formatted(candidates, users, items);
+        }
+    }
+}
