@@ -12,11 +12,21 @@ import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.SnapshotFiles;
 import io.widedeep.schemas.ClickEvent;
-import java.net.URI;
-import java.nio.file.Files;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -68,7 +78,7 @@ public final class ServingBench {
             long deadline = System.currentTimeMillis() + 30_000;
             while (!server.registry().ready() && System.currentTimeMillis() < deadline) Thread.sleep(20);
             // the scoring itself, in process, without HTTP
-            java.util.List<String> ids = new java.util.ArrayList<>();
+            List<String> ids = new ArrayList<>();
             for (int i = 0; i < candidates; i++) ids.add("item-" + i);
             long[] direct = new long[requests];
             ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -113,14 +123,14 @@ public final class ServingBench {
      * of its own tail latency through its selector and executor threads, which is not the server's).
      */
     private static long[] run(URI uri, String body, int n) {
-        byte[] payload = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] payload = body.getBytes(StandardCharsets.UTF_8);
         byte[] head = ("POST " + uri.getPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + payload.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                + "Content-Length: " + payload.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         long[] lat = new long[n];
-        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
             socket.setTcpNoDelay(true);
-            var out = new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-            var in = new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16);
+            var out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+            var in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
             for (int i = 0; i < 2000 + n; i++) {
                 long t0 = System.nanoTime();
                 out.write(head);
@@ -130,21 +140,21 @@ public final class ServingBench {
                 if (i >= 2000) lat[i - 2000] = System.nanoTime() - t0;
                 if (status != 200) throw new IllegalStateException("status " + status);
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return lat;
     }
 
     /** Reads one response (status line, headers, Content-Length body); returns the status. */
-    private static int readResponse(java.io.InputStream in) throws java.io.IOException {
+    private static int readResponse(InputStream in) throws IOException {
         StringBuilder line = new StringBuilder();
         int status = -1;
         int length = 0;
         while (true) {
             line.setLength(0);
             for (int c; (c = in.read()) != '\n'; ) {
-                if (c < 0) throw new java.io.EOFException("connection closed");
+                if (c < 0) throw new EOFException("connection closed");
                 if (c != '\r') line.append((char) c);
             }
             if (line.length() == 0) break;

@@ -19,6 +19,7 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -81,14 +82,14 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         StateTtlConfig historyTtl = StateTtlConfig.newBuilder(Duration.ofMillis(historyTtlMs))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired).build();
-        ValueStateDescriptor<byte[]> h = new ValueStateDescriptor<>("history", org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<byte[]> h = new ValueStateDescriptor<>("history", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         h.enableTimeToLive(historyTtl);
         history = getRuntimeContext().getState(h);
         // Pending entries are removed by timers; the TTL only guards against anything left behind.
         StateTtlConfig pendingTtl = StateTtlConfig.newBuilder(Duration.ofMillis(Math.max(historyTtlMs, 4 * windowMs)))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite).build();
         MapStateDescriptor<String, byte[]> p = new MapStateDescriptor<>("pending-impressions", Types.STRING,
-                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         p.enableTimeToLive(pendingTtl);
         pending = getRuntimeContext().getMapState(p);
         MapStateDescriptor<String, Long> c = new MapStateDescriptor<>("early-clicks", Types.STRING, Types.LONG);

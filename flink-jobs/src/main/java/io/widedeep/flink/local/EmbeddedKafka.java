@@ -1,8 +1,10 @@
 package io.widedeep.flink.local;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -50,7 +52,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setConfigProp("auto.create.topics.enable", "false")
                 .setDeleteOnClose(dataDir == null)
                 .build();
-        boolean formatted = dataDir != null && java.nio.file.Files.exists(dataDir.resolve("combined_0_0").resolve("meta.properties"));
+        boolean formatted = dataDir != null && Files.exists(dataDir.resolve("combined_0_0").resolve("meta.properties"));
         if (!formatted) {
             cluster.format();
         }
@@ -68,7 +70,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(config)))
                     .all().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) throw e;
         }
     }

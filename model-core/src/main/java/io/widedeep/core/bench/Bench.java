@@ -14,7 +14,9 @@ import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.spec.SpecException;
 import io.widedeep.schemas.ClickEvent;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +43,7 @@ public final class Bench {
     public static String run(Settings args) throws Exception {
         String format = args.choice("format", null, Set.copyOf(Readers.FORMATS));
         Path data = Path.of(args.string("data", null));
-        if (!java.nio.file.Files.isRegularFile(data)) {
+        if (!Files.isRegularFile(data)) {
             throw new SpecException("--data", "no such file: " + data);
         }
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec", null))) : Readers.defaultSpec(format);
@@ -105,8 +107,8 @@ public final class Bench {
         int[] count = {0};
         learner.setListener((p, y) -> {
             if (count[0] == pv[0].length) {
-                pv[0] = java.util.Arrays.copyOf(pv[0], count[0] * 2);
-                labels[0] = java.util.Arrays.copyOf(labels[0], count[0] * 2);
+                pv[0] = Arrays.copyOf(pv[0], count[0] * 2);
+                labels[0] = Arrays.copyOf(labels[0], count[0] * 2);
             }
             pv[0][count[0]] = p;
             labels[0][count[0]++] = (byte) (y >= 0.5f ? 1 : 0);
@@ -139,8 +141,8 @@ public final class Bench {
         int tailStart = n - n / 5;
         ProgressiveValidation tail = new ProgressiveValidation(0);
         for (int i = tailStart; i < n; i++) tail.add(pv[0][i], labels[0][i]);
-        double tailAuc = ProgressiveValidation.exactAuc(java.util.Arrays.copyOfRange(pv[0], tailStart, n),
-                java.util.Arrays.copyOfRange(labels[0], tailStart, n), n - tailStart);
+        double tailAuc = ProgressiveValidation.exactAuc(Arrays.copyOfRange(pv[0], tailStart, n),
+                Arrays.copyOfRange(labels[0], tailStart, n), n - tailStart);
         double baseline = ProgressiveValidation.entropy(pvm.ctr()); // constant-CTR log loss, known only in hindsight
 
         ObjectNode out = new ObjectMapper().createObjectNode();

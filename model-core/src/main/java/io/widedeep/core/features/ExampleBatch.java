@@ -106,14 +106,14 @@ public final class ExampleBatch {
     public FeatureRow row(int row) {
         FeatureRow r = new FeatureRow();
         int first = valueStart(row, 0);
-        r.values = java.util.Arrays.copyOfRange(values, first, valueEnd(row, numFields - 1));
+        r.values = Arrays.copyOfRange(values, first, valueEnd(row, numFields - 1));
         r.fieldEnds = new int[numFields];
         r.numerics = new float[numFields];
         for (int f = 0; f < numFields; f++) {
             r.fieldEnds[f] = valueEnd(row, f) - first;
             r.numerics[f] = numerics[row * numFields + f];
         }
-        r.wideKeys = java.util.Arrays.copyOfRange(wideKeys, wideStart(row), wideEnd(row));
+        r.wideKeys = Arrays.copyOfRange(wideKeys, wideStart(row), wideEnd(row));
         r.label = labels[row];
         r.eventTime = eventTimes[row];
         return r;

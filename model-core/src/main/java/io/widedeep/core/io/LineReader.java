@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.NoSuchElementException;
 
 /** Base for line-oriented formats: one event per line, malformed lines fail with file and line number. */
@@ -75,11 +76,11 @@ abstract class LineReader implements EventReader {
         int n = 0, start = 0;
         for (int i = 0; i <= line.length(); i++) {
             if (i == line.length() || line.charAt(i) == sep) {
-                if (n == out.length) out = java.util.Arrays.copyOf(out, out.length * 2);
+                if (n == out.length) out = Arrays.copyOf(out, out.length * 2);
                 out[n++] = line.substring(start, i);
                 start = i + 1;
             }
         }
-        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 }

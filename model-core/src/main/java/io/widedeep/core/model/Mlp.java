@@ -1,6 +1,7 @@
 package io.widedeep.core.model;
 
 import io.widedeep.core.optim.DenseOptimizer;
+import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
@@ -116,10 +117,10 @@ final class Mlp {
         final float[] hostBias;
         // NIO views of the transfer buffers, made once: every data().asNio*() call allocates
         // JavaCPP pointers whose reference processing lengthens young GC pauses.
-        final java.nio.Buffer inputView;
-        final java.nio.Buffer outView;
-        final java.nio.Buffer deltaOutView;
-        final java.nio.Buffer dInputView;
+        final Buffer inputView;
+        final Buffer outView;
+        final Buffer deltaOutView;
+        final Buffer dInputView;
         final FloatBuffer[] actViews; // float32 only: the inference path writes activations through these
 
         Workspace(int capacity) {
@@ -157,7 +158,7 @@ final class Mlp {
         return new Workspace(capacity);
     }
 
-    private java.nio.Buffer view(INDArray a) {
+    private Buffer view(INDArray a) {
         return dtype == DataType.FLOAT ? a.data().asNioFloat() : a.data().asNioDouble();
     }
 
@@ -248,7 +249,7 @@ final class Mlp {
         optimizer.step(params, grads);
     }
 
-    private void write(java.nio.Buffer target, float[] src, int n) {
+    private void write(Buffer target, float[] src, int n) {
         if (dtype == DataType.FLOAT) {
             ((FloatBuffer) target).put(0, src, 0, n);
         } else {
@@ -259,7 +260,7 @@ final class Mlp {
         }
     }
 
-    private void read(java.nio.Buffer source, float[] dst, int n) {
+    private void read(Buffer source, float[] dst, int n) {
         if (dtype == DataType.FLOAT) {
             ((FloatBuffer) source).get(0, dst, 0, n);
         } else {

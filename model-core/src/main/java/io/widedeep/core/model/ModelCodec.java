@@ -11,6 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.function.IntPredicate;
 import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -511,7 +512,7 @@ public final class ModelCodec {
         }
     }
 
-    private static long[] sortedKeys(SlotIndex idx, java.util.function.IntPredicate keep) {
+    private static long[] sortedKeys(SlotIndex idx, IntPredicate keep) {
         LongArrayList keys = new LongArrayList(idx.size());
         for (int s = 0, hw = idx.highWater(); s < hw; s++) {
             if (idx.occupied(s) && keep.test(s)) keys.add(idx.key(s));

@@ -3,9 +3,11 @@ package io.widedeep.core.model;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.optim.AdaGrad;
 import io.widedeep.core.optim.Adam;
+import io.widedeep.core.optim.DenseOptimizer;
 import io.widedeep.core.optim.FtrlProximal;
 import io.widedeep.core.optim.SparseRowOptimizer;
 import io.widedeep.core.spec.FeatureSpec;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -95,8 +97,8 @@ public final class WideDeepModel {
                 : new AdaGrad(o.learningRate(), o.initialAccumulator(), o.epsilon());
     }
 
-    private static io.widedeep.core.optim.DenseOptimizer denseOptimizer(FeatureSpec spec) {
-        return (io.widedeep.core.optim.DenseOptimizer) rowOptimizer(spec);
+    private static DenseOptimizer denseOptimizer(FeatureSpec spec) {
+        return (DenseOptimizer) rowOptimizer(spec);
     }
 
     public FeatureSpec spec() { return spec; }
@@ -342,7 +344,7 @@ public final class WideDeepModel {
             s.valueSlots = new int[Math.max(values * 2, 1024)];
         }
         // rows past the batch are padding: zero so they stay finite; their gradients are zero anyway
-        java.util.Arrays.fill(in, n * width, s.capacity * width, 0f);
+        Arrays.fill(in, n * width, s.capacity * width, 0f);
         for (int r = 0; r < n; r++) {
             long t = batch.eventTime(r);
             int rowOff = r * width;
@@ -351,12 +353,12 @@ public final class WideDeepModel {
                 int f = deepFields[k];
                 int start = batch.valueStart(r, f), end = batch.valueEnd(r, f);
                 if (end == start) {
-                    java.util.Arrays.fill(in, rowOff + embeddingOffsets[k], rowOff + embeddingOffsets[k] + table.dim, 0f);
+                    Arrays.fill(in, rowOff + embeddingOffsets[k], rowOff + embeddingOffsets[k] + table.dim, 0f);
                     continue;
                 }
                 int dim = table.dim;
                 int off = rowOff + embeddingOffsets[k];
-                java.util.Arrays.fill(in, off, off + dim, 0f);
+                Arrays.fill(in, off, off + dim, 0f);
                 for (int i = start; i < end; i++) {
                     int slot = training ? table.slotForTraining(batch.value(i), t) : table.index.get(batch.value(i));
                     if (training) s.valueSlots[i] = slot;

@@ -1,6 +1,7 @@
 package io.widedeep.core.optim;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdaGradUpdater;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -32,7 +33,7 @@ public final class AdaGrad implements DenseOptimizer, SparseRowOptimizer {
     @Override
     public void step(INDArray params, INDArray grads) {
         // grads becomes lr * g / (sqrt(G) + eps) and G += g^2, in one op.
-        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.updaters.AdaGradUpdater(grads, accumulator, learningRate, epsilon));
+        Nd4j.exec(new AdaGradUpdater(grads, accumulator, learningRate, epsilon));
         params.subi(grads);
         iterations++;
     }

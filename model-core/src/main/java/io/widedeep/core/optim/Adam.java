@@ -1,6 +1,7 @@
 package io.widedeep.core.optim;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -36,7 +37,7 @@ public final class Adam implements DenseOptimizer, SparseRowOptimizer {
     @Override
     public void step(INDArray params, INDArray grads) {
         // The native op takes the 0-based iteration and applies the bias correction of step t+1.
-        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater(grads, v, m, learningRate, beta1, beta2,
+        Nd4j.exec(new AdamUpdater(grads, v, m, learningRate, beta1, beta2,
                 epsilon, (int) iterations));
         params.subi(grads);
         iterations++;

@@ -2,6 +2,7 @@ package io.widedeep.core.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -355,7 +356,7 @@ public final class FeatureSpec {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        var obj = (com.fasterxml.jackson.databind.node.ObjectNode) root;
+        var obj = (ObjectNode) root;
         switch (model) {
             case "widedeep" -> { return this; }
             case "wide" -> obj.remove("deep");
