@@ -83,7 +83,7 @@ public final class ServingServer implements AutoCloseable {
         recommender = new Recommender(registry, live);
         List<SupervisedFeed> feeds = List.of(updates, clicks);
         server.setHandler(new ApiHandler(recommender, limits, new Health(registry, feeds, maxStalenessMs),
-                new ServingMetrics(registry, live, feeds, updates::corruptMessages)));
+                new ServingMetrics(registry, live, feeds, updates)));
         try {
             server.start();
         } catch (IOException e) {

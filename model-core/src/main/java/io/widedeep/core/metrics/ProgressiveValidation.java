@@ -92,7 +92,6 @@ public final class ProgressiveValidation {
     public long positives() { return positives; }
     public double ctr() { return count == 0 ? Double.NaN : (double) positives / count; }
     public double logLoss() { return count == 0 ? Double.NaN : lossSum / count; }
-    public double meanPrediction() { return count == 0 ? Double.NaN : predictionSum / count; }
     public double calibration() { return predictionSum / Math.max(positives, 1e-9); }
     public double normalizedEntropy() { return logLoss() / entropy(ctr()); }
 
@@ -113,7 +112,6 @@ public final class ProgressiveValidation {
     public double windowLogLoss() { return windowFill == 0 ? Double.NaN : windowLoss / windowFill; }
     public double windowCtr() { return windowFill == 0 ? Double.NaN : (double) windowPositives / windowFill; }
     public double windowCalibration() { return windowPredictionSum / Math.max(windowPositives, 1e-9); }
-    public double windowNormalizedEntropy() { return windowLogLoss() / entropy(windowCtr()); }
 
     /** Exact AUC of the trailing window (sorts the window: call it for reports, not per example). */
     public double windowAuc() {

@@ -99,10 +99,6 @@ final class Mlp {
         return Double.isFinite(params.sumNumber().doubleValue());
     }
 
-    INDArray grads() {
-        return grads;
-    }
-
     /** Buffers of one forward/backward pass over up to {@code capacity} rows. One per thread. */
     final class Workspace {
         final int capacity;

@@ -67,16 +67,8 @@ public final class OnlineLearner {
         }
     }
 
-    public int buffered() {
-        return batch.size();
-    }
-
     public WideDeepModel model() {
         return model;
-    }
-
-    public FeatureExtractor extractor() {
-        return extractor;
     }
 
     public ProgressiveValidation metrics() {

@@ -87,4 +87,10 @@ public final class AdaGrad implements DenseOptimizer, SparseRowOptimizer {
             w[wOff + j] -= lr * gj / ((float) Math.sqrt(acc) + eps);
         }
     }
+
+    @Override
+    public String toString() {
+        return "AdaGrad(learningRate=" + learningRate + ", initialAccumulator=" + initialAccumulator
+                + ", epsilon=" + epsilon + ", iterations=" + iterations + ")";
+    }
 }

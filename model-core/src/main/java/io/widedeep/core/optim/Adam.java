@@ -97,4 +97,10 @@ public final class Adam implements DenseOptimizer, SparseRowOptimizer {
             w[wOff + j] -= (float) (alpha * mj / (Math.sqrt(vj) + epsilon));
         }
     }
+
+    @Override
+    public String toString() {
+        return "Adam(learningRate=" + learningRate + ", beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon=" + epsilon
+                + ", iterations=" + iterations + ")";
+    }
 }

@@ -67,4 +67,9 @@ public final class FtrlProximal {
     public double beta() { return beta; }
     public double l1() { return l1; }
     public double l2() { return l2; }
+
+    @Override
+    public String toString() {
+        return "FtrlProximal(alpha=" + alpha + ", beta=" + beta + ", l1=" + l1 + ", l2=" + l2 + ")";
+    }
 }

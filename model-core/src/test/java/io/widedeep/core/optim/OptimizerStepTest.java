@@ -103,4 +103,27 @@ class OptimizerStepTest {
         assertEquals(DataType.DOUBLE, p.dataType());
         assertEquals(w, p.getDouble(0), 1e-9);
     }
+
+    @Test
+    void resetForgetsTheAccumulatorsAndCopyStartsFresh() {
+        AdaGrad opt = new AdaGrad(0.1, 0.1, 1e-7);
+        INDArray w = Nd4j.createFromArray(new double[] {1.0, -2.0});
+        opt.initialise(w);
+        opt.step(w, Nd4j.createFromArray(new double[] {0.5, -1.0}));
+        // G = 0.1 + g^2 after one step
+        assertEquals(0.35, opt.state()[0].getDouble(0), 1e-12);
+        assertEquals(1.1, opt.state()[0].getDouble(1), 1e-12);
+        assertEquals("AdaGrad(learningRate=0.1, initialAccumulator=0.1, epsilon=1.0E-7, iterations=1)", opt.toString());
+
+        AdaGrad fresh = opt.copy();
+        fresh.initialise(w);
+        assertEquals(0.1, fresh.state()[0].getDouble(0), 1e-12, "a copy shares settings, not state");
+        opt.reset();
+        assertEquals(0.1, opt.state()[0].getDouble(1), 1e-12);
+        assertEquals(0, opt.iterations());
+        // after reset the next step is the first step again: w -= lr * g / sqrt(0.1 + g^2)
+        INDArray v = Nd4j.createFromArray(new double[] {0.0, 0.0});
+        opt.step(v, Nd4j.createFromArray(new double[] {0.5, 0.0}));
+        assertEquals(-0.1 * 0.5 / (Math.sqrt(0.35) + 1e-7), v.getDouble(0), 1e-12);
+    }
 }

@@ -67,6 +67,7 @@ public final class Health {
             feedStates.put(s.name(), state);
         }
         body.put("feeds", feedStates);
+        if (!registry.lastRefusal().isEmpty()) body.put("last_refused_update", registry.lastRefusal());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("status", reasons.isEmpty() ? "ok" : "unhealthy");
         if (!reasons.isEmpty()) out.put("reasons", reasons);

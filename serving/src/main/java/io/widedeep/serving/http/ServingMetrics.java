@@ -13,11 +13,11 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.kafka.SupervisedFeed;
 import io.widedeep.serving.registry.ModelRegistry;
+import io.widedeep.serving.registry.UpdateFeed;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 
 /**
  * The server's Prometheus metrics, through the Prometheus Java client: request latency, responses by
@@ -39,7 +39,7 @@ public final class ServingMetrics {
     private final Counter responses;
     private final CounterDataPoint[] byStatus = new CounterDataPoint[600];
 
-    public ServingMetrics(ModelRegistry models, LiveContext live, List<SupervisedFeed> feeds, LongSupplier corruptUpdates) {
+    public ServingMetrics(ModelRegistry models, LiveContext live, List<SupervisedFeed> feeds, UpdateFeed updates) {
         Histogram latency = Histogram.builder().name("widedeep_request_seconds")
                 .help("Time from request arrival to response, by endpoint (body read included)")
                 .unit(Unit.SECONDS)
@@ -72,7 +72,9 @@ public final class ServingMetrics {
                 cb -> ifLoaded(models, l -> cb.call(l.pvWindowAuc())));
         counter("widedeep_updates_applied", "Model updates applied", cb -> cb.call(models.appliedUpdates()));
         counter("widedeep_updates_refused", "Model updates refused (out of order, wrong spec, corrupt)",
-                cb -> cb.call(models.refusedUpdates() + corruptUpdates.getAsLong()));
+                cb -> cb.call(models.refusedUpdates() + updates.corruptMessages()));
+        counter("widedeep_update_partials_dropped", "Updates abandoned half-way: a chunk was missing or out of order",
+                cb -> cb.call(updates.droppedPartials()));
         gauge("widedeep_feed_up", "1 while the feed is in contact with Kafka", cb -> {
             for (SupervisedFeed f : feeds) cb.call(f.status().up() ? 1 : 0, f.status().name());
         }, "feed");
