@@ -1,5 +1,7 @@
 package io.widedeep.demo;
 
+import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,7 +10,6 @@ import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
 import io.widedeep.core.sim.ClickSimulator;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
 import io.widedeep.flink.local.EmbeddedKafka;
@@ -57,8 +58,8 @@ public final class Demo implements AutoCloseable {
             Settings s = new Settings(argv, KEYS, Set.of());
             Path data = s.has("data") ? Path.of(s.string("data", null)) : null;
             String format = s.has("format") ? s.choice("format", null, Set.copyOf(Readers.FORMATS)) : null;
-            if (data != null && format == null) throw new SpecException("--format", "is required with --data");
-            if (data != null && !Files.isRegularFile(data)) throw new SpecException("--data", "no such file: " + data);
+            if (data != null && format == null) throw new OptionException("--format", "is required with --data");
+            if (data != null && !Files.isRegularFile(data)) throw new OptionException("--data", "no such file: " + data);
             return new Options(Path.of(s.string("dir", "runs/demo")), s.intValue("port", 8080, 0, 65535),
                     s.intValue("flink.port", 8081, 0, 65535), s.doubleValue("rate", 500, 1, 1_000_000), data, format,
                     s.has("spec") ? s.string("spec", null) : null, s.longValue("duration", 0, 0, Long.MAX_VALUE),
@@ -123,7 +124,7 @@ public final class Demo implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(port)) {
             s.setReuseAddress(true);
         } catch (IOException e) {
-            throw new SpecException(option, "port " + port + " is already in use; choose another with " + option + " PORT");
+            throw new OptionException(option, "port " + port + " is already in use; choose another with " + option + " PORT");
         }
     }
 
@@ -242,7 +243,7 @@ public final class Demo implements AutoCloseable {
         try {
             o = Options.parse(args);
             demo = start(o);
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep demo: " + e.getMessage());
             System.exit(2);
             return;
@@ -286,7 +287,7 @@ public final class Demo implements AutoCloseable {
                 System.out.printf("\r%,d events (%.0f/s) | waiting for the first model ...        ", p, rate);
                 continue;
             }
-            long trained = l.model.trainedExamples();
+            long trained = l.model().trainedExamples();
             curve.add(trained, l.pvWindowLogLoss(), l.pvWindowAuc());
             curve.write(o.dir().resolve("learning-curve.html"));
             String fresh = l.maxEventTime() > 0 ? String.format("%.1fs", (now - l.maxEventTime()) / 1000.0) : "-";

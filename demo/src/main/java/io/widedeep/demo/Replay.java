@@ -1,10 +1,10 @@
 package io.widedeep.demo;
 
+import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ public final class Replay {
                 out.flush();
             }
             System.out.printf("{\"events\":%d,\"seconds\":%.3f}%n", n, (System.nanoTime() - start) / 1e9);
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep replay: " + e.getMessage());
             System.exit(2);
         }

@@ -28,16 +28,16 @@ class DemoWiringTest {
             ModelRegistry.Live l = null;
             while (System.currentTimeMillis() < deadline) {
                 l = demo.registry().peek();
-                if (l != null && l.model.trainedExamples() > 500 && l.version() > 3) break;
+                if (l != null && l.model().trainedExamples() > 500 && l.version() > 3) break;
                 Thread.sleep(200);
             }
-            assertTrue(l != null && l.model.trainedExamples() > 500, "the served model learned from the stream");
+            assertTrue(l != null && l.model().trainedExamples() > 500, "the served model learned from the stream");
             JsonNode r = demo.recommend(ClickSimulator.userId(1), demo.simulator().userContext(1),
                     List.of("item-1", "item-2", "item-3", "item-4"), 2);
             assertTrue(r.get("model_version").asLong() > 0);
             assertEquals(2, r.get("items").size());
             assertTrue(demo.produced() > 1000);
-            trained = l.model.trainedExamples();
+            trained = l.model().trainedExamples();
             firstEpoch = l.epoch();
             Thread.sleep(8000); // let a checkpoint (every 5 s) complete after this point
         }
@@ -48,8 +48,8 @@ class DemoWiringTest {
             while (System.currentTimeMillis() < deadline && restored == 0) {
                 ModelRegistry.Live l = again.registry().peek();
                 // the restored job opens a new epoch with a full snapshot of the checkpointed model
-                if (l != null && l.epoch() > firstEpoch && l.model.trainedExamples() >= trained) {
-                    restored = l.model.trainedExamples();
+                if (l != null && l.epoch() > firstEpoch && l.model().trainedExamples() >= trained) {
+                    restored = l.model().trainedExamples();
                 }
                 Thread.sleep(200);
             }

@@ -1,8 +1,9 @@
 package io.widedeep.flink;
 
+import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.core.spec.SpecException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,11 +101,11 @@ public final class JobOptions implements Serializable {
         try {
             FeatureSpec spec = Files.isRegularFile(Path.of(ref)) ? FeatureSpec.load(Path.of(ref)) : FeatureSpec.builtIn(ref);
             return spec.json();
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             if (e.key().equals("spec")) {
-                throw new SpecException("--spec", "'" + ref + "' is neither a spec file nor a built-in spec");
+                throw new OptionException("--spec", "'" + ref + "' is neither a spec file nor a built-in spec");
             }
-            throw new SpecException("--spec " + e.key(), e.getMessage().substring(e.key().length() + 2));
+            throw new OptionException("--spec " + e.key(), e.getMessage().substring(e.key().length() + 2));
         }
     }
 
@@ -113,11 +114,11 @@ public final class JobOptions implements Serializable {
         try {
             long[] out = Arrays.stream(v.split(",")).mapToLong(x -> Long.parseLong(x.trim())).toArray();
             for (int i = 1; i < out.length; i++) {
-                if (out[i] <= out[i - 1]) throw new SpecException("--fail.after", "counts must increase");
+                if (out[i] <= out[i - 1]) throw new OptionException("--fail.after", "counts must increase");
             }
             return out;
         } catch (NumberFormatException e) {
-            throw new SpecException("--fail.after", "must be a comma-separated list of example counts");
+            throw new OptionException("--fail.after", "must be a comma-separated list of example counts");
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.widedeep.flink;
 
+import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.features.FeatureRow;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.flink.functions.ClickRecordDeserializer;
 import io.widedeep.flink.functions.DeadLetterRouter;
 import io.widedeep.flink.functions.DeadLetterSink;
@@ -47,7 +47,7 @@ public final class TrainingJob {
         JobOptions options;
         try {
             options = new JobOptions(args);
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep train: " + e.getMessage());
             System.exit(2);
             return;

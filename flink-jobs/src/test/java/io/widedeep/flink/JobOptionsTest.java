@@ -1,9 +1,9 @@
 package io.widedeep.flink;
 
+import io.widedeep.core.config.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.widedeep.core.spec.SpecException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class JobOptionsTest {
     private static String key(String... args) {
-        return assertThrows(SpecException.class, () -> new JobOptions(args)).key();
+        return assertThrows(ConfigException.class, () -> new JobOptions(args)).key();
     }
 
     @Test

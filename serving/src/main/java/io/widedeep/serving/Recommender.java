@@ -141,17 +141,17 @@ public final class Recommender {
         ModelRegistry.Live l = registry.acquire();
         if (l == null) return null;
         try {
-            Worker w = worker(l.model);
+            Worker w = worker(l.model());
             Ranking r = w.ranking;
             r.epoch = l.epoch();
             r.version = l.version();
             int n = items.size();
             r.reset(Math.min(k, n));
             if (n == 0) return r;
-            ExampleBatch batch = w.batchFor(l.model, n);
+            ExampleBatch batch = w.batchFor(l.model(), n);
             long now = System.currentTimeMillis();
             for (int i = 0; i < n; i++) w.add(batch, user, items.get(i), context, numeric, now);
-            topK(w.predict(l.model, batch, n), n, Math.min(k, n), r);
+            topK(w.predict(l.model(), batch, n), n, Math.min(k, n), r);
             return r;
         } finally {
             registry.release(l);
@@ -211,12 +211,12 @@ public final class Recommender {
         ModelRegistry.Live l = registry.acquire();
         if (l == null) return null;
         try {
-            Worker w = worker(l.model);
+            Worker w = worker(l.model());
             int n = rows.size();
-            ExampleBatch batch = w.batchFor(l.model, n);
+            ExampleBatch batch = w.batchFor(l.model(), n);
             long now = System.currentTimeMillis();
             for (Row r : rows) w.add(batch, r.userId(), r.itemId(), r.context(), r.numeric(), now);
-            float[] p = w.predict(l.model, batch, n);
+            float[] p = w.predict(l.model(), batch, n);
             List<Scored> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) out.add(new Scored(rows.get(i).itemId(), p[i]));
             return new Result(l.epoch(), l.version(), out);

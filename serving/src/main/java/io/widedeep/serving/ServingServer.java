@@ -1,7 +1,8 @@
 package io.widedeep.serving;
 
+import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.Settings;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.serving.features.ClickFeed;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.http.ApiHandler;
@@ -89,7 +90,7 @@ public final class ServingServer implements AutoCloseable {
         } catch (IOException e) {
             if (e instanceof BindException || e.getCause() instanceof BindException) {
                 server.stop();
-                throw new SpecException("--port", "port " + port + " is already in use; choose another with --port");
+                throw new OptionException("--port", "port " + port + " is already in use; choose another with --port");
             }
             throw e;
         }
@@ -130,7 +131,7 @@ public final class ServingServer implements AutoCloseable {
         ServingServer s;
         try {
             s = new ServingServer(args);
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep serve: " + e.getMessage());
             System.exit(2);
             return;

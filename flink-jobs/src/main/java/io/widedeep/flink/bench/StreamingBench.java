@@ -1,5 +1,6 @@
 package io.widedeep.flink.bench;
 
+import io.widedeep.core.config.ConfigException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.bench.Bench;
@@ -7,7 +8,6 @@ import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateAssembler;
 import io.widedeep.flink.JobOptions;
@@ -61,7 +61,7 @@ public final class StreamingBench {
         try {
             s = new Settings(argv, OPTIONS, Set.of());
             System.out.println(run(s));
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep stream-bench: " + e.getMessage());
             System.exit(2);
         }

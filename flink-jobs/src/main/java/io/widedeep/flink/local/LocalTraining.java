@@ -1,6 +1,6 @@
 package io.widedeep.flink.local;
 
-import io.widedeep.core.spec.SpecException;
+import io.widedeep.core.config.ConfigException;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ public final class LocalTraining {
         JobOptions options;
         try {
             options = new JobOptions(args.toArray(new String[0]));
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep train: " + e.getMessage());
             System.exit(2);
             return;

@@ -3,6 +3,14 @@ package io.widedeep.flink.records;
 /**
  * A record as read from the clicks topic: either a valid event (user, event time and its original
  * bytes, decoded again where its features are built) or a dead letter (reason and where it came from).
+ *
+ * <p>Invariants: {@code raw} is never null. Valid: {@code userId} and {@code eventTime} are those of
+ * the event that {@code raw} decodes to, which passed validation; {@code reason} is null. Invalid:
+ * {@code reason}, {@code topic}, {@code partition} and {@code offset} say why and where from. The
+ * bytes, not a decoded event, cross the shuffle to the joiner: they are compact, need no Avro type
+ * information in Flink, and are what the joiner keeps in state for pending impressions. Fields are
+ * public and mutable only for Flink's POJO serializer; records are built by the two factories and
+ * never changed.
  */
 public class SourceRecord {
     public boolean valid;
@@ -33,5 +41,11 @@ public class SourceRecord {
         r.partition = partition;
         r.offset = offset;
         return r;
+    }
+
+    @Override
+    public String toString() {
+        return valid ? "SourceRecord(valid, user=" + userId + ", eventTime=" + eventTime + ", " + raw.length + " bytes)"
+                : "SourceRecord(invalid: " + reason + ", " + topic + "-" + partition + "@" + offset + ")";
     }
 }

@@ -1,5 +1,7 @@
 package io.widedeep.core.bench;
 
+import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.config.Settings;
@@ -12,7 +14,6 @@ import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.schemas.ClickEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ public final class Bench {
     public static void main(String[] argv) throws Exception {
         try {
             System.out.println(run(new Settings(argv, OPTIONS, Set.of())));
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep bench: " + e.getMessage());
             System.exit(2);
         }
@@ -44,7 +45,7 @@ public final class Bench {
         String format = args.choice("format", null, Set.copyOf(Readers.FORMATS));
         Path data = Path.of(args.string("data", null));
         if (!Files.isRegularFile(data)) {
-            throw new SpecException("--data", "no such file: " + data);
+            throw new OptionException("--data", "no such file: " + data);
         }
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec", null))) : Readers.defaultSpec(format);
         String model = args.string("model", "widedeep");

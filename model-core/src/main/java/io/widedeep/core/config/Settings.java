@@ -1,6 +1,5 @@
 package io.widedeep.core.config;
 
-import io.widedeep.core.spec.SpecException;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -15,7 +14,7 @@ import java.util.TreeSet;
  * Options from a properties file ({@code --config FILE}) overlaid by command-line {@code --key value}
  * pairs. Every key must be known, or start with a pass-through prefix such as {@code kafka.} (client
  * properties handed to Kafka as they are, so TLS and SASL work). A bad key or value fails at start
- * with a {@link SpecException} naming it.
+ * with a {@link OptionException} naming it.
  */
 public final class Settings {
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -29,7 +28,7 @@ public final class Settings {
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
             if (!a.startsWith("--") || a.length() == 2) {
-                throw new SpecException(a, "unexpected argument (options are --name value)");
+                throw new OptionException(a, "unexpected argument (options are --name value)");
             }
             String name = a.substring(2);
             String value;
@@ -50,7 +49,7 @@ public final class Settings {
             try (Reader r = Files.newBufferedReader(Path.of(file))) {
                 p.load(r);
             } catch (IOException e) {
-                throw new SpecException("--config", "cannot read '" + file + "': " + e.getMessage());
+                throw new OptionException("--config", "cannot read '" + file + "': " + e.getMessage());
             }
             for (String k : new TreeSet<>(p.stringPropertyNames())) {
                 put(k, p.getProperty(k).trim());
@@ -61,7 +60,7 @@ public final class Settings {
 
     private void put(String key, String value) {
         if (!known.contains(key) && prefixes.stream().noneMatch(key::startsWith)) {
-            throw new SpecException("--" + key, "unknown option; known: " + new TreeSet<>(known)
+            throw new OptionException("--" + key, "unknown option; known: " + new TreeSet<>(known)
                     + (prefixes.isEmpty() ? "" : " and any " + prefixes + "*"));
         }
         values.put(key, value);
@@ -74,10 +73,10 @@ public final class Settings {
     public String string(String key, String dflt) {
         String v = values.get(key);
         if (v == null) {
-            if (dflt == null) throw new SpecException("--" + key, "is required");
+            if (dflt == null) throw new OptionException("--" + key, "is required");
             return dflt;
         }
-        if (v.isEmpty()) throw new SpecException("--" + key, "must not be empty");
+        if (v.isEmpty()) throw new OptionException("--" + key, "must not be empty");
         return v;
     }
 
@@ -88,9 +87,9 @@ public final class Settings {
         try {
             l = Long.parseLong(v.replace("_", ""));
         } catch (NumberFormatException e) {
-            throw new SpecException("--" + key, "must be an integer, got '" + v + "'");
+            throw new OptionException("--" + key, "must be an integer, got '" + v + "'");
         }
-        if (l < min || l > max) throw new SpecException("--" + key, "must be in [" + min + ", " + max + "], got " + l);
+        if (l < min || l > max) throw new OptionException("--" + key, "must be in [" + min + ", " + max + "], got " + l);
         return l;
     }
 
@@ -105,22 +104,22 @@ public final class Settings {
         try {
             d = Double.parseDouble(v);
         } catch (NumberFormatException e) {
-            throw new SpecException("--" + key, "must be a number, got '" + v + "'");
+            throw new OptionException("--" + key, "must be a number, got '" + v + "'");
         }
-        if (!(d >= min && d <= max)) throw new SpecException("--" + key, "must be in [" + min + ", " + max + "], got " + d);
+        if (!(d >= min && d <= max)) throw new OptionException("--" + key, "must be in [" + min + ", " + max + "], got " + d);
         return d;
     }
 
     public boolean bool(String key, boolean dflt) {
         String v = values.get(key);
         if (v == null) return dflt;
-        if (!v.equals("true") && !v.equals("false")) throw new SpecException("--" + key, "must be true or false, got '" + v + "'");
+        if (!v.equals("true") && !v.equals("false")) throw new OptionException("--" + key, "must be true or false, got '" + v + "'");
         return Boolean.parseBoolean(v);
     }
 
     public String choice(String key, String dflt, Set<String> allowed) {
         String v = string(key, dflt);
-        if (!allowed.contains(v)) throw new SpecException("--" + key, "must be one of " + new TreeSet<>(allowed) + ", got '" + v + "'");
+        if (!allowed.contains(v)) throw new OptionException("--" + key, "must be one of " + new TreeSet<>(allowed) + ", got '" + v + "'");
         return v;
     }
 

@@ -5,6 +5,12 @@ package io.widedeep.core.features;
  * history lives) and shipped to it. A plain POJO with primitive arrays so that stream processors
  * serialise it without reflection tricks. {@code fieldEnds[f]} is the end of field f's values in
  * {@code values}; numerics are indexed by field.
+ *
+ * <p>Invariants: {@code fieldEnds} has one entry per spec field and never decreases, its last entry
+ * is {@code values.length}; {@code numerics} has one entry per spec field (0 for categorical ones);
+ * {@code wideKeys} are the hashed wide features and crosses; {@code label} is 0 or 1. Fields are
+ * public and mutable only because Flink's POJO serializer needs them so: a row is written once, by
+ * {@link ExampleBatch#row}, and never changed after it is emitted.
  */
 public final class FeatureRow {
     public long[] values;
@@ -15,4 +21,10 @@ public final class FeatureRow {
     public long eventTime;
 
     public FeatureRow() {}
+
+    @Override
+    public String toString() {
+        return "FeatureRow(values=" + (values == null ? 0 : values.length) + ", wideKeys="
+                + (wideKeys == null ? 0 : wideKeys.length) + ", label=" + label + ", eventTime=" + eventTime + ")";
+    }
 }

@@ -1,7 +1,7 @@
 package io.widedeep.core.io;
 
+import io.widedeep.core.config.OptionException;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.core.spec.SpecException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,14 +24,14 @@ public final class Readers {
             case "avazu" -> new AvazuReader(path);
             case "movielens" -> new MovieLensReader(path);
             case "obd" -> new ObdReader(path);
-            default -> throw new SpecException("format", "must be one of " + FORMATS + ", got '" + format + "'");
+            default -> throw new OptionException("--format", "must be one of " + FORMATS + ", got '" + format + "'");
         };
     }
 
     /** The spec shipped for a format (csv has none: its columns are the user's). */
     public static FeatureSpec defaultSpec(String format) {
         if (format.equals("csv")) {
-            throw new SpecException("spec", "the csv format has no default spec; pass --spec with an 'input' section");
+            throw new OptionException("--spec", "the csv format has no default spec; pass --spec with an 'input' section");
         }
         return FeatureSpec.builtIn(format);
     }

@@ -1,5 +1,6 @@
 package io.widedeep.core.bench;
 
+import io.widedeep.core.config.OptionException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.widedeep.core.config.Settings;
-import io.widedeep.core.spec.SpecException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -33,7 +33,7 @@ class BenchTest {
         assertTrue(j.get("auc").asDouble() >= 0 && j.get("auc").asDouble() <= 1);
         assertTrue(j.get("ctr").asDouble() > 0 && j.get("ctr").asDouble() < 0.05);
         assertEquals(0, j.get("dense_params").asLong(), "the wide-only model has no MLP");
-        assertThrows(SpecException.class, () -> Bench.run(new Settings(new String[] {"--data", men.toString(),
+        assertThrows(OptionException.class, () -> Bench.run(new Settings(new String[] {"--data", men.toString(),
                 "--format", "obd", "--model", "linear"}, KEYS, Set.of())));
     }
 }

@@ -1,11 +1,12 @@
 package io.widedeep.serving.bench;
 
+import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.config.Settings;
-import io.widedeep.core.spec.SpecException;
 import io.widedeep.serving.ServingServer;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -42,9 +43,9 @@ public final class LoadBench {
             s = new Settings(argv, Set.of("url", "bootstrap.servers", "snapshot.dir", "concurrency", "duration",
                     "warmup", "candidates", "users", "items", "dir", "heap"), Set.of());
             if (s.has("url") == s.has("bootstrap.servers")) {
-                throw new SpecException("--url", "give either --url of a running server or --bootstrap.servers to start one");
+                throw new OptionException("--url", "give either --url of a running server or --bootstrap.servers to start one");
             }
-        } catch (SpecException e) {
+        } catch (ConfigException e) {
             System.err.println("widedeep load-bench: " + e.getMessage());
             System.exit(2);
             return;

@@ -46,7 +46,7 @@ public final class ClickFeed extends SupervisedFeed {
         if (!running()) return false;
         ModelRegistry.Live l = registry.acquire();
         try {
-            live.useExtractor(new FeatureExtractor(l.model.spec()));
+            live.useExtractor(new FeatureExtractor(l.model().spec()));
         } finally {
             registry.release(l);
         }

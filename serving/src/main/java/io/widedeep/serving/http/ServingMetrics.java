@@ -65,7 +65,7 @@ public final class ServingMetrics {
         gauge("widedeep_model_event_lag_seconds", "Age of the newest event the served model has trained on",
                 cb -> ifLoaded(models, l -> cb.call((System.currentTimeMillis() - l.maxEventTime()) / 1000.0)));
         gauge("widedeep_model_trained_examples", "Examples the served model has trained on",
-                cb -> ifLoaded(models, l -> cb.call(l.model.trainedExamples())));
+                cb -> ifLoaded(models, l -> cb.call(l.model().trainedExamples())));
         gauge("widedeep_pv_logloss", "Progressive-validation log loss of the served model's recent window",
                 cb -> ifLoaded(models, l -> cb.call(l.pvWindowLogLoss())));
         gauge("widedeep_pv_auc", "Progressive-validation AUC of the served model's recent window",

@@ -1,9 +1,7 @@
 package io.widedeep.serving.registry;
 
-import io.widedeep.core.model.ModelCodec;
-import io.widedeep.core.model.ModelFormatException;
 import io.widedeep.core.model.WideDeepModel;
-import io.widedeep.core.updates.EpochRules;
+import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -13,22 +11,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live model, kept as two identical copies ("left-right"): updates are applied to the copy no
- * request is using, the copies are swapped with one volatile write, and once the last request on the
- * old copy has finished the same update is applied to it too. A request therefore sees exactly one
- * version, never a half-applied delta, and applying a delta costs time in proportion to the delta
- * (twice), never to the model. Updates follow {@link EpochRules}; a gap or a corrupt update is
- * refused and counted, and the model that was serving keeps serving until the next full snapshot.
- * One writer thread calls {@link #apply}; any number of request threads call {@link #acquire}.
+ * The live model, kept as two {@link ModelReplica}s ("left-right"): an update is applied to the copy
+ * no request is using, the copies are swapped with one volatile write, and once the last request on
+ * the old copy has finished the same update is applied to it too. A request therefore sees exactly
+ * one version, never a half-applied delta, and applying a delta costs time in proportion to the
+ * delta (twice), never to the model. What to do with an update (and what a corrupt, out-of-order or
+ * half-failed one does) is the replica's business, shared with the trainer's quality gate; the model
+ * that was serving keeps serving until a full snapshot repairs things. One writer thread calls
+ * {@link #apply}; any number of request threads call {@link #acquire}.
  */
 public final class ModelRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
-    /** One copy of the model and the version it holds. */
+    /** One copy of the model, the version it holds, and what the update that made it said. */
     public static final class Live {
-        public final WideDeepModel model;
-        volatile long epoch;
-        volatile long version;
+        private final ModelReplica replica = new ModelReplica();
         volatile long createdAt;
         volatile long maxEventTime;
         volatile long pvExamples;
@@ -37,12 +34,9 @@ public final class ModelRegistry {
         volatile double pvWindowAuc;
         private final AtomicLong readers = new AtomicLong();
 
-        Live(WideDeepModel model) {
-            this.model = model;
-        }
-
-        public long epoch() { return epoch; }
-        public long version() { return version; }
+        public WideDeepModel model() { return replica.model(); }
+        public long epoch() { return replica.epoch(); }
+        public long version() { return replica.version(); }
         public long createdAt() { return createdAt; }
         public long maxEventTime() { return maxEventTime; }
         public long pvExamples() { return pvExamples; }
@@ -52,11 +46,11 @@ public final class ModelRegistry {
     }
 
     private volatile Live active;
-    private Live standby;
+    private Live standby = new Live();
+    private Live other = new Live(); // the second copy before the first model arrives
     private final LongAdder refused = new LongAdder();
     private final LongAdder applied = new LongAdder();
     private volatile String lastRefusal = "";
-    private boolean standbyBroken; // a delta failed half-way on the standby copy: only a full snapshot repairs it
     private volatile LongConsumer applyTimer = nanos -> { };
 
     /** Told how long each applied update took (both copies, the wait for readers included). */
@@ -83,54 +77,30 @@ public final class ModelRegistry {
         return active != null;
     }
 
-    /** Applies one complete update; returns what happened. Writer thread only. */
-    public synchronized EpochRules.Decision apply(ModelUpdate u) {
+    /** Applies one complete update to both copies; returns what the serving copy made of it. Writer thread only. */
+    public synchronized ModelReplica.Outcome apply(ModelUpdate u) {
         long start = System.nanoTime();
-        Live cur = active;
-        long epoch = cur == null ? Long.MIN_VALUE : cur.epoch;
-        long version = cur == null ? Long.MIN_VALUE : cur.version;
-        EpochRules.Decision d = EpochRules.decide(epoch, version, u);
-        if (d == EpochRules.Decision.APPLY_DELTA && standbyBroken) {
-            refuse("update " + u.epoch() + "/" + u.version() + " refused: standby copy is damaged; waiting for a full snapshot");
-            return EpochRules.Decision.REFUSE_GAP;
+        Live next = standby;
+        ModelReplica.Outcome o = next.replica.apply(u);
+        if (!o.applied()) {
+            if (o.refused()) refuse(next.replica.lastProblem());
+            return o;
         }
-        try {
-            switch (d) {
-                case LOAD_FULL -> {
-                    Live a = new Live(ModelCodec.decodeFull(u.payload()));
-                    Live b = new Live(ModelCodec.decodeFull(u.payload()));
-                    stamp(a, u);
-                    stamp(b, u);
-                    standby = b;
-                    active = a;
-                    standbyBroken = false;
-                    applied.increment();
-                    applyTimer.accept(System.nanoTime() - start);
-                }
-                case APPLY_DELTA -> {
-                    ModelCodec.verify(u.payload());
-                    Live next = standby;
-                    standbyBroken = true; // until both copies hold the delta
-                    ModelCodec.applyDelta(next.model, u.payload());
-                    stamp(next, u);
-                    active = next;
-                    awaitNoReaders(cur);
-                    ModelCodec.applyDelta(cur.model, u.payload());
-                    stamp(cur, u);
-                    standby = cur;
-                    standbyBroken = false;
-                    applied.increment();
-                    applyTimer.accept(System.nanoTime() - start);
-                }
-                case IGNORE_STALE -> { }
-                case REFUSE_GAP -> refuse("gap: update " + u.epoch() + "/" + u.version() + " (base " + u.baseVersion()
-                        + ") does not follow " + epoch + "/" + version + "; waiting for the next full snapshot");
-            }
-        } catch (ModelFormatException e) {
-            refuse("update " + u.epoch() + "/" + u.version() + " refused: " + e.getMessage());
-            return EpochRules.Decision.REFUSE_GAP;
+        stamp(next, u);
+        Live old = active != null ? active : other;
+        active = next;
+        awaitNoReaders(old);
+        ModelReplica.Outcome second = old.replica.apply(u);
+        if (second.applied()) {
+            stamp(old, u);
+        } else {
+            // the new copy serves; this one stays behind (damaged or unloadable) until a full snapshot
+            LOG.warn("standby copy refused {}: {}", u.epoch() + "/" + u.version(), old.replica.lastProblem());
         }
-        return d;
+        standby = old;
+        applied.increment();
+        applyTimer.accept(System.nanoTime() - start);
+        return o;
     }
 
     private void refuse(String why) {
@@ -140,11 +110,9 @@ public final class ModelRegistry {
     }
 
     private static void stamp(Live l, ModelUpdate u) {
-        l.epoch = u.epoch();
-        l.version = u.version();
         l.createdAt = u.createdAt();
         // a snapshot read from a directory carries no metadata beyond the model itself
-        l.maxEventTime = u.maxEventTime() > 0 ? u.maxEventTime() : l.model.maxEventTime();
+        l.maxEventTime = u.maxEventTime() > 0 ? u.maxEventTime() : l.model().maxEventTime();
         l.pvExamples = u.pvExamples();
         l.pvLogLoss = u.pvLogLoss();
         l.pvWindowLogLoss = u.pvWindowLogLoss();
@@ -163,6 +131,8 @@ public final class ModelRegistry {
 
     public long refusedUpdates() { return refused.sum(); }
     public long appliedUpdates() { return applied.sum(); }
+
+    /** Why the last refused update was refused (empty if none was). */
     public String lastRefusal() { return lastRefusal; }
 
     /** The active copy without holding it (metrics only). */
