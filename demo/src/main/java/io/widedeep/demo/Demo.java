@@ -1,5 +1,6 @@
 package io.widedeep.demo;
 
+import io.widedeep.core.io.Pacer;
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.OptionException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -136,12 +137,9 @@ public final class Demo implements AutoCloseable {
         try (KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
              EventReader file = o.data() == null ? null : Readers.open(o.format(), o.data(), o.spec() == null
                      ? Readers.defaultSpec(o.format()) : FeatureSpec.load(Path.of(o.spec())))) {
-            long start = System.nanoTime();
-            long n = 0;
+            Pacer pacer = new Pacer(o.rate());
             while (running.get()) {
-                long due = start + (long) (n * 1e9 / o.rate());
-                long wait = due - System.nanoTime();
-                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                pacer.awaitTurn();
                 long now = System.currentTimeMillis();
                 ClickEvent e;
                 if (sim != null) {
@@ -153,7 +151,6 @@ public final class Demo implements AutoCloseable {
                     e.setEventTime(now); // replayed at the demo's pace, in the file's order
                 }
                 send(out, serde, e);
-                n++;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,7 @@
 package io.widedeep.demo;
 
+import io.widedeep.core.events.ClickEventValidator;
+import io.widedeep.core.io.Pacer;
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
@@ -37,23 +39,18 @@ public final class Replay {
             boolean retime = s.bool("retime", false);
             String topic = s.string("topic", "clicks");
             AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
-            long n = 0;
-            long start = System.nanoTime();
+            Pacer pacer = new Pacer(rate);
             try (EventReader r = Readers.open(format, Path.of(s.string("data", null)), spec);
                  KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-                while (r.hasNext() && n < limit) {
-                    if (rate > 0) {
-                        long wait = start + (long) (n * 1e9 / rate) - System.nanoTime();
-                        if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                    }
+                while (r.hasNext() && pacer.sent() < limit) {
+                    pacer.awaitTurn();
                     ClickEvent e = r.next();
-                    if (retime || e.getEventTime() < 946_684_800_000L) e.setEventTime(System.currentTimeMillis());
+                    if (retime || e.getEventTime() < ClickEventValidator.MIN_TIME) e.setEventTime(System.currentTimeMillis());
                     out.send(new ProducerRecord<>(topic, e.getUserId().getBytes(), serde.encode(e)));
-                    n++;
                 }
                 out.flush();
             }
-            System.out.printf("{\"events\":%d,\"seconds\":%.3f}%n", n, (System.nanoTime() - start) / 1e9);
+            System.out.printf("{\"events\":%d,\"seconds\":%.3f}%n", pacer.sent(), pacer.elapsedSeconds());
         } catch (ConfigException e) {
             System.err.println("widedeep replay: " + e.getMessage());
             System.exit(2);

@@ -1,5 +1,7 @@
 package io.widedeep.flink.bench;
 
+import io.widedeep.core.events.ClickEventValidator;
+import io.widedeep.core.io.Pacer;
 import io.widedeep.core.config.ConfigException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -108,7 +110,7 @@ public final class StreamingBench {
         try (EventReader r = Readers.open(format, data, spec)) {
             while (r.hasNext() && out.size() < limit) {
                 ClickEvent e = r.next();
-                if (e.getEventTime() < 946_684_800_000L) e.setEventTime(1_700_000_000_000L + e.getEventTime());
+                if (e.getEventTime() < ClickEventValidator.MIN_TIME) e.setEventTime(1_700_000_000_000L + e.getEventTime());
                 out.add(serde.encode(e));
             }
         }
@@ -220,11 +222,9 @@ public final class StreamingBench {
         reader.start();
         Thread.sleep(8000); // let the job start before the clock runs
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
-            long start = System.nanoTime();
+            Pacer pacer = new Pacer(rate);
             for (int i = 0; i < total; i++) {
-                long due = start + (long) (i * 1e9 / rate);
-                long wait = due - System.nanoTime();
-                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                pacer.awaitTurn();
                 ClickEvent e = serde.decode(events.get(i));
                 long now = System.currentTimeMillis();
                 e.setEventTime(now);

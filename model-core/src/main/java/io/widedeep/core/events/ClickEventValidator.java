@@ -12,7 +12,8 @@ public final class ClickEventValidator {
     public static final int MAX_ID_LENGTH = 512;
     public static final int MAX_CONTEXT_ENTRIES = 256;
     public static final int MAX_VALUE_LENGTH = 4096;
-    private static final long MIN_TIME = 946_684_800_000L; // 2000-01-01
+    /** 2000-01-01: earlier event times are not real (data sets often count from 0 instead). */
+    public static final long MIN_TIME = 946_684_800_000L;
     private static final long MAX_TIME = 32_503_680_000_000L; // 3000-01-01
 
     private ClickEventValidator() {}

@@ -118,9 +118,4 @@ public final class ExampleBatch {
         r.eventTime = eventTimes[row];
         return r;
     }
-
-    /** Relabels a row (the joiner knows the label only when the attribution window closes). */
-    public void setLabel(int row, float label) {
-        labels[row] = label;
-    }
 }
