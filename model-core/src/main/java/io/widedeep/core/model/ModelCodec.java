@@ -125,8 +125,17 @@ public final class ModelCodec {
         }
     }
 
-    private static void wideExact(ByteSink out, WideTable t) {
-        SlotIndex idx = t.index;
+    /** What an exact snapshot writes for one occupied slot, after its key. */
+    private interface SlotWriter {
+        void write(int slot);
+    }
+
+    /**
+     * A table's slots exactly as they lie (free ones included, so a restored table probes the same
+     * way): the high-water mark, then per slot whether it is occupied and, if so, its key and what
+     * {@code occupied} writes; then the free list.
+     */
+    private static void exactSlots(ByteSink out, SlotIndex idx, SlotWriter occupied) {
         int hw = idx.highWater();
         out.putInt(hw);
         for (int s = 0; s < hw; s++) {
@@ -134,13 +143,19 @@ public final class ModelCodec {
             out.putBoolean(occ);
             if (occ) {
                 out.putLong(idx.key(s));
-                out.putFloat(t.w[s]);
-                out.putDouble(t.z[s]);
-                out.putDouble(t.n[s]);
-                out.putLong(t.lastSeen[s]);
+                occupied.write(s);
             }
         }
         writeInts(out, idx.freeSlots());
+    }
+
+    private static void wideExact(ByteSink out, WideTable t) {
+        exactSlots(out, t.index, s -> {
+            out.putFloat(t.w[s]);
+            out.putDouble(t.z[s]);
+            out.putDouble(t.n[s]);
+            out.putLong(t.lastSeen[s]);
+        });
     }
 
     private static void wideWeights(ByteSink out, WideTable t) {
@@ -176,21 +191,12 @@ public final class ModelCodec {
     }
 
     private static void embeddingExact(ByteSink out, EmbeddingTable t) {
-        SlotIndex idx = t.index;
-        int hw = idx.highWater();
         int sw = t.stateWidth() * t.dim;
-        out.putInt(hw);
-        for (int s = 0; s < hw; s++) {
-            boolean occ = idx.occupied(s);
-            out.putBoolean(occ);
-            if (occ) {
-                out.putLong(idx.key(s));
-                out.putFloats(t.rows, s * t.dim, t.dim);
-                out.putFloats(t.state, s * sw, sw);
-                out.putLong(t.lastSeen[s]);
-            }
-        }
-        writeInts(out, idx.freeSlots());
+        exactSlots(out, t.index, s -> {
+            out.putFloats(t.rows, s * t.dim, t.dim);
+            out.putFloats(t.state, s * sw, sw);
+            out.putLong(t.lastSeen[s]);
+        });
         var pending = t.pendingCounts();
         out.putInt(pending.length / 2);
         for (long v : pending) out.putLong(v);

@@ -11,12 +11,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * with G starting at {@code initialAccumulator}. The dense step is one fused native op over the
  * whole parameter vector; the sparse step is a plain loop over the touched embedding rows.
  */
-public final class AdaGrad implements DenseOptimizer, SparseRowOptimizer {
+public final class AdaGrad extends StepCountingOptimizer {
     private final double learningRate;
     private final double initialAccumulator;
     private final double epsilon;
     private INDArray accumulator;
-    private long iterations;
 
     public AdaGrad(double learningRate, double initialAccumulator, double epsilon) {
         this.learningRate = learningRate;
@@ -54,16 +53,6 @@ public final class AdaGrad implements DenseOptimizer, SparseRowOptimizer {
     @Override
     public INDArray[] state() {
         return new INDArray[] {accumulator};
-    }
-
-    @Override
-    public long iterations() {
-        return iterations;
-    }
-
-    @Override
-    public void setIterations(long iterations) {
-        this.iterations = iterations;
     }
 
     @Override

@@ -11,14 +11,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *  w -= lr * sqrt(1-b2^t) / (1-b1^t) * m / (sqrt(v) + eps)</pre>
  * For embedding rows the update is lazy: only touched rows move, with the global step t.
  */
-public final class Adam implements DenseOptimizer, SparseRowOptimizer {
+public final class Adam extends StepCountingOptimizer {
     private final double learningRate;
     private final double beta1;
     private final double beta2;
     private final double epsilon;
     private INDArray m;
     private INDArray v;
-    private long iterations;
 
     public Adam(double learningRate, double beta1, double beta2, double epsilon) {
         this.learningRate = learningRate;
@@ -60,16 +59,6 @@ public final class Adam implements DenseOptimizer, SparseRowOptimizer {
     @Override
     public INDArray[] state() {
         return new INDArray[] {m, v};
-    }
-
-    @Override
-    public long iterations() {
-        return iterations;
-    }
-
-    @Override
-    public void setIterations(long iterations) {
-        this.iterations = iterations;
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.widedeep.core.bench;
 
-import io.widedeep.core.config.OptionException;
+import io.widedeep.core.config.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +33,7 @@ class BenchTest {
         assertTrue(j.get("auc").asDouble() >= 0 && j.get("auc").asDouble() <= 1);
         assertTrue(j.get("ctr").asDouble() > 0 && j.get("ctr").asDouble() < 0.05);
         assertEquals(0, j.get("dense_params").asLong(), "the wide-only model has no MLP");
-        assertThrows(OptionException.class, () -> Bench.run(new Settings(new String[] {"--data", men.toString(),
+        assertThrows(ConfigException.class, () -> Bench.run(new Settings(new String[] {"--data", men.toString(),
                 "--format", "obd", "--model", "linear"}, KEYS, Set.of())));
     }
 }
