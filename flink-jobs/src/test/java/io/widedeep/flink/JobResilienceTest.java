@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.widedeep.core.sim.ClickSimulator;
 import io.widedeep.core.updates.ModelUpdate;
-import io.widedeep.flink.local.EmbeddedKafka;
 import io.widedeep.flink.local.RetainedCheckpoints;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
@@ -33,9 +32,8 @@ import org.apache.flink.util.ExceptionUtils;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,21 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Real broker, real MiniCluster with RocksDB and checkpoints; the killed trainer is a child JVM.
  */
 class JobResilienceTest {
-    private static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start(null);
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
-
-    private static String[] topics(String prefix) throws Exception {
-        return JobTopics.create(kafka, prefix);
-    }
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
 
     private static List<String> args(String[] t, Path dir, String spec, String... extra) {
         List<String> a = new ArrayList<>(List.of(
@@ -150,7 +135,7 @@ class JobResilienceTest {
 
     @Test
     void servedVersionKeepsAdvancingAfterEachOfThreeRestarts(@TempDir Path dir) throws Exception {
-        String[] t = topics("restarts");
+        String[] t = kafka.jobTopics("restarts");
         // live clicks at event time = now, as a producer in front of users writes them
         AtomicBoolean producing = new AtomicBoolean(true);
         Thread producerThread = new Thread(() -> {
@@ -211,7 +196,7 @@ class JobResilienceTest {
 
     @Test
     void killedLocalTrainerResumesWithTheSameCommandAndTrainsEveryEventOnce(@TempDir Path dir) throws Exception {
-        String[] t = topics("kill");
+        String[] t = kafka.jobTopics("kill");
         ClickStreams.Stream first = ClickStreams.impressionsAndClicks(8000, 21, 2500);
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(first.events()));
         pushWatermark(t[0], ClickStreams.T0 + 1_800_000L, "kill1"); // all of the first stream can be labelled
@@ -267,7 +252,7 @@ class JobResilienceTest {
 
     @Test
     void savepointStopsAndResumesAndAChangedSpecIsRefused(@TempDir Path dir) throws Exception {
-        String[] t = topics("savepoint");
+        String[] t = kafka.jobTopics("savepoint");
         ClickStreams.Stream first = ClickStreams.impressionsAndClicks(5000, 31, 2500);
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(first.events()));
         // past every window of the first stream and before the second: all of it can be labelled,

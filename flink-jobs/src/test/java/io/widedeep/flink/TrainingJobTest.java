@@ -9,7 +9,6 @@ import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.SnapshotFiles;
-import io.widedeep.flink.local.EmbeddedKafka;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.DeadLetter;
@@ -27,9 +26,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,21 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * state backend and checkpoints.
  */
 class TrainingJobTest {
-    private static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start(null);
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
-
-    private static String[] topics(String prefix) throws Exception {
-        return JobTopics.create(kafka, prefix);
-    }
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
 
     private static JobOptions options(String[] t, Path dir, String... extra) throws Exception {
         Path spec = dir.resolve("spec.json");
@@ -83,7 +68,7 @@ class TrainingJobTest {
 
     @Test
     void learnsFromImpressionsAndDelayedClicksEndToEnd(@TempDir Path dir) throws Exception {
-        String[] t = topics("e2e");
+        String[] t = kafka.jobTopics("e2e");
         ClickStreams.Stream s = ClickStreams.impressionsAndClicks(4000, 1, 2500);
         // an at-least-once producer retries: every 7th event is written twice, right after itself
         List<byte[]> messages = new ArrayList<>();
@@ -111,7 +96,7 @@ class TrainingJobTest {
 
     @Test
     void restoresAfterInjectedFailuresAndTrainsEveryExampleExactlyOnce(@TempDir Path dir) throws Exception {
-        String[] t = topics("failover");
+        String[] t = kafka.jobTopics("failover");
         ClickStreams.Stream s = ClickStreams.impressionsAndClicks(20000, 2, 2500);
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(s.events()));
 
@@ -142,7 +127,7 @@ class TrainingJobTest {
 
     @Test
     void malformedRecordsGoToTheDeadLetterTopicAndGoodOnesAreAllTrained(@TempDir Path dir) throws Exception {
-        String[] t = topics("dlq");
+        String[] t = kafka.jobTopics("dlq");
         Random rnd = new Random(5);
         AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
         List<byte[]> messages = new ArrayList<>();

@@ -141,17 +141,18 @@ public final class Recommender {
         ModelRegistry.Live l = registry.acquire();
         if (l == null) return null;
         try {
-            Worker w = worker(l.model());
+            WideDeepModel m = l.model();
+            Worker w = worker(m);
             Ranking r = w.ranking;
             r.epoch = l.epoch();
             r.version = l.version();
             int n = items.size();
             r.reset(Math.min(k, n));
             if (n == 0) return r;
-            ExampleBatch batch = w.batchFor(l.model(), n);
+            ExampleBatch batch = w.batchFor(m, n);
             long now = System.currentTimeMillis();
             for (int i = 0; i < n; i++) w.add(batch, user, items.get(i), context, numeric, now);
-            topK(w.predict(l.model(), batch, n), n, Math.min(k, n), r);
+            topK(w.predict(m, batch, n), n, Math.min(k, n), r);
             return r;
         } finally {
             registry.release(l);

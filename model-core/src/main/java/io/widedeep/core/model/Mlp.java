@@ -162,9 +162,10 @@ final class Mlp {
     private final FloatBuffer[] biasViews;
 
     /**
-     * {@link #forward} for scoring only, in float32: the same row-major sgemm (OpenBLAS, the library
-     * ND4J calls) on buffers whose pointers were made once, and bias and ReLU over NIO views, so a
-     * request allocates no ND4J op objects (they were ~80 KB of garbage per 100-row request).
+     * {@link #forward} for scoring only, in float32, over the first {@code rows} rows: the same
+     * row-major sgemm (OpenBLAS, the library ND4J calls) on buffers whose pointers were made once, and
+     * bias and ReLU on a heap copy of each layer, so a request allocates no ND4J op objects (they were
+     * ~80 KB of garbage per 100-row request).
      */
     void infer(Workspace ws, int rows) {
         if (dtype != DataType.FLOAT) {

@@ -76,13 +76,13 @@ public final class ServingMetrics {
         counter("widedeep_update_partials_dropped", "Updates abandoned half-way: a chunk was missing or out of order",
                 cb -> cb.call(updates.droppedPartials()));
         gauge("widedeep_feed_up", "1 while the feed is in contact with Kafka", cb -> {
-            for (SupervisedFeed f : feeds) cb.call(f.status().up() ? 1 : 0, f.status().name());
+            for (SupervisedFeed f : feeds) cb.call(f.status().up() ? 1 : 0, f.name());
         }, "feed");
         counter("widedeep_feed_restarts", "Times the feed's consumer was closed and reopened", cb -> {
-            for (SupervisedFeed f : feeds) cb.call(f.restarts(), f.status().name());
+            for (SupervisedFeed f : feeds) cb.call(f.restarts(), f.name());
         }, "feed");
         gauge("widedeep_feed_lag_records", "Records between the feed's position and the end of its topic", cb -> {
-            for (SupervisedFeed f : feeds) cb.call(f.status().lag(), f.status().name());
+            for (SupervisedFeed f : feeds) cb.call(f.status().lag(), f.name());
         }, "feed");
         gauge("widedeep_live_users", "Users with a live history", cb -> cb.call(live.users()));
         gauge("widedeep_live_items", "Items with live attributes and popularity", cb -> cb.call(live.items()));

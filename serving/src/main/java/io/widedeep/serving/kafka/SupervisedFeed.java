@@ -162,6 +162,10 @@ public abstract class SupervisedFeed implements Runnable, AutoCloseable {
         return new Status(name, up, reason, restarts.get(), lag, lastContact);
     }
 
+    public String name() {
+        return name;
+    }
+
     public long restarts() {
         return restarts.get();
     }

@@ -123,12 +123,12 @@ public final class UpdateFeed extends SupervisedFeed {
         }
     }
 
-    /** Updates refused before reaching the registry (undecodable chunks, bad payload CRC). */
     /** Updates abandoned half-way because a chunk was missing or out of order. */
     public long droppedPartials() {
         return assembler.droppedPartials();
     }
 
+    /** Updates refused before reaching the registry (undecodable chunks, bad payload CRC). */
     public long corruptMessages() {
         return corrupt.sum();
     }
