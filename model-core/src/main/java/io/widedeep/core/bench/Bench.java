@@ -158,6 +158,8 @@ public final class Bench {
         out.put("calibration", round(pvm.calibration(), 4));
         out.put("ctr", round(pvm.ctr(), 5));
         out.put("baseline_logloss", round(baseline, 5));
+        out.put("running_ctr_logloss", round(ProgressiveValidation.runningCtrLogLoss(labels[0], 0, n), 5));
+        out.put("running_ctr_logloss_last20", round(ProgressiveValidation.runningCtrLogLoss(labels[0], tailStart, n), 5));
         out.put("model", model);
         out.put("format", format);
         out.put("batch", spec.batchSize());

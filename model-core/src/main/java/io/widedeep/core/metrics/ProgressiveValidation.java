@@ -148,6 +148,24 @@ public final class ProgressiveValidation {
     }
 
     /**
+     * Log loss over labels {@code [from, to)} of the running-CTR counter, the baseline every learner
+     * must beat: example t is predicted as (clicks before t + 0.5) / (t + 1), counting from the start
+     * of the stream (the same prior as the reference peers' baseline).
+     */
+    public static double runningCtrLogLoss(byte[] y, int from, int to) {
+        long clicks = 0;
+        double loss = 0;
+        for (int t = 0; t < to; t++) {
+            if (t >= from) {
+                double q = (clicks + 0.5) / (t + 1.0);
+                loss -= y[t] == 1 ? Math.log(q) : Math.log(1 - q);
+            }
+            clicks += y[t];
+        }
+        return to > from ? loss / (to - from) : Double.NaN;
+    }
+
+    /**
      * Entropy of a CTR: the log loss of always predicting it, i.e. the constant-CTR baseline that
      * normalised entropy divides by.
      */

@@ -28,6 +28,13 @@ final class EmbeddingTable {
     private final long seed;
     private final int minCount;
     private final AdmissionSketch pending;
+    /**
+     * Standard deviation of a new row, as in the PyTorch peer (N(0, 0.01)): rows start near zero, so
+     * a category seen once adds almost nothing to the MLP's input. With N(0, 1/dim) (0.25 at dim 16)
+     * every rare category fed the MLP noise it then had to unlearn: 0.0005 worse PV log loss on the
+     * Criteo-shaped stream.
+     */
+    static final float INIT_STD = 0.01f;
     private final float initScale;
     private final boolean trackLastSeen;
 
@@ -40,7 +47,7 @@ final class EmbeddingTable {
         this.seed = seed;
         this.minCount = minCount;
         this.pending = minCount > 1 ? new AdmissionSketch() : null;
-        this.initScale = (float) (1.0 / Math.sqrt(dim));
+        this.initScale = INIT_STD;
         this.index = new SlotIndex(initialCapacity);
         int cap = index.capacity();
         rows = new float[cap * dim];

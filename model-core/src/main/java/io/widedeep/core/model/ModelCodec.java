@@ -32,7 +32,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class ModelCodec {
     private static final long MAGIC = 0x57444D4F44454C31L; // "WDMODEL1"
-    private static final int FORMAT_VERSION = 1;
+    /** 2 added the base rate's counts to the optimizer state; version 1 payloads are still read. */
+    private static final int FORMAT_VERSION = 2;
+    private static final int FIRST_READABLE_VERSION = 1;
     private static final byte FULL = 0;
     private static final byte DELTA = 1;
     private static final int TRAILER = 4 + 8;
@@ -103,6 +105,8 @@ public final class ModelCodec {
         if (opt) {
             out.putDouble(m.biasZ[0]);
             out.putDouble(m.biasN[0]);
+            out.putDouble(m.baseRate.clicks);
+            out.putDouble(m.baseRate.examples);
         }
         NumericNormalizer nz = m.normalizer;
         out.putDouble(nz.count);
@@ -248,7 +252,7 @@ public final class ModelCodec {
     // ------------------------------------------------------------------ reading
 
     /** What a payload's header says, checked for integrity. */
-    public record Header(boolean full, boolean withOptimizerState, long specFingerprint) {}
+    public record Header(int version, boolean full, boolean withOptimizerState, long specFingerprint) {}
 
     /** Verifies length, magic, version and checksum; returns the header. */
     public static Header verify(byte[] bytes) throws ModelFormatException {
@@ -265,7 +269,7 @@ public final class ModelCodec {
             throw new ModelFormatException("not a widedeep model (bad magic)");
         }
         int version = b.getInt(8);
-        if (version != FORMAT_VERSION) {
+        if (version < FIRST_READABLE_VERSION || version > FORMAT_VERSION) {
             throw new ModelFormatException("unsupported model format version " + version);
         }
         CRC32C crc = new CRC32C();
@@ -278,7 +282,7 @@ public final class ModelCodec {
         if (kind != FULL && kind != DELTA) {
             throw new ModelFormatException("unknown payload kind " + kind);
         }
-        return new Header(kind == FULL, b.get(13) == 1, b.getLong(14));
+        return new Header(version, kind == FULL, b.get(13) == 1, b.getLong(14));
     }
 
     /** Reads a full snapshot: a trainable model if it carries optimizer state, else a serving model. */
@@ -300,7 +304,7 @@ public final class ModelCodec {
                 throw new ModelFormatException("spec fingerprint does not match the embedded spec");
             }
             WideDeepModel m = new WideDeepModel(spec, h.withOptimizerState(), dtype);
-            readBody(in, m, h.withOptimizerState(), false);
+            readBody(in, m, h.version(), h.withOptimizerState(), false);
             return m;
         } catch (EOFException e) {
             throw new ModelFormatException("model payload ends early", e);
@@ -319,7 +323,7 @@ public final class ModelCodec {
             throw new ModelFormatException("delta is for another model spec");
         }
         try {
-            readBody(body(bytes), m, false, true);
+            readBody(body(bytes), m, h.version(), false, true);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("delta unreadable: " + e.getMessage(), e);
         }
@@ -330,7 +334,7 @@ public final class ModelCodec {
         return new ByteSource(bytes, headerLen, bytes.length - TRAILER);
     }
 
-    private static void readBody(ByteSource in, WideDeepModel m, boolean opt, boolean delta) throws IOException {
+    private static void readBody(ByteSource in, WideDeepModel m, int version, boolean opt, boolean delta) throws IOException {
         m.trainedExamples = in.readLong();
         m.batches = in.readLong();
         m.maxEventTime = in.readLong();
@@ -338,6 +342,17 @@ public final class ModelCodec {
         if (opt) {
             m.biasZ[0] = in.readDouble();
             m.biasN[0] = in.readDouble();
+            if (version >= 2) {
+                m.baseRate.clicks = in.readDouble();
+                m.baseRate.examples = in.readDouble();
+            } else {
+                // Version 1 learned the whole intercept by FTRL: it becomes the base rate's estimate
+                // (as if seen over the examples trained so far) and the learned offset starts over.
+                m.baseRate.examples = Math.min(m.trainedExamples, 1_000_000);
+                m.baseRate.clicks = m.baseRate.examples / (1 + Math.exp(-m.bias));
+                m.biasZ[0] = 0;
+                m.biasN[0] = 0;
+            }
         }
         NumericNormalizer nz = m.normalizer;
         nz.count = in.readDouble();

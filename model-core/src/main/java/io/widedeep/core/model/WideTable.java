@@ -16,6 +16,7 @@ final class WideTable {
     double[] n;
     long[] lastSeen;
     private float[] grad;
+    private float[] gradSq; // sum of the per-example squared gradients since the last step
     private long[] touchedBits; // one bit per slot
     private final IntArrayList touched = new IntArrayList();
     final ChangeLog changes = new ChangeLog();
@@ -33,6 +34,7 @@ final class WideTable {
             z = new double[cap];
             n = new double[cap];
             grad = new float[cap];
+            gradSq = new float[cap];
             touchedBits = new long[(cap >>> 6) + 1];
         }
     }
@@ -73,6 +75,7 @@ final class WideTable {
             touched.add(slot);
         }
         grad[slot] += g;
+        gradSq[slot] += g * g;
     }
 
     float grad(int slot) {
@@ -83,8 +86,9 @@ final class WideTable {
     void applyFtrl(FtrlProximal ftrl) {
         for (int i = 0, c = touched.size(); i < c; i++) {
             int s = touched.getInt(i);
-            w[s] = (float) ftrl.step(z, n, s, grad[s]);
+            w[s] = (float) ftrl.step(z, n, s, grad[s], gradSq[s]);
             grad[s] = 0f;
+            gradSq[s] = 0f;
             touchedBits[s >>> 6] &= ~(1L << s);
             changes.markChanged(s);
         }
@@ -94,6 +98,7 @@ final class WideTable {
     void discardGrads() {
         for (int i = 0, c = touched.size(); i < c; i++) {
             grad[touched.getInt(i)] = 0f;
+            gradSq[touched.getInt(i)] = 0f;
             touchedBits[touched.getInt(i) >>> 6] &= ~(1L << touched.getInt(i));
         }
         touched.clear();
@@ -138,6 +143,7 @@ final class WideTable {
                 z = Arrays.copyOf(z, cap);
                 n = Arrays.copyOf(n, cap);
                 grad = Arrays.copyOf(grad, cap);
+                gradSq = Arrays.copyOf(gradSq, cap);
                 touchedBits = Arrays.copyOf(touchedBits, (cap >>> 6) + 1);
             }
         }

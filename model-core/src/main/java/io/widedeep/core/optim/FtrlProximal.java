@@ -54,9 +54,13 @@ public final class FtrlProximal {
      * The current weight is recomputed from (z, n), so callers need not keep it in sync.
      */
     public double step(double[] z, double[] n, int i, double g) {
+        return step(z, n, i, g, g * g);
+    }
+
+    public double step(double[] z, double[] n, int i, double g, double gSquared) {
         double ni = n[i];
         double w = weight(z[i], ni);
-        double nNew = ni + g * g;
+        double nNew = ni + gSquared;
         double sigma = (Math.sqrt(nNew) - Math.sqrt(ni)) / alpha;
         z[i] += g - sigma * w;
         n[i] = nNew;

@@ -63,6 +63,12 @@ public final class FeatureSpec {
     public record DeepOptimizer(DeepOptimizerType type, double learningRate, double initialAccumulator,
                                 double epsilon, double beta1, double beta2) {}
 
+    /**
+     * The intercept's prior: the CTR assumed before any example, worth {@code weight} examples, and the
+     * half-life (in examples, 0 = never) after which an example's weight in the base rate halves.
+     */
+    public record BaseRatePrior(double ctr, double weight, double halfLife) {}
+
     /** Mapping of a generic CSV file's columns to an event. */
     public record CsvInput(char delimiter, String label, String user, String item, String time,
                            String timeFormat, List<String> numeric, List<String> categorical) {}
@@ -83,6 +89,7 @@ public final class FeatureSpec {
     private final DeepOptimizer deepOptimizer;
     private final int batchSize;
     private final long seed;
+    private final BaseRatePrior baseRate;
     private final int historyMaxItems;
     private final String historyCategoryKey;
     private final CsvInput csvInput;
@@ -155,7 +162,7 @@ public final class FeatureSpec {
 
         JsonConfig f = c.object("ftrl");
         ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
-                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 1.0, 1e-9, 1e6));
+                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 0.05, 1e-9, 1e6));
         f.rejectUnknown();
 
         JsonConfig d = c.object("deep_optimizer");
@@ -176,6 +183,8 @@ public final class FeatureSpec {
         JsonConfig tr = c.object("training");
         batchSize = tr.integer("batch_size", 256, 1, 65536);
         seed = tr.longValue("seed", 1, Long.MIN_VALUE);
+        baseRate = new BaseRatePrior(tr.number("prior_ctr", 0.5, 1e-6, 1 - 1e-6),
+                tr.number("prior_weight", 1.0, 1e-6, 1e9), tr.number("base_rate_half_life", 1e6, 0, 1e15));
         tr.rejectUnknown();
 
         JsonConfig h = c.object("history");
@@ -385,6 +394,7 @@ public final class FeatureSpec {
     public DeepOptimizer deepOptimizer() { return deepOptimizer; }
     public int batchSize() { return batchSize; }
     public long seed() { return seed; }
+    public BaseRatePrior baseRate() { return baseRate; }
     public int historyMaxItems() { return historyMaxItems; }
     public String historyCategoryKey() { return historyCategoryKey; }
     public CsvInput csvInput() { return csvInput; }
