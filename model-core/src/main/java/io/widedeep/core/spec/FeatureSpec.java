@@ -71,7 +71,8 @@ public final class FeatureSpec {
 
     /** Mapping of a generic CSV file's columns to an event. */
     public record CsvInput(char delimiter, String label, String user, String item, String time,
-                           String timeFormat, List<String> numeric, List<String> categorical) {}
+                           String timeFormat, List<String> numeric, List<String> categorical,
+                           List<String> positiveLabels, List<String> negativeLabels) {}
 
     private final String json;
     private final List<Field> fields;
@@ -283,7 +284,18 @@ public final class FeatureSpec {
         }
         CsvInput csv = new CsvInput(delim.charAt(0), in.string("label", null), in.string("user", null),
                 in.string("item", null), in.has("time") ? in.string("time", null) : null, fmt,
-                in.strings("numeric"), in.strings("categorical"));
+                in.strings("numeric"), in.strings("categorical"),
+                in.has("positive_labels") ? in.strings("positive_labels") : List.of("1"),
+                in.has("negative_labels") ? in.strings("negative_labels") : List.of("0"));
+        if (csv.positiveLabels().isEmpty() || csv.negativeLabels().isEmpty()) {
+            throw new SpecException(in.key(csv.positiveLabels().isEmpty() ? "positive_labels" : "negative_labels"),
+                    "must list at least one value");
+        }
+        for (String v : csv.positiveLabels()) {
+            if (csv.negativeLabels().contains(v)) {
+                throw new SpecException(in.key("negative_labels"), "'" + v + "' is also a positive label");
+            }
+        }
         in.rejectUnknown();
         return csv;
     }

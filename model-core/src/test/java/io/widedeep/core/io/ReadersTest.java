@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.spec.SpecException;
 import io.widedeep.schemas.ClickEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,5 +96,39 @@ class ReadersTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> readAll(Readers.open("csv", csv, spec)));
         assertTrue(e.getMessage().contains("log.csv:2"), e.getMessage());
+    }
+
+    @Test
+    void csvHonoursQuotesAndAcceptsOnlyTheConfiguredLabels(@TempDir Path dir) throws Exception {
+        FeatureSpec spec = FeatureSpec.parse("""
+                {"fields": [{"name": "item", "source": "item_id"}], "wide": {"fields": ["item"]},
+                 "input": {"label": "clicked", "user": "uid", "item": "iid", "time_format": "row",
+                           "categorical": ["title"]}}""");
+        Path csv = dir.resolve("quoted.csv");
+        Files.writeString(csv, "uid,iid,clicked,title\n"
+                + "u1,i1,1,\"Hats, scarves and \"\"gloves\"\"\"\n"
+                + "u2,\"i,2\",0,\"two\nlines\"\n");
+        List<ClickEvent> rows = readAll(Readers.open("csv", csv, spec));
+        assertEquals(2, rows.size());
+        assertEquals("Hats, scarves and \"gloves\"", rows.get(0).getContext().get("title"));
+        assertEquals("i,2", rows.get(1).getItemId());
+        assertEquals("two\nlines", rows.get(1).getContext().get("title"));
+
+        // 0.7 used to be truncated to 0; a label is exactly 0 or 1, with the line in the message
+        Files.writeString(csv, "uid,iid,clicked,title\nu1,i1,1,a\nu1,i1,0,\"x\ny\"\nu2,i2,0.7,c\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> readAll(Readers.open("csv", csv, spec)));
+        assertTrue(e.getMessage().contains("quoted.csv:5") && e.getMessage().contains("label '0.7'"), e.getMessage());
+
+        FeatureSpec mapped = FeatureSpec.parse("""
+                {"fields": [{"name": "item", "source": "item_id"}], "wide": {"fields": ["item"]},
+                 "input": {"label": "outcome", "user": "uid", "item": "iid", "time_format": "row",
+                           "positive_labels": ["click", "purchase"], "negative_labels": ["view"]}}""");
+        Files.writeString(csv, "uid,iid,outcome\nu1,i1,view\nu1,i2,purchase\nu1,i3,click\n");
+        List<ClickEvent> m = readAll(Readers.open("csv", csv, mapped));
+        assertEquals(List.of(0, 1, 1), m.stream().map(ClickEvent::getLabel).toList());
+        assertThrows(SpecException.class, () -> FeatureSpec.parse("""
+                {"fields": [{"name": "item", "source": "item_id"}], "wide": {"fields": ["item"]},
+                 "input": {"label": "o", "user": "u", "item": "i", "positive_labels": ["1"], "negative_labels": ["1"]}}"""));
     }
 }
