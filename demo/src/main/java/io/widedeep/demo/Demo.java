@@ -13,7 +13,7 @@ import io.widedeep.core.sim.ClickSimulator;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
-import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.flink.local.RetainedCheckpoints;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;

@@ -54,6 +54,14 @@ class ComposeFileTest {
                 assertTrue(Files.readString(dockerfile).contains(" AS " + build.get("target").asText() + "\n"),
                         e.getKey() + ": stage " + build.get("target").asText() + " in " + dockerfile);
             }
+            String text = Files.readString(dockerfile);
+            if (text.contains("mvn ")) {
+                // a Maven build inside the image needs every module of the reactor
+                Matcher module = Pattern.compile("<module>([^<]+)</module>").matcher(Files.readString(DOCKER.resolve("../pom.xml")));
+                while (module.find()) {
+                    assertTrue(text.contains("COPY " + module.group(1) + " "), dockerfile.getFileName() + " copies module " + module.group(1));
+                }
+            }
             for (String line : Files.readAllLines(dockerfile)) {
                 line = line.trim();
                 if (!line.startsWith("COPY ") || line.contains("--from=")) continue;

@@ -5,6 +5,8 @@ import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.spec.FeatureSpec;
 import java.io.Serializable;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -64,7 +66,7 @@ public final class JobOptions implements Serializable {
         groupId = s.string("group.id", "widedeep-trainer");
         specJson = loadSpec(s.string("spec", null));
         checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 10_000, 100, 86_400_000);
-        checkpointDir = s.string("checkpoint.dir", "file:///tmp/widedeep/checkpoints");
+        checkpointDir = directoryUri(s.string("checkpoint.dir", "file:///tmp/widedeep/checkpoints"), "--checkpoint.dir");
         parallelism = s.intValue("parallelism", 1, 1, 1024);
         attributionWindowMs = s.longValue("attribution.window.ms", 30_000, 1, 7L * 86_400_000);
         outOfOrdernessMs = s.longValue("out.of.orderness.ms", 5_000, 0, 86_400_000);
@@ -119,6 +121,23 @@ public final class JobOptions implements Serializable {
             return out;
         } catch (NumberFormatException e) {
             throw new OptionException("--fail.after", "must be a comma-separated list of example counts");
+        }
+    }
+
+    /**
+     * A directory as Flink wants it: with a scheme. A plain path (what people type locally) becomes
+     * an absolute file:// URI; anything that is not a URI fails here, naming the option, instead of
+     * deep inside the JobMaster at submission.
+     */
+    static String directoryUri(String value, String option) {
+        try {
+            URI uri = new URI(value);
+            if (uri.getScheme() == null) {
+                return Path.of(value).toAbsolutePath().normalize().toUri().toString();
+            }
+            return value;
+        } catch (URISyntaxException e) {
+            throw new OptionException(option, "is neither a path nor a URI: " + value + " (" + e.getReason() + ")");
         }
     }
 }

@@ -27,6 +27,16 @@ class JobOptionsTest {
         Path props = dir.resolve("job.properties");
         Files.writeString(props, "bootstrap.servers=k:9092\nspec=criteo\nwindow=5\n");
         assertEquals("--window", key("--config", props.toString()));
+        assertEquals("--checkpoint.dir", key("--bootstrap.servers", "k:9092", "--spec", "criteo", "--checkpoint.dir", "s3://b/x y"));
+    }
+
+    @Test
+    void aPlainCheckpointPathBecomesAFileUri() {
+        JobOptions o = new JobOptions(new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo",
+                "--checkpoint.dir", "runs/../ck"});
+        assertEquals(Path.of("ck").toAbsolutePath().toUri().toString(), o.checkpointDir);
+        assertEquals("s3://bucket/ck", new JobOptions(new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo",
+                "--checkpoint.dir", "s3://bucket/ck"}).checkpointDir);
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.widedeep.flink;
 
-import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.embedded.EmbeddedKafka;
 import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

@@ -3,7 +3,7 @@ package io.widedeep.serving;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.serving.registry.ModelRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -13,7 +13,7 @@ import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateChunker;
-import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ModelUpdateChunk;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package io.widedeep.flink.local;
+package io.widedeep.embedded;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

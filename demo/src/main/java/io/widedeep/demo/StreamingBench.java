@@ -1,4 +1,4 @@
-package io.widedeep.flink.bench;
+package io.widedeep.demo;
 
 import io.widedeep.core.events.ClickEventValidator;
 import io.widedeep.core.io.Pacer;
@@ -14,7 +14,7 @@ import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateAssembler;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
-import io.widedeep.flink.local.EmbeddedKafka;
+import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.ModelUpdateChunk;
