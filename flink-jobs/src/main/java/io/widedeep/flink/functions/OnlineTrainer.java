@@ -6,6 +6,7 @@ import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.metrics.QualityGate;
 import io.widedeep.core.model.ModelCodec;
+import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelReplica;
@@ -70,8 +71,10 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
 
     private transient WideDeepModel model;
     private transient ExampleBatch batch;
-    private transient float[] predictions;
+    private transient OnlineLearner learner;
     private transient float[] shadowPredictions;
+    private transient boolean shadow; // whether the batch in training is also scored by the published model
+    private transient int row;        // the row of the batch whose prediction the learner reports next
     private transient ProgressiveValidation pv;
     private transient QualityGate gate;
     private transient ModelReplica published;
@@ -136,8 +139,9 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         version = 0;
         needFull = true;
         batch = new FeatureExtractor(model.spec()).newBatch(model.spec().batchSize());
-        predictions = new float[batch.capacity()];
         shadowPredictions = new float[batch.capacity()];
+        learner = new OnlineLearner(model, pv);
+        learner.setListener(this::onPrediction);
         published = new ModelReplica();
         publishedExamples = -1;
         snapshots = options.snapshotDir == null ? null : new SnapshotStore(options.snapshotDir, options.snapshotRetain);
@@ -204,9 +208,8 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     }
 
     private void train() {
-        int n = batch.size();
-        if (n == 0) return;
-        boolean shadow = published.model() != null && batchesSeen++ % options.qualityGateSample == 0;
+        if (batch.size() == 0) return;
+        shadow = published.model() != null && batchesSeen++ % options.qualityGateSample == 0;
         if (shadow) {
             if (shadowOwner != published.model()) {
                 shadowOwner = published.model(); // a full update replaced the replica's model
@@ -214,15 +217,17 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             }
             shadowOwner.predict(batch, shadowScratch, shadowPredictions);
         }
-        model.trainBatch(batch, predictions);
-        for (int i = 0; i < n; i++) {
-            float p = predictions[i];
-            if (!Float.isFinite(p)) nonFinite = true;
-            pv.add(p, batch.label(i));
-            if (shadow) gate.add(p, shadowPredictions[i], batch.label(i));
-        }
+        row = 0;
+        learner.train(batch);
         batch.clear();
         injectFailureIfAsked();
+    }
+
+    /** Every progressive-validation prediction, in batch order: the gate pairs it with the published model's. */
+    private void onPrediction(float p, float label) {
+        if (!Float.isFinite(p)) nonFinite = true;
+        if (shadow) gate.add(p, shadowPredictions[row], label);
+        row++;
     }
 
     /**

@@ -2,7 +2,9 @@ package io.widedeep.core.bench;
 
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.OptionException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.features.ExampleBatch;
@@ -15,10 +17,12 @@ import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.schemas.ClickEvent;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -30,28 +34,66 @@ import java.util.concurrent.BlockingQueue;
  * on exactly one thread (the figure that matters for a trainer operator).
  */
 public final class Bench {
-    private static final Set<String> OPTIONS = Set.of("data", "format", "spec", "limit", "model", "batch", "window", "quiet");
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Set<String> OPTIONS = Set.of("data", "format", "spec", "limit", "model", "batch", "window",
+            "quiet", "compare");
+    private static final String VARIANTS = "widedeep,wide,deep";
 
     public static void main(String[] argv) throws Exception {
         try {
-            System.out.println(run(new Settings(argv, OPTIONS, Set.of())));
+            Settings args = new Settings(argv, OPTIONS, Set.of());
+            if (args.has("compare")) {
+                String list = args.string("compare", VARIANTS);
+                compare(args, List.of((list.equals("true") ? VARIANTS : list).split(",")), System.out);
+            } else {
+                System.out.println(run(args));
+            }
         } catch (ConfigException e) {
             System.err.println("widedeep bench: " + e.getMessage());
             System.exit(2);
         }
     }
 
+    /**
+     * {@code --compare widedeep,wide,deep}: the variants one after the other on the same file, a table
+     * of their quality and speed beside the running-CTR and hindsight-constant baselines, and one JSON
+     * line with every run.
+     */
+    static void compare(Settings args, List<String> models, PrintStream out) throws Exception {
+        ArrayNode runs = MAPPER.createArrayNode();
+        for (String m : models) {
+            runs.add(run(args, m.trim()));
+        }
+        out.printf("%-11s %9s %8s %11s %10s %7s %12s%n", "model", "logloss", "auc", "last20 ll", "last20 auc",
+                "calib", "examples/s");
+        for (JsonNode r : runs) {
+            out.printf("%-11s %9.5f %8.5f %11.5f %10.5f %7.4f %,12d%n", r.get("model").asText(), r.get("logloss").asDouble(),
+                    r.get("auc").asDouble(), r.get("logloss_last20").asDouble(), r.get("auc_last20").asDouble(),
+                    r.get("calibration").asDouble(), r.get("examples_per_sec").asLong());
+        }
+        JsonNode first = runs.get(0);
+        out.printf("%-11s %9.5f %8s %11.5f%n", "running CTR", first.get("running_ctr_logloss").asDouble(), "",
+                first.get("running_ctr_logloss_last20").asDouble());
+        out.printf("%-11s %9.5f   (the constant CTR, known only in hindsight)%n", "constant", first.get("baseline_logloss").asDouble());
+        ObjectNode line = MAPPER.createObjectNode();
+        line.set("compare", runs);
+        out.println(line);
+    }
+
     public static String run(Settings args) throws Exception {
+        return run(args, args.string("model", "widedeep")).toString();
+    }
+
+    static ObjectNode run(Settings args, String model) throws Exception {
         String format = args.choice("format", null, Set.copyOf(Readers.FORMATS));
         Path data = Path.of(args.string("data", null));
         if (!Files.isRegularFile(data)) {
             throw new OptionException("--data", "no such file: " + data);
         }
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec", null))) : Readers.defaultSpec(format);
-        String model = args.string("model", "widedeep");
         spec = spec.variant(model);
         if (args.has("batch")) {
-            var node = (ObjectNode) new ObjectMapper().readTree(spec.json());
+            var node = (ObjectNode) MAPPER.readTree(spec.json());
             ((ObjectNode) node.withObject("/training")).put("batch_size", args.intValue("batch", 256, 1, 65536));
             spec = FeatureSpec.parse(node.toString());
         }
@@ -146,7 +188,7 @@ public final class Bench {
                 Arrays.copyOfRange(labels[0], tailStart, n), n - tailStart);
         double baseline = ProgressiveValidation.entropy(pvm.ctr()); // constant-CTR log loss, known only in hindsight
 
-        ObjectNode out = new ObjectMapper().createObjectNode();
+        ObjectNode out = MAPPER.createObjectNode();
         out.put("examples", examples);
         out.put("seconds", round(seconds, 3));
         out.put("examples_per_sec", Math.round(examples / seconds));
@@ -167,7 +209,7 @@ public final class Bench {
         out.put("wide_coordinates", m.wideSize());
         out.put("embedding_rows", m.embeddingRows());
         out.put("dense_params", m.denseParams());
-        return out.toString();
+        return out;
     }
 
     private static double round(double v, int digits) {

@@ -7,8 +7,10 @@ import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.schemas.ClickEvent;
 
 /**
- * Feeds labelled examples to a {@link WideDeepModel} in mini-batches of the spec's size and keeps
- * progressive-validation metrics. The same loop runs in the benchmark and inside the Flink trainer.
+ * The training loop: feeds labelled examples to a {@link WideDeepModel} in mini-batches of the
+ * spec's size, records every progressive-validation prediction in the metrics and hands it to a
+ * listener. The one loop that trains: the benchmark, the tests and the Flink trainer
+ * ({@code OnlineTrainer}, which adds its quality gate as the listener) all run it.
  */
 public final class OnlineLearner {
     /** Receives every progressive-validation prediction with its label, in stream order. */
@@ -17,18 +19,21 @@ public final class OnlineLearner {
     }
 
     private final WideDeepModel model;
-    private final FeatureExtractor extractor;
-    private final ExampleBatch batch;
-    private final float[] predictions;
     private final ProgressiveValidation metrics;
+    private float[] predictions;
+    private FeatureExtractor extractor; // only for add(): the job extracts upstream
+    private ExampleBatch batch;
     private PredictionListener listener;
 
     public OnlineLearner(WideDeepModel model, int metricsWindow) {
+        this(model, new ProgressiveValidation(metricsWindow));
+    }
+
+    /** A loop that records into existing metrics (restored from a checkpoint, say). */
+    public OnlineLearner(WideDeepModel model, ProgressiveValidation metrics) {
         this.model = model;
-        this.extractor = new FeatureExtractor(model.spec());
-        this.batch = extractor.newBatch(model.spec().batchSize());
-        this.predictions = new float[batch.capacity()];
-        this.metrics = new ProgressiveValidation(metricsWindow);
+        this.metrics = metrics;
+        this.predictions = new float[model.spec().batchSize()];
     }
 
     public void setListener(PredictionListener listener) {
@@ -37,6 +42,10 @@ public final class OnlineLearner {
 
     /** Adds one example (the event as the user saw it, with the history it was seen with). */
     public void add(ClickEvent event, UserHistory history, float label) {
+        if (extractor == null) {
+            extractor = new FeatureExtractor(model.spec());
+            batch = extractor.newBatch(model.spec().batchSize());
+        }
         extractor.extract(event, history, label, batch);
         if (batch.isFull()) {
             flush();
@@ -45,6 +54,7 @@ public final class OnlineLearner {
 
     /** Trains on the examples buffered so far, even if fewer than a batch. */
     public void flush() {
+        if (batch == null) return;
         train(batch);
         batch.clear();
     }
@@ -57,6 +67,9 @@ public final class OnlineLearner {
         int n = examples.size();
         if (n == 0) {
             return;
+        }
+        if (predictions.length < examples.capacity()) {
+            predictions = new float[examples.capacity()];
         }
         model.trainBatch(examples, predictions);
         for (int i = 0; i < n; i++) {

@@ -49,6 +49,7 @@ public final class WideDeepModel {
     private final int[] deepFields;
     private final int[] numericFields;
     private final int[] embeddingOffsets;
+    private final boolean fm;
     private Scratch trainScratch;
     private float[] dOut;
 
@@ -66,6 +67,7 @@ public final class WideDeepModel {
         this.numericFields = spec.numericFields();
         this.embeddings = new EmbeddingTable[deepFields.length];
         this.embeddingOffsets = new int[deepFields.length];
+        this.fm = spec.interaction() == FeatureSpec.Interaction.FM;
         int off = 0;
         for (int k = 0; k < deepFields.length; k++) {
             SparseRowOptimizer opt = trainable ? rowOptimizer(spec) : null;
@@ -238,6 +240,9 @@ public final class WideDeepModel {
             mlp.backward(s.ws, dOut);
             int width = mlp.inputWidth();
             float[] dIn = s.ws.dInputHost;
+            if (fm) {
+                backPairwiseInteractions(s, n, dIn);
+            }
             for (int r = 0; r < n; r++) {
                 for (int k = 0; k < deepFields.length; k++) {
                     int f = deepFields[k];
@@ -375,6 +380,53 @@ public final class WideDeepModel {
             }
             for (int r = 0; r < n; r++) {
                 s.logits[r] += s.ws.out[r];
+            }
+            if (fm) {
+                addPairwiseInteractions(s, n);
+            }
+        }
+    }
+
+    /**
+     * The factorisation machine's pairwise term over the field embeddings e_1..e_F of each row
+     * (DeepFM, Guo et al. 2017), in O(F d) by Rendle's identity:
+     * {@code sum_{i<j} <e_i, e_j> = 1/2 sum_d ((sum_i e_id)^2 - sum_i e_id^2)}.
+     */
+    private void addPairwiseInteractions(Scratch s, int n) {
+        float[] in = s.ws.input;
+        int width = mlp.inputWidth();
+        int dim = embeddings[0].dim;
+        for (int r = 0; r < n; r++) {
+            double pairs = 0;
+            for (int d = 0; d < dim; d++) {
+                double sum = 0, squares = 0;
+                for (int k = 0; k < embeddings.length; k++) {
+                    double e = in[r * width + embeddingOffsets[k] + d];
+                    sum += e;
+                    squares += e * e;
+                }
+                pairs += sum * sum - squares;
+            }
+            s.logits[r] += 0.5 * pairs;
+        }
+    }
+
+    /** Adds d(pairwise term)/d(e_kd) = sum_i e_id - e_kd, times the row's output gradient, to dIn. */
+    private void backPairwiseInteractions(Scratch s, int n, float[] dIn) {
+        float[] in = s.ws.input;
+        int width = mlp.inputWidth();
+        int dim = embeddings[0].dim;
+        for (int r = 0; r < n; r++) {
+            float g = dOut[r];
+            for (int d = 0; d < dim; d++) {
+                float sum = 0;
+                for (int k = 0; k < embeddings.length; k++) {
+                    sum += in[r * width + embeddingOffsets[k] + d];
+                }
+                for (int k = 0; k < embeddings.length; k++) {
+                    int i = r * width + embeddingOffsets[k] + d;
+                    dIn[i] += g * (sum - in[i]);
+                }
             }
         }
     }

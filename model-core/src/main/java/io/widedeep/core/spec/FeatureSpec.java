@@ -60,6 +60,12 @@ public final class FeatureSpec {
 
     public enum DeepOptimizerType { ADAGRAD, ADAM }
 
+    /**
+     * An explicit feature-interaction term beside the MLP. {@code FM}: the factorisation machine's
+     * pairwise term over the deep fields' embeddings, as in DeepFM (Guo et al., IJCAI 2017).
+     */
+    public enum Interaction { NONE, FM }
+
     public record DeepOptimizer(DeepOptimizerType type, double learningRate, double initialAccumulator,
                                 double epsilon, double beta1, double beta2) {}
 
@@ -86,6 +92,7 @@ public final class FeatureSpec {
     private final int[] hidden;
     private final int minCount;
     private final long embeddingExpireAfterMs;
+    private final Interaction interaction;
     private final Ftrl ftrl;
     private final DeepOptimizer deepOptimizer;
     private final int batchSize;
@@ -156,6 +163,24 @@ public final class FeatureSpec {
         }
         minCount = deep.integer("min_count", 0, 0, 1_000_000);
         embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
+        String inter = deep.string("interaction", "none");
+        try {
+            interaction = Interaction.valueOf(inter.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("deep.interaction", "must be none or fm, got '" + inter + "'");
+        }
+        if (interaction == Interaction.FM) {
+            if (deepFields.length < 2) {
+                throw new SpecException("deep.interaction", "fm needs at least two deep fields");
+            }
+            for (int i = 1; i < deepFields.length; i++) {
+                if (embeddingDims[i] != embeddingDims[0]) {
+                    throw new SpecException("deep.embedding_dims", "fm needs one embedding size for all deep fields, got "
+                            + embeddingDims[0] + " for " + fields.get(deepFields[0]).name() + " and " + embeddingDims[i]
+                            + " for " + fields.get(deepFields[i]).name());
+                }
+            }
+        }
         deep.rejectUnknown();
         if (wideFields.length == 0 && crosses.length == 0 && deepFields.length == 0 && numericFields.length == 0) {
             throw new SpecException("wide", "neither wide nor deep has any input");
@@ -382,7 +407,8 @@ public final class FeatureSpec {
             case "widedeep" -> { return this; }
             case "wide" -> obj.remove("deep");
             case "deep" -> obj.remove("wide");
-            default -> throw new SpecException("model", "must be widedeep, wide or deep, got '" + model + "'");
+            case "deepfm" -> ((ObjectNode) obj.withObject("/deep")).put("interaction", "fm");
+            default -> throw new SpecException("model", "must be widedeep, wide, deep or deepfm, got '" + model + "'");
         }
         return new FeatureSpec(root);
     }
@@ -402,6 +428,7 @@ public final class FeatureSpec {
     public int[] hidden() { return hidden; }
     public int minCount() { return minCount; }
     public long embeddingExpireAfterMs() { return embeddingExpireAfterMs; }
+    public Interaction interaction() { return interaction; }
     public Ftrl ftrl() { return ftrl; }
     public DeepOptimizer deepOptimizer() { return deepOptimizer; }
     public int batchSize() { return batchSize; }

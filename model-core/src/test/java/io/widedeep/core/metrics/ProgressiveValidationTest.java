@@ -42,4 +42,14 @@ class ProgressiveValidationTest {
         assertEquals(auc, pv.auc(), 1e-3, "bucketed AUC within bucket resolution");
         assertEquals(1.0, pv.calibration(), 0.05, "p is calibrated by construction");
     }
+
+    @Test
+    void runningCtrBaselineMatchesHandComputation() {
+        byte[] y = {1, 0, 0, 1};
+        // predictions 0.5/1, 1.5/2, 1.5/3, 1.5/4
+        double[] losses = {-Math.log(0.5), -Math.log(1 - 0.75), -Math.log(1 - 0.5), -Math.log(0.375)};
+        assertEquals((losses[0] + losses[1] + losses[2] + losses[3]) / 4, ProgressiveValidation.runningCtrLogLoss(y, 0, 4), 1e-12);
+        assertEquals((losses[2] + losses[3]) / 2, ProgressiveValidation.runningCtrLogLoss(y, 2, 4), 1e-12,
+                "a tail still counts the clicks before it");
+    }
 }
