@@ -239,6 +239,8 @@ public final class Demo implements AutoCloseable {
         Demo demo;
         try {
             o = Options.parse(args);
+            // before anything logs: the libraries' log goes to the demo's directory, not the console
+            System.setProperty("widedeep.log.dir", o.dir().toAbsolutePath().resolve("logs").toString());
             demo = start(o);
         } catch (ConfigException e) {
             System.err.println("widedeep demo: " + e.getMessage());
@@ -249,6 +251,7 @@ public final class Demo implements AutoCloseable {
         Runnable shutdown = () -> {
             if (closed.compareAndSet(false, true)) {
                 System.out.println("\nwidedeep demo: stopping (the last checkpoint is kept; run again to resume) ...");
+                System.out.println(demo.summary());
                 try {
                     demo.close();
                 } catch (Exception ignored) {
@@ -265,9 +268,10 @@ public final class Demo implements AutoCloseable {
     private void console(Options o) throws Exception {
         System.out.printf("widedeep demo: Kafka at %s, Flink web UI at http://localhost:%d, API at http://localhost:%d%s%n",
                 kafka.bootstrapServers(), o.flinkPort(), port(), resumed ? " (resumed from the last checkpoint)" : "");
-        System.out.printf("producing %s at %.0f events/s; learning curve in %s; Ctrl-C to stop%n",
+        System.out.printf("producing %s at %.0f events/s; learning curve in %s; logs in %s; Ctrl-C to stop%n",
                 o.data() == null ? "simulated impressions and clicks" : o.data().toString(), o.rate(),
-                o.dir().resolve("learning-curve.html"));
+                o.dir().resolve("learning-curve.html"), o.dir().resolve("logs"));
+        startedAt = System.currentTimeMillis();
         LearningCurve curve = new LearningCurve();
         long start = System.currentTimeMillis();
         long lastProduced = 0, lastTime = start, lastLift = 0;
@@ -306,6 +310,19 @@ public final class Demo implements AutoCloseable {
             }
         }
         System.out.println();
+    }
+
+    private long startedAt = System.currentTimeMillis();
+
+    /** What this run did, for the last line a person sees. */
+    String summary() {
+        ModelRegistry.Live l = registry().peek();
+        String model = l == null ? "no model served yet"
+                : String.format("served model version %d trained on %,d examples (PV logloss %.4f, AUC %.3f over the last window)",
+                        l.version(), l.model().trainedExamples(), l.pvWindowLogLoss(), l.pvWindowAuc());
+        return String.format("widedeep demo: %d s, %,d events produced; %s; checkpoints in %s, logs in %s",
+                (System.currentTimeMillis() - startedAt) / 1000, produced(), model, o.dir().resolve("checkpoints"),
+                o.dir().resolve("logs"));
     }
 
     private void showRecommendations() throws Exception {

@@ -1,5 +1,8 @@
 package io.widedeep.embedded;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,12 +14,15 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real single-node Kafka (KRaft, combined broker and controller) in this JVM, from Kafka's own
  * test kit. For tests and the local demo; production points the job at a real cluster.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
     private final KafkaClusterTestKit cluster;
 
     private EmbeddedKafka(KafkaClusterTestKit cluster) {
@@ -54,7 +60,16 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .build();
         boolean formatted = dataDir != null && Files.exists(dataDir.resolve("combined_0_0").resolve("meta.properties"));
         if (!formatted) {
-            cluster.format();
+            // the formatter prints its report to stdout; it belongs in the log, not on a user's console
+            PrintStream console = System.out;
+            ByteArrayOutputStream report = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(report, true, StandardCharsets.UTF_8));
+            try {
+                cluster.format();
+            } finally {
+                System.setOut(console);
+            }
+            LOG.info("formatted the broker's storage: {}", report.toString(StandardCharsets.UTF_8).trim());
         }
         cluster.startup();
         cluster.waitForReadyBrokers();
