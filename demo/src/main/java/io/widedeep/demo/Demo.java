@@ -1,7 +1,9 @@
 package io.widedeep.demo;
 
 import io.widedeep.core.io.Pacer;
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.OptionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -50,22 +52,37 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * second run resumes from the last checkpoint.
  */
 public final class Demo implements AutoCloseable {
-    static final Set<String> KEYS = Set.of("dir", "port", "flink.port", "rate", "data", "format", "spec",
-            "duration", "users", "items", "seed");
+    /** The demo's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep demo [options]
+            Everything real in one process: a Kafka broker, the training job on a Flink MiniCluster, the
+            recommendation server and a producer of simulated (or replayed) impressions and clicks. State
+            lives under --dir, so the next run resumes from the last checkpoint.""")
+            .option("dir", "runs/demo", "where the broker's data, checkpoints, snapshots, logs and the learning curve live")
+            .option("port", 8080, "HTTP port of the recommendation API (0: any free port)")
+            .option("flink.port", 8081, "port of Flink's web UI (0: any free port)")
+            .option("rate", 500, "events produced per second")
+            .optional("data", "replay this file instead of simulating (needs --format)")
+            .optional("format", "format of --data: " + String.join(", ", Readers.FORMATS))
+            .optional("spec", "feature spec: a built-in name or a JSON file (default: sim, or the format's spec)")
+            .option("duration", 0, "stop after this many seconds (0: run until Ctrl-C)")
+            .option("users", 2000, "simulated users")
+            .option("items", 300, "simulated items")
+            .option("seed", 42, "seed of the simulator");
 
     record Options(Path dir, int port, int flinkPort, double rate, Path data, String format, String spec,
                    long durationSeconds, int users, int items, long seed) {
         static Options parse(String[] argv) {
-            Settings s = new Settings(argv, KEYS, Set.of());
-            Path data = s.has("data") ? Path.of(s.string("data", null)) : null;
-            String format = s.has("format") ? s.choice("format", null, Set.copyOf(Readers.FORMATS)) : null;
+            Settings s = OPTIONS.parse(argv);
+            Path data = s.has("data") ? Path.of(s.string("data")) : null;
+            String format = s.has("format") ? s.choice("format", Set.copyOf(Readers.FORMATS)) : null;
             if (data != null && format == null) throw new OptionException("--format", "is required with --data");
             if (data != null && !Files.isRegularFile(data)) throw new OptionException("--data", "no such file: " + data);
-            return new Options(Path.of(s.string("dir", "runs/demo")), s.intValue("port", 8080, 0, 65535),
-                    s.intValue("flink.port", 8081, 0, 65535), s.doubleValue("rate", 500, 1, 1_000_000), data, format,
-                    s.has("spec") ? s.string("spec", null) : null, s.longValue("duration", 0, 0, Long.MAX_VALUE),
-                    s.intValue("users", 2000, 10, 10_000_000), s.intValue("items", 300, 10, 1_000_000),
-                    s.longValue("seed", 42, Long.MIN_VALUE, Long.MAX_VALUE));
+            return new Options(Path.of(s.string("dir")), s.intValue("port", 0, 65535),
+                    s.intValue("flink.port", 0, 65535), s.doubleValue("rate", 1, 1_000_000), data, format,
+                    s.has("spec") ? s.string("spec") : null, s.longValue("duration", 0, Long.MAX_VALUE),
+                    s.intValue("users", 10, 10_000_000), s.intValue("items", 10, 1_000_000),
+                    s.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE));
         }
     }
 
@@ -238,7 +255,7 @@ public final class Demo implements AutoCloseable {
         Options o;
         Demo demo;
         try {
-            o = Options.parse(args);
+            o = CommandLine.parseOrExit("demo", () -> Options.parse(args));
             // before anything logs: the libraries' log goes to the demo's directory, not the console
             System.setProperty("widedeep.log.dir", o.dir().toAbsolutePath().resolve("logs").toString());
             demo = start(o);
@@ -260,7 +277,14 @@ public final class Demo implements AutoCloseable {
             }
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown));
-        demo.console(o);
+        try {
+            demo.console(o);
+        } catch (Exception | Error e) {
+            // the broker's and Flink's threads would keep the JVM alive: say what broke, stop, exit
+            System.err.println("\nwidedeep demo: failed: " + e);
+            shutdown.run();
+            System.exit(1);
+        }
         shutdown.run();
         System.exit(0);
     }
@@ -272,7 +296,7 @@ public final class Demo implements AutoCloseable {
                 o.data() == null ? "simulated impressions and clicks" : o.data().toString(), o.rate(),
                 o.dir().resolve("learning-curve.html"), o.dir().resolve("logs"));
         startedAt = System.currentTimeMillis();
-        LearningCurve curve = new LearningCurve();
+        LearningCurve curve = new LearningCurve(o.dir(), System.currentTimeMillis());
         long start = System.currentTimeMillis();
         long lastProduced = 0, lastTime = start, lastLift = 0;
         boolean shown = false;
@@ -289,8 +313,9 @@ public final class Demo implements AutoCloseable {
                 continue;
             }
             long trained = l.model().trainedExamples();
-            curve.add(trained, l.pvWindowLogLoss(), l.pvWindowAuc());
-            curve.write(o.dir().resolve("learning-curve.html"));
+            curve.add(new LearningCurve.Point(now, trained, l.pvWindowLogLoss(), l.pvWindowAuc(), l.pvLogLoss(), l.version(),
+                    l.maxEventTime() > 0 ? now - l.maxEventTime() : 0, l.epoch()));
+            curve.write();
             String fresh = l.maxEventTime() > 0 ? String.format("%.1fs", (now - l.maxEventTime()) / 1000.0) : "-";
             System.out.printf("\r%,d events (%.0f/s) | %,d examples trained | PV logloss %.4f AUC %.3f | model %d | fresh %s   ",
                     p, rate, trained, l.pvWindowLogLoss(), l.pvWindowAuc(), l.version(), fresh);

@@ -2,7 +2,9 @@ package io.widedeep.demo;
 
 import io.widedeep.core.events.ClickEventValidator;
 import io.widedeep.core.io.Pacer;
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
@@ -23,24 +25,38 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * as {@code kafka.*} (TLS, SASL).
  */
 public final class Replay {
-    public static final Set<String> KEYS = Set.of("bootstrap.servers", "data", "format", "spec", "topic", "rate",
-            "limit", "retime");
+    /** The replay's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep replay --bootstrap.servers HOST:PORT --data FILE --format FMT [options]
+            Writes a file's events to the clicks topic as Avro click events, optionally at a steady rate.""")
+            .required("bootstrap.servers", "Kafka bootstrap servers")
+            .required("data", "the file to replay")
+            .required("format", "its format: " + String.join(", ", Readers.FORMATS))
+            .optional("spec", "feature spec JSON file (csv files need its input section)")
+            .option("topic", "clicks", "topic to write to")
+            .option("rate", 0, "events per second (0: as fast as possible)")
+            .option("limit", Long.MAX_VALUE, "stop after this many events")
+            .flag("retime", "stamp events with the time they are sent")
+            .prefix("kafka.", "Kafka producer properties, e.g. --kafka.security.protocol SASL_SSL");
+
+    /** The option names, for configuration checks. */
+    public static final Set<String> KEYS = OPTIONS.names();
 
     public static void main(String[] argv) throws Exception {
+        Settings s = CommandLine.parseOrExit("replay", () -> OPTIONS.parse(argv));
         try {
-            Settings s = new Settings(argv, KEYS, Set.of("kafka."));
             Properties p = s.withPrefix("kafka.");
-            p.setProperty("bootstrap.servers", s.string("bootstrap.servers", null));
+            p.setProperty("bootstrap.servers", s.string("bootstrap.servers"));
             p.putIfAbsent("linger.ms", "10");
-            String format = s.choice("format", null, Set.copyOf(Readers.FORMATS));
-            FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec", null))) : null;
-            double rate = s.doubleValue("rate", 0, 0, 10_000_000);
-            long limit = s.longValue("limit", Long.MAX_VALUE, 1, Long.MAX_VALUE);
-            boolean retime = s.bool("retime", false);
-            String topic = s.string("topic", "clicks");
+            String format = s.choice("format", Set.copyOf(Readers.FORMATS));
+            FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec"))) : null;
+            double rate = s.doubleValue("rate", 0, 10_000_000);
+            long limit = s.longValue("limit", 1, Long.MAX_VALUE);
+            boolean retime = s.bool("retime");
+            String topic = s.string("topic");
             AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
             Pacer pacer = new Pacer(rate);
-            try (EventReader r = Readers.open(format, Path.of(s.string("data", null)), spec);
+            try (EventReader r = Readers.open(format, Path.of(s.string("data")), spec);
                  KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
                 while (r.hasNext() && pacer.sent() < limit) {
                     pacer.awaitTurn();

@@ -2,7 +2,9 @@ package io.widedeep.demo;
 
 import io.widedeep.core.events.ClickEventValidator;
 import io.widedeep.core.io.Pacer;
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.OptionSet;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.bench.Bench;
@@ -55,13 +57,25 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * </ul>
  */
 public final class StreamingBench {
-    private static final Set<String> OPTIONS = Set.of("mode", "data", "format", "spec", "limit", "rate", "seconds",
-            "parallelism", "publish.interval.ms", "checkpoint.interval.ms");
+    /** The streaming bench's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep stream-bench --mode throughput|freshness|restore --data FILE --format FMT [options]
+            Runs the whole job (Kafka, Flink MiniCluster with RocksDB and checkpoints) on a file and prints one
+            JSON line: examples/s end to end, the event-to-update delay, or the time to recover from failures.""")
+            .option("mode", "throughput", "throughput, freshness or restore")
+            .required("data", "the file to stream")
+            .option("format", "criteo", "its format: " + String.join(", ", Readers.FORMATS))
+            .optional("spec", "feature spec JSON file (default: the format's built-in spec)")
+            .option("limit", 200_000, "events read from the file")
+            .option("rate", 2000, "freshness mode: events per second")
+            .option("seconds", 30, "freshness mode: how long to measure")
+            .option("parallelism", 1, "the job's --parallelism")
+            .option("publish.interval.ms", 500, "the job's --publish.interval.ms")
+            .option("checkpoint.interval.ms", 10_000, "the job's --checkpoint.interval.ms");
 
     public static void main(String[] argv) throws Exception {
-        Settings s;
+        Settings s = CommandLine.parseOrExit("stream-bench", () -> OPTIONS.parse(argv));
         try {
-            s = new Settings(argv, OPTIONS, Set.of());
             System.out.println(run(s));
         } catch (ConfigException e) {
             System.err.println("widedeep stream-bench: " + e.getMessage());
@@ -71,25 +85,25 @@ public final class StreamingBench {
     }
 
     static String run(Settings s) throws Exception {
-        String mode = s.choice("mode", "throughput", Set.of("throughput", "freshness", "restore"));
-        String format = s.string("format", "criteo");
-        Path data = Path.of(s.string("data", null));
-        long limit = s.longValue("limit", 200_000, 1, Long.MAX_VALUE);
+        String mode = s.choice("mode", Set.of("throughput", "freshness", "restore"));
+        String format = s.string("format");
+        Path data = Path.of(s.string("data"));
+        long limit = s.longValue("limit", 1, Long.MAX_VALUE);
         Path work = Files.createTempDirectory("widedeep-stream-bench");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
             kafka.createTopic("clicks", 2, Map.of());
             kafka.createTopic("clicks-dlq", 1, Map.of());
             kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(2 << 20)));
-            FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec", null))) : Readers.defaultSpec(format);
+            FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec"))) : Readers.defaultSpec(format);
             Path specFile = work.resolve("spec.json");
             Files.writeString(specFile, spec.json());
             List<byte[]> events = load(format, data, spec, limit);
             List<String> args = new ArrayList<>(List.of("--bootstrap.servers", kafka.bootstrapServers(),
                     "--spec", specFile.toString(), "--starting.offsets", "earliest", "--idleness.ms", "1000",
                     "--checkpoint.dir", work.resolve("cp").toUri().toString(),
-                    "--checkpoint.interval.ms", s.string("checkpoint.interval.ms", "10000"),
-                    "--publish.interval.ms", s.string("publish.interval.ms", "500"),
-                    "--parallelism", s.string("parallelism", "1")));
+                    "--checkpoint.interval.ms", s.string("checkpoint.interval.ms"),
+                    "--publish.interval.ms", s.string("publish.interval.ms"),
+                    "--parallelism", s.string("parallelism")));
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("mode", mode);
             out.put("format", format);
@@ -98,7 +112,7 @@ public final class StreamingBench {
             } else if (mode.equals("restore")) {
                 restore(kafka, events, args, out);
             } else {
-                freshness(kafka, events, args, out, s.longValue("rate", 2000, 1, 1_000_000), s.longValue("seconds", 30, 5, 3600));
+                freshness(kafka, events, args, out, s.longValue("rate", 1, 1_000_000), s.longValue("seconds", 5, 3600));
             }
             return out.toString();
         }
@@ -133,9 +147,8 @@ public final class StreamingBench {
         out.put("examples", last.trainedExamples());
         out.put("examples_per_sec", Math.round(rate));
         out.put("pv_logloss", round(last.pvLogLoss()));
-        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(new Settings(
-                new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"},
-                Set.of("data", "format", "limit", "quiet"), Set.of())));
+        ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(Bench.OPTIONS.parse(
+                new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"})));
         out.put("bare_learner_examples_per_sec", bare.get("examples_per_sec").asLong());
         out.put("ratio_to_bare_learner", round(rate / bare.get("examples_per_sec").asDouble()));
         out.put("updates", updates.size());

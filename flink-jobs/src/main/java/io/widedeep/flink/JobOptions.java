@@ -2,6 +2,7 @@ package io.widedeep.flink;
 
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.OptionException;
+import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.spec.FeatureSpec;
 import java.io.Serializable;
@@ -15,13 +16,49 @@ import java.util.Set;
 
 /** The training job's options, read and checked once at start. */
 public final class JobOptions implements Serializable {
-    public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.clicks", "topic.dlq", "topic.updates",
-            "group.id", "spec", "checkpoint.interval.ms", "checkpoint.dir", "parallelism", "attribution.window.ms",
-            "out.of.orderness.ms", "idleness.ms", "history.ttl.ms", "publish.interval.ms", "full.snapshot.every",
-            "snapshot.dir", "quality.gate.margin", "quality.gate.window", "chunk.bytes", "bounded",
-            "starting.offsets", "restart.attempts", "fail.after", "buffer.timeout.ms", "job.name",
-            "quality.gate.max.hold.ms", "quality.gate.on.max.hold", "quality.gate.sample", "dlq.max.raw.bytes",
-            "dedup.ttl.ms", "max.future.ms", "snapshot.retain");
+    /** The training job's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep train --bootstrap.servers HOST:PORT --spec criteo|FILE [options]
+            Runs the training job: reads click events from Kafka, joins clicks to impressions, trains the
+            Wide & Deep model online and publishes model updates (locally on a MiniCluster, or on a cluster
+            with flink run ...-job.jar and the same options).""")
+            .required("bootstrap.servers", "Kafka bootstrap servers")
+            .required("spec", "feature spec: a built-in name (criteo, avazu, movielens, obd, sim) or a JSON file")
+            .option("topic.clicks", "clicks", "topic of click events (impressions and clicks, Avro)")
+            .option("topic.dlq", "clicks-dlq", "dead-letter topic for malformed events, with the reason")
+            .option("topic.updates", "model-updates", "topic the model updates are published to")
+            .option("group.id", "widedeep-trainer", "Kafka consumer group of the job")
+            .option("job.name", "widedeep-training", "Flink job name")
+            .option("parallelism", 1, "parallelism of the source and the joiner (the trainer is one task)")
+            .option("checkpoint.interval.ms", 10_000, "checkpoint interval")
+            .option("checkpoint.dir", "file:///tmp/widedeep/checkpoints", "checkpoint directory: a path or a URI (s3://, hdfs://)")
+            .option("restart.attempts", 10, "restarts after a failure before the job fails")
+            .option("starting.offsets", "committed", "where a new job starts reading: earliest, latest or committed")
+            .option("bounded", false, "stop at the end of the topic as it was at start (benchmarks)")
+            .option("attribution.window.ms", 30_000, "how long after an impression a click still counts")
+            .option("out.of.orderness.ms", 5_000, "how late an event may arrive before the watermark passes it")
+            .option("idleness.ms", 10_000, "a partition without events this long stops holding the watermark")
+            .option("max.future.ms", 600_000, "events further ahead of the wall clock go to the dead-letter topic")
+            .option("dlq.max.raw.bytes", 64 << 10, "bytes of a malformed record kept in its dead letter")
+            .option("dedup.ttl.ms", 3_600_000, "how long event ids are remembered to drop producer retries")
+            .option("history.ttl.ms", 30L * 86_400_000, "a user's history is dropped after this long without events")
+            .option("publish.interval.ms", 500, "how often a model update (delta) is published")
+            .option("full.snapshot.every", 120, "every n-th update is a full snapshot")
+            .option("chunk.bytes", 900_000, "largest Kafka record of an update; bigger updates are chunked")
+            .optional("snapshot.dir", "directory for full snapshots (servers start from the newest)")
+            .option("snapshot.retain", 10, "full snapshots kept in snapshot.dir")
+            .option("quality.gate.margin", 0.10, "hold an update whose PV log loss is this much worse than the published model's")
+            .option("quality.gate.window", 5_000, "examples the quality gate compares over")
+            .option("quality.gate.sample", 4, "the gate scores every n-th batch with the published model")
+            .option("quality.gate.max.hold.ms", 180_000, "longest time the gate holds updates back")
+            .option("quality.gate.on.max.hold", "publish", "after the longest hold: publish or hold")
+            .option("buffer.timeout.ms", 20, "Flink network buffer timeout (latency vs throughput)")
+            .flag("fresh", "local runs (./widedeep train): start a new model instead of resuming the newest retained checkpoint")
+            .optional("fail.after", "test hook: fail the trainer after these numbers of examples (comma-separated)")
+            .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
+
+    /** The option names, for commands that pass them through. */
+    public static final Set<String> KEYS = OPTIONS.names();
 
     public final String bootstrapServers;
     public final String clicksTopic;
@@ -56,41 +93,43 @@ public final class JobOptions implements Serializable {
     public final long maxFutureMs;
     public final int snapshotRetain;
     public final Properties kafka;
+    public final boolean fresh;
 
     public JobOptions(String[] argv) {
-        Settings s = new Settings(argv, KEYS, Set.of("kafka."));
-        bootstrapServers = s.string("bootstrap.servers", null);
-        clicksTopic = s.string("topic.clicks", "clicks");
-        dlqTopic = s.string("topic.dlq", "clicks-dlq");
-        updatesTopic = s.string("topic.updates", "model-updates");
-        groupId = s.string("group.id", "widedeep-trainer");
-        specJson = loadSpec(s.string("spec", null));
-        checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 10_000, 100, 86_400_000);
-        checkpointDir = directoryUri(s.string("checkpoint.dir", "file:///tmp/widedeep/checkpoints"), "--checkpoint.dir");
-        parallelism = s.intValue("parallelism", 1, 1, 1024);
-        attributionWindowMs = s.longValue("attribution.window.ms", 30_000, 1, 7L * 86_400_000);
-        outOfOrdernessMs = s.longValue("out.of.orderness.ms", 5_000, 0, 86_400_000);
-        idlenessMs = s.longValue("idleness.ms", 10_000, 0, 86_400_000);
-        historyTtlMs = s.longValue("history.ttl.ms", 30L * 86_400_000, 1000, 3650L * 86_400_000);
-        publishIntervalMs = s.longValue("publish.interval.ms", 500, 10, 3_600_000);
-        fullSnapshotEvery = s.intValue("full.snapshot.every", 120, 1, 1_000_000);
-        snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir", null) : null;
-        qualityGateMargin = s.doubleValue("quality.gate.margin", 0.10, 0, 100);
-        qualityGateWindow = s.intValue("quality.gate.window", 5_000, 10, 10_000_000);
-        chunkBytes = s.intValue("chunk.bytes", 900_000, 1024, 100_000_000);
-        bounded = s.bool("bounded", false);
-        startingOffsets = s.choice("starting.offsets", "committed", Set.of("earliest", "latest", "committed"));
-        restartAttempts = s.intValue("restart.attempts", 10, 0, 1_000_000);
-        failAfter = parseFailAfter(s.has("fail.after") ? s.string("fail.after", null) : "");
-        jobName = s.string("job.name", "widedeep-training");
-        bufferTimeoutMs = s.longValue("buffer.timeout.ms", 20, 0, 10_000);
-        qualityGateMaxHoldMs = s.longValue("quality.gate.max.hold.ms", 180_000, 0, 7L * 86_400_000);
-        publishAfterMaxHold = s.choice("quality.gate.on.max.hold", "publish", Set.of("publish", "hold")).equals("publish");
-        qualityGateSample = s.intValue("quality.gate.sample", 4, 1, 1_000_000);
-        dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes", 64 << 10, 0, 512 << 10);
-        dedupTtlMs = s.longValue("dedup.ttl.ms", 3_600_000, 0, 30L * 86_400_000);
-        maxFutureMs = s.longValue("max.future.ms", 600_000, 0, 365L * 86_400_000);
-        snapshotRetain = s.intValue("snapshot.retain", 10, 1, 1_000_000);
+        Settings s = OPTIONS.parse(argv);
+        bootstrapServers = s.string("bootstrap.servers");
+        clicksTopic = s.string("topic.clicks");
+        dlqTopic = s.string("topic.dlq");
+        updatesTopic = s.string("topic.updates");
+        groupId = s.string("group.id");
+        specJson = loadSpec(s.string("spec"));
+        checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 100, 86_400_000);
+        checkpointDir = directoryUri(s.string("checkpoint.dir"), "--checkpoint.dir");
+        parallelism = s.intValue("parallelism", 1, 1024);
+        attributionWindowMs = s.longValue("attribution.window.ms", 1, 7L * 86_400_000);
+        outOfOrdernessMs = s.longValue("out.of.orderness.ms", 0, 86_400_000);
+        idlenessMs = s.longValue("idleness.ms", 0, 86_400_000);
+        historyTtlMs = s.longValue("history.ttl.ms", 1000, 3650L * 86_400_000);
+        publishIntervalMs = s.longValue("publish.interval.ms", 10, 3_600_000);
+        fullSnapshotEvery = s.intValue("full.snapshot.every", 1, 1_000_000);
+        snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
+        qualityGateMargin = s.doubleValue("quality.gate.margin", 0, 100);
+        qualityGateWindow = s.intValue("quality.gate.window", 10, 10_000_000);
+        chunkBytes = s.intValue("chunk.bytes", 1024, 100_000_000);
+        bounded = s.bool("bounded");
+        startingOffsets = s.choice("starting.offsets", Set.of("earliest", "latest", "committed"));
+        restartAttempts = s.intValue("restart.attempts", 0, 1_000_000);
+        failAfter = parseFailAfter(s.has("fail.after") ? s.string("fail.after") : "");
+        jobName = s.string("job.name");
+        bufferTimeoutMs = s.longValue("buffer.timeout.ms", 0, 10_000);
+        qualityGateMaxHoldMs = s.longValue("quality.gate.max.hold.ms", 0, 7L * 86_400_000);
+        publishAfterMaxHold = s.choice("quality.gate.on.max.hold", Set.of("publish", "hold")).equals("publish");
+        qualityGateSample = s.intValue("quality.gate.sample", 1, 1_000_000);
+        dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes", 0, 512 << 10);
+        dedupTtlMs = s.longValue("dedup.ttl.ms", 0, 30L * 86_400_000);
+        maxFutureMs = s.longValue("max.future.ms", 0, 365L * 86_400_000);
+        snapshotRetain = s.intValue("snapshot.retain", 1, 1_000_000);
+        fresh = s.bool("fresh");
         kafka = s.withPrefix("kafka.");
     }
 

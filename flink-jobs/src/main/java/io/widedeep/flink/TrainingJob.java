@@ -1,6 +1,6 @@
 package io.widedeep.flink;
 
-import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.features.FeatureRow;
 import io.widedeep.flink.functions.ClickRecordDeserializer;
 import io.widedeep.flink.functions.DeadLetterRouter;
@@ -44,14 +44,7 @@ public final class TrainingJob {
     private TrainingJob() {}
 
     public static void main(String[] args) throws Exception {
-        JobOptions options;
-        try {
-            options = new JobOptions(args);
-        } catch (ConfigException e) {
-            System.err.println("widedeep train: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+        JobOptions options = CommandLine.parseOrExit("train", () -> new JobOptions(args));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(options));
         build(env, options);
         env.execute(options.jobName);

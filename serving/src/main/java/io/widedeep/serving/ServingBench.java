@@ -3,6 +3,8 @@ package io.widedeep.serving;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.management.ThreadMXBean;
+import io.widedeep.core.config.CommandLine;
+import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
@@ -35,13 +37,24 @@ import java.util.Set;
  * the Criteo-like configuration: 26 embeddings of 16, 13 numerics, MLP 256-128-64).
  */
 public final class ServingBench {
+    /** The serving bench's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep serve-bench --data FILE [--format criteo] [options]
+            Trains a model on a file, then measures ranking in process and over HTTP (client in the same JVM;
+            use load-bench for a client in another process).""")
+            .required("data", "the file to train on")
+            .option("format", "criteo", "its format")
+            .option("limit", 50_000, "examples trained before measuring")
+            .option("candidates", 100, "candidates per request")
+            .option("requests", 5000, "requests per measurement");
+
     public static void main(String[] argv) throws Exception {
-        Settings s = new Settings(argv, Set.of("data", "format", "limit", "candidates", "requests"), Set.of());
-        String format = s.string("format", "criteo");
-        Path data = Path.of(s.string("data", null));
-        int limit = s.intValue("limit", 50_000, 1, Integer.MAX_VALUE);
-        int candidates = s.intValue("candidates", 100, 1, 10_000);
-        int requests = s.intValue("requests", 5000, 100, 10_000_000);
+        Settings s = CommandLine.parseOrExit("serve-bench", () -> OPTIONS.parse(argv));
+        String format = s.string("format");
+        Path data = Path.of(s.string("data"));
+        int limit = s.intValue("limit", 1, Integer.MAX_VALUE);
+        int candidates = s.intValue("candidates", 1, 10_000);
+        int requests = s.intValue("requests", 100, 10_000_000);
 
         FeatureSpec spec = Readers.defaultSpec(format);
         WideDeepModel model = WideDeepModel.create(spec);

@@ -1,7 +1,8 @@
 package io.widedeep.serving;
 
-import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.OptionException;
+import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.serving.features.ClickFeed;
 import io.widedeep.serving.features.LiveContext;
@@ -30,10 +31,38 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class ServingServer implements AutoCloseable {
     public static final int DEFAULT_PORT = 8080;
 
-    public static final Set<String> KEYS = Set.of("bootstrap.servers", "topic.updates", "topic.clicks", "port", "host",
-            "snapshot.dir", "max.body.bytes", "max.candidates", "max.k", "threads", "history.max.users",
-            "history.ttl.ms", "history.lookback.ms", "items.max", "items.ttl.ms", "popular.size", "popularity.half.life.ms", "body.timeout.ms", "max.connections",
-            "idle.timeout.ms", "max.staleness.ms", "feed.timeout.ms");
+    /** The server's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep serve --bootstrap.servers HOST:PORT [options]
+            Serves recommendations over HTTP (POST /v1/recommend) from the newest model: loads the newest full
+            snapshot, then applies the updates topic as it arrives; keeps live user histories from the clicks
+            topic. /healthz, /readyz and /metrics (Prometheus) for operators.""")
+            .required("bootstrap.servers", "Kafka bootstrap servers")
+            .option("port", DEFAULT_PORT, "HTTP port (0: any free port)")
+            .option("host", "0.0.0.0", "address to listen on")
+            .option("topic.updates", "model-updates", "topic the training job publishes model updates to")
+            .option("topic.clicks", "clicks", "topic of click events, for live user histories and popularity")
+            .optional("snapshot.dir", "the job's snapshot directory: start from its newest full snapshot")
+            .option("threads", 16, "HTTP worker threads")
+            .option("max.connections", 2048, "open connections beyond this wait to be accepted")
+            .option("idle.timeout.ms", 30_000, "an idle connection is closed after this long")
+            .option("body.timeout.ms", 5_000, "a request body must arrive within this long (slow clients get 408)")
+            .option("max.body.bytes", 256 << 10, "largest request body (413 beyond)")
+            .option("max.candidates", 1000, "most candidates a request may rank")
+            .option("max.k", 1000, "most items a request may ask for")
+            .option("max.staleness.ms", 900_000, "/healthz fails when the served model is older than this (0: never)")
+            .option("feed.timeout.ms", 15_000, "a feed that cannot reach Kafka this long is reported down (it keeps retrying)")
+            .option("history.max.users", 1_000_000, "users whose recent history is kept (least recently seen go first)")
+            .option("history.ttl.ms", 30L * 86_400_000, "a user's history is dropped after this long without events")
+            .option("history.lookback.ms", 3_600_000, "at start, read this much of the clicks topic back")
+            .option("items.max", 1_000_000, "items whose popularity is kept")
+            .option("items.ttl.ms", 7L * 86_400_000, "an item is forgotten after this long without events")
+            .option("popular.size", 1000, "length of the popular-items list (candidates when a request has none)")
+            .option("popularity.half.life.ms", 3_600_000, "half-life of a click's weight in popularity")
+            .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
+
+    /** The option names, for configuration checks. */
+    public static final Set<String> KEYS = OPTIONS.names();
 
     private final Server server;
     private final UpdateFeed updates;
@@ -44,30 +73,30 @@ public final class ServingServer implements AutoCloseable {
     private final Recommender recommender;
 
     public ServingServer(String[] argv) throws Exception {
-        Settings s = new Settings(argv, KEYS, Set.of("kafka."));
+        Settings s = OPTIONS.parse(argv);
         Properties kafka = s.withPrefix("kafka.");
-        kafka.setProperty("bootstrap.servers", s.string("bootstrap.servers", null));
-        int port = s.intValue("port", DEFAULT_PORT, 0, 65535);
-        String host = s.string("host", "0.0.0.0");
-        ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 256 << 10, 1024, 64 << 20),
-                s.intValue("max.candidates", 1000, 1, 100_000), s.intValue("max.k", 1000, 1, 100_000),
-                s.longValue("body.timeout.ms", 5_000, 100, 600_000));
-        int maxConnections = s.intValue("max.connections", 2048, 1, 1_000_000);
-        long idleTimeoutMs = s.longValue("idle.timeout.ms", 30_000, 100, 3_600_000);
-        long feedTimeoutMs = s.longValue("feed.timeout.ms", 15_000, 1000, 3_600_000);
-        long maxStalenessMs = s.longValue("max.staleness.ms", 900_000, 0, 30L * 86_400_000);
-        int threads = s.intValue("threads", 16, 2, 1024);
+        kafka.setProperty("bootstrap.servers", s.string("bootstrap.servers"));
+        int port = s.intValue("port", 0, 65535);
+        String host = s.string("host");
+        ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 1024, 64 << 20),
+                s.intValue("max.candidates", 1, 100_000), s.intValue("max.k", 1, 100_000),
+                s.longValue("body.timeout.ms", 100, 600_000));
+        int maxConnections = s.intValue("max.connections", 1, 1_000_000);
+        long idleTimeoutMs = s.longValue("idle.timeout.ms", 100, 3_600_000);
+        long feedTimeoutMs = s.longValue("feed.timeout.ms", 1000, 3_600_000);
+        long maxStalenessMs = s.longValue("max.staleness.ms", 0, 30L * 86_400_000);
+        int threads = s.intValue("threads", 2, 1024);
         LiveContext live = new LiveContext(new LiveContext.Limits(
-                s.longValue("popularity.half.life.ms", 3_600_000, 1000, 365L * 86_400_000),
-                s.intValue("history.max.users", 1_000_000, 100, Integer.MAX_VALUE),
-                s.longValue("history.ttl.ms", 30L * 86_400_000, 1000, Long.MAX_VALUE),
-                s.intValue("items.max", 1_000_000, 100, Integer.MAX_VALUE),
-                s.longValue("items.ttl.ms", 7L * 86_400_000, 1000, Long.MAX_VALUE),
-                s.intValue("popular.size", 1000, 1, 100_000)));
-        Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir", null).replaceFirst("^file://", "")) : null;
-        updates = new UpdateFeed(registry, kafka, s.string("topic.updates", "model-updates"), snapshots, feedTimeoutMs);
-        clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks", "clicks"),
-                s.longValue("history.lookback.ms", 3_600_000, 0, Long.MAX_VALUE), feedTimeoutMs);
+                s.longValue("popularity.half.life.ms", 1000, 365L * 86_400_000),
+                s.intValue("history.max.users", 100, Integer.MAX_VALUE),
+                s.longValue("history.ttl.ms", 1000, Long.MAX_VALUE),
+                s.intValue("items.max", 100, Integer.MAX_VALUE),
+                s.longValue("items.ttl.ms", 1000, Long.MAX_VALUE),
+                s.intValue("popular.size", 1, 100_000)));
+        Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir").replaceFirst("^file://", "")) : null;
+        updates = new UpdateFeed(registry, kafka, s.string("topic.updates"), snapshots, feedTimeoutMs);
+        clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks"),
+                s.longValue("history.lookback.ms", 0, Long.MAX_VALUE), feedTimeoutMs);
 
         QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
         pool.setName("http");
@@ -128,14 +157,7 @@ public final class ServingServer implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        ServingServer s;
-        try {
-            s = new ServingServer(args);
-        } catch (ConfigException e) {
-            System.err.println("widedeep serve: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+        ServingServer s = CommandLine.parseOrExit("serve", () -> new ServingServer(args));
         System.err.println("widedeep serve: listening on port " + s.port());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -1,10 +1,9 @@
 package io.widedeep.flink.local;
 
-import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.flink.configuration.Configuration;
@@ -23,19 +22,8 @@ public final class LocalTraining {
     private LocalTraining() {}
 
     public static void main(String[] argv) throws Exception {
-        boolean fresh = false;
-        List<String> args = new ArrayList<>();
-        for (String a : argv) {
-            if (a.equals("--fresh")) fresh = true; else args.add(a);
-        }
-        JobOptions options;
-        try {
-            options = new JobOptions(args.toArray(new String[0]));
-        } catch (ConfigException e) {
-            System.err.println("widedeep train: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+        JobOptions options = CommandLine.parseOrExit("train", () -> new JobOptions(argv));
+        boolean fresh = options.fresh;
         Configuration conf = TrainingJob.configuration(options);
         Optional<Path> latest = fresh ? Optional.empty() : RetainedCheckpoints.latest(options.checkpointDir);
         if (latest.isPresent()) {

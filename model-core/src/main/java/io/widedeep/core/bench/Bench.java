@@ -1,7 +1,9 @@
 package io.widedeep.core.bench;
 
+import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.OptionException;
+import io.widedeep.core.config.OptionSet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -35,15 +37,27 @@ import java.util.concurrent.BlockingQueue;
  */
 public final class Bench {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final Set<String> OPTIONS = Set.of("data", "format", "spec", "limit", "model", "batch", "window",
-            "quiet", "compare");
     private static final String VARIANTS = "widedeep,wide,deep";
+    /** The bench's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep bench --data FILE --format csv|criteo|avazu|movielens|obd [options]
+            Replays a file in order through the learner with progressive validation (every example scored
+            before it is trained on) and prints one JSON line: examples/s, PV log loss and AUC, calibration,
+            and the running-CTR and constant-CTR baselines.""")
+            .required("data", "the file to replay")
+            .required("format", "its format: " + String.join(", ", Readers.FORMATS))
+            .optional("spec", "feature spec JSON file (default: the format's built-in spec)")
+            .option("limit", Long.MAX_VALUE, "stop after this many examples")
+            .option("model", "widedeep", "variant: widedeep, wide, deep or deepfm")
+            .optional("compare", "run several variants on the same file and print a table (default list: " + VARIANTS + ")")
+            .optional("batch", "mini-batch size (default: the spec's training.batch_size)")
+            .flag("quiet", "no progress lines on stderr");
 
     public static void main(String[] argv) throws Exception {
+        Settings args = CommandLine.parseOrExit("bench", () -> OPTIONS.parse(argv));
         try {
-            Settings args = new Settings(argv, OPTIONS, Set.of());
             if (args.has("compare")) {
-                String list = args.string("compare", VARIANTS);
+                String list = args.string("compare");
                 compare(args, List.of((list.equals("true") ? VARIANTS : list).split(",")), System.out);
             } else {
                 System.out.println(run(args));
@@ -81,24 +95,24 @@ public final class Bench {
     }
 
     public static String run(Settings args) throws Exception {
-        return run(args, args.string("model", "widedeep")).toString();
+        return run(args, args.string("model")).toString();
     }
 
     static ObjectNode run(Settings args, String model) throws Exception {
-        String format = args.choice("format", null, Set.copyOf(Readers.FORMATS));
-        Path data = Path.of(args.string("data", null));
+        String format = args.choice("format", Set.copyOf(Readers.FORMATS));
+        Path data = Path.of(args.string("data"));
         if (!Files.isRegularFile(data)) {
             throw new OptionException("--data", "no such file: " + data);
         }
-        FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec", null))) : Readers.defaultSpec(format);
+        FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec"))) : Readers.defaultSpec(format);
         spec = spec.variant(model);
         if (args.has("batch")) {
             var node = (ObjectNode) MAPPER.readTree(spec.json());
-            ((ObjectNode) node.withObject("/training")).put("batch_size", args.intValue("batch", 256, 1, 65536));
+            ((ObjectNode) node.withObject("/training")).put("batch_size", args.intValue("batch", 1, 65536));
             spec = FeatureSpec.parse(node.toString());
         }
-        long limit = args.longValue("limit", Long.MAX_VALUE, 1, Long.MAX_VALUE);
-        boolean quiet = args.has("quiet");
+        long limit = args.longValue("limit", 1, Long.MAX_VALUE);
+        boolean quiet = args.bool("quiet");
 
         // Like the streaming job, features are extracted upstream of the trainer (where user histories
         // live): a reader thread parses and extracts into batches, the one trainer thread only trains.

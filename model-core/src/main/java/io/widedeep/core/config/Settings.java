@@ -21,9 +21,21 @@ public final class Settings {
     private final Set<String> known;
     private final Set<String> prefixes;
 
+    private final OptionSet declared;
+
     public Settings(String[] argv, Set<String> known, Set<String> passThroughPrefixes) {
+        this(argv, known, passThroughPrefixes, null);
+    }
+
+    /** Options declared with their defaults and meaning; prefer {@link OptionSet#parse}, which also answers --help. */
+    Settings(String[] argv, OptionSet declared) {
+        this(argv, declared.names(), declared.prefixes(), declared);
+    }
+
+    private Settings(String[] argv, Set<String> known, Set<String> passThroughPrefixes, OptionSet declared) {
         this.known = known;
         this.prefixes = passThroughPrefixes;
+        this.declared = declared;
         Map<String, String> cli = new LinkedHashMap<>();
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
@@ -61,7 +73,8 @@ public final class Settings {
     private void put(String key, String value) {
         if (!known.contains(key) && prefixes.stream().noneMatch(key::startsWith)) {
             throw new OptionException("--" + key, "unknown option; known: " + new TreeSet<>(known)
-                    + (prefixes.isEmpty() ? "" : " and any " + prefixes + "*"));
+                    + (prefixes.isEmpty() ? "" : " and any " + prefixes + "*")
+                    + (declared == null ? "" : "; --help says what each means"));
         }
         values.put(key, value);
     }
@@ -83,6 +96,10 @@ public final class Settings {
     public long longValue(String key, long dflt, long min, long max) {
         String v = values.get(key);
         if (v == null) return dflt;
+        return parseLong(key, v, min, max);
+    }
+
+    private static long parseLong(String key, String v, long min, long max) {
         long l;
         try {
             l = Long.parseLong(v.replace("_", ""));
@@ -100,6 +117,10 @@ public final class Settings {
     public double doubleValue(String key, double dflt, double min, double max) {
         String v = values.get(key);
         if (v == null) return dflt;
+        return parseDouble(key, v, min, max);
+    }
+
+    private static double parseDouble(String key, String v, double min, double max) {
         double d;
         try {
             d = Double.parseDouble(v);
@@ -113,6 +134,10 @@ public final class Settings {
     public boolean bool(String key, boolean dflt) {
         String v = values.get(key);
         if (v == null) return dflt;
+        return parseBool(key, v);
+    }
+
+    private static boolean parseBool(String key, String v) {
         if (!v.equals("true") && !v.equals("false")) throw new OptionException("--" + key, "must be true or false, got '" + v + "'");
         return Boolean.parseBoolean(v);
     }
@@ -121,6 +146,47 @@ public final class Settings {
         String v = string(key, dflt);
         if (!allowed.contains(v)) throw new OptionException("--" + key, "must be one of " + new TreeSet<>(allowed) + ", got '" + v + "'");
         return v;
+    }
+
+    // ---- getters whose default is the declared one (OptionSet): the default is parsed and checked like input
+
+    private String declaredDefault(String key) {
+        if (declared == null) throw new IllegalStateException("no declared options: pass a default for --" + key);
+        OptionSet.Option o = declared.get(key);
+        return o.defaultValue();
+    }
+
+    private String valueOrDefault(String key) {
+        String dflt = declaredDefault(key);
+        return values.getOrDefault(key, dflt);
+    }
+
+    public String string(String key) {
+        return string(key, declaredDefault(key));
+    }
+
+    public long longValue(String key, long min, long max) {
+        String v = valueOrDefault(key);
+        if (v == null) throw new OptionException("--" + key, "is required");
+        return parseLong(key, v, min, max);
+    }
+
+    public int intValue(String key, int min, int max) {
+        return (int) longValue(key, min, max);
+    }
+
+    public double doubleValue(String key, double min, double max) {
+        String v = valueOrDefault(key);
+        if (v == null) throw new OptionException("--" + key, "is required");
+        return parseDouble(key, v, min, max);
+    }
+
+    public boolean bool(String key) {
+        return parseBool(key, valueOrDefault(key));
+    }
+
+    public String choice(String key, Set<String> allowed) {
+        return choice(key, declaredDefault(key), allowed);
     }
 
     /** Every option under a prefix, with the prefix stripped (e.g. kafka.security.protocol). */

@@ -19,14 +19,13 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class BenchTest {
-    private static final Set<String> KEYS = Set.of("data", "format", "spec", "limit", "model", "batch", "window", "quiet", "compare");
 
     @Test
     void benchReportsThroughputAndQualityAsOneJsonLine() throws Exception {
         Path men = Path.of("..", "..", "shared", "data", "open-bandit", "bts", "men", "men.csv").toAbsolutePath().normalize();
         assumeTrue(Files.exists(men), "shared data present");
-        String line = Bench.run(new Settings(new String[] {"--data", men.toString(), "--format", "obd", "--limit", "4000",
-                "--model", "wide", "--quiet"}, KEYS, Set.of()));
+        String line = Bench.run(Bench.OPTIONS.parse(new String[] {"--data", men.toString(), "--format", "obd", "--limit", "4000",
+                "--model", "wide", "--quiet"}));
         assertTrue(!line.contains("\n"));
         JsonNode j = new ObjectMapper().readTree(line);
         assertEquals(4000, j.get("examples").asLong());
@@ -37,8 +36,8 @@ class BenchTest {
         assertTrue(j.get("auc").asDouble() >= 0 && j.get("auc").asDouble() <= 1);
         assertTrue(j.get("ctr").asDouble() > 0 && j.get("ctr").asDouble() < 0.05);
         assertEquals(0, j.get("dense_params").asLong(), "the wide-only model has no MLP");
-        assertThrows(ConfigException.class, () -> Bench.run(new Settings(new String[] {"--data", men.toString(),
-                "--format", "obd", "--model", "linear"}, KEYS, Set.of())));
+        assertThrows(ConfigException.class, () -> Bench.run(Bench.OPTIONS.parse(new String[] {"--data", men.toString(),
+                "--format", "obd", "--model", "linear"})));
     }
 
     @Test
@@ -46,8 +45,8 @@ class BenchTest {
         Path men = Path.of("..", "..", "shared", "data", "open-bandit", "bts", "men", "men.csv").toAbsolutePath().normalize();
         assumeTrue(Files.exists(men), "shared data present");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        Bench.compare(new Settings(new String[] {"--data", men.toString(), "--format", "obd", "--limit", "3000", "--quiet"},
-                KEYS, Set.of()), List.of("widedeep", "wide", "deep"), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        Bench.compare(Bench.OPTIONS.parse(new String[] {"--data", men.toString(), "--format", "obd", "--limit", "3000", "--quiet"}),
+                List.of("widedeep", "wide", "deep"), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
         assertTrue(lines[0].startsWith("model") && lines[1].startsWith("widedeep") && lines[2].startsWith("wide ")
                 && lines[3].startsWith("deep") && lines[4].startsWith("running CTR"), String.join("\n", lines));

@@ -1,6 +1,7 @@
 package io.widedeep.serving.bench;
 
-import io.widedeep.core.config.ConfigException;
+import io.widedeep.core.config.CommandLine;
+import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.OptionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,34 +38,46 @@ public final class LoadBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** The load bench's options: what parses them is what {@code --help} prints. */
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep load-bench --bootstrap.servers HOST:PORT [--snapshot.dir DIR] | --url URL  [options]
+            Loads a recommendation server from other processes (wrk, closed loop) and prints one JSON line with
+            latency percentiles, throughput, errors, versions applied and the longest GC pause per run.""")
+            .optional("url", "load a running server at this URL")
+            .optional("bootstrap.servers", "or start a server JVM on this Kafka (e.g. the demo's)")
+            .optional("snapshot.dir", "the started server's --snapshot.dir")
+            .option("concurrency", "1,4,16", "connections of each run, comma-separated")
+            .option("duration", 30, "seconds per run")
+            .option("warmup", 30, "seconds of warm-up before the first run")
+            .option("candidates", 100, "candidates per request")
+            .option("users", 2000, "distinct users in the requests")
+            .option("items", 300, "distinct items in the candidates")
+            .option("dir", "runs/load-bench", "where the script, the server's log and its GC log go")
+            .option("heap", "2g", "the started server's heap");
+
     public static void main(String[] argv) throws Exception {
-        Settings s;
-        try {
-            s = new Settings(argv, Set.of("url", "bootstrap.servers", "snapshot.dir", "concurrency", "duration",
-                    "warmup", "candidates", "users", "items", "dir", "heap"), Set.of());
-            if (s.has("url") == s.has("bootstrap.servers")) {
+        Settings s = CommandLine.parseOrExit("load-bench", () -> {
+            Settings parsed = OPTIONS.parse(argv);
+            if (parsed.has("url") == parsed.has("bootstrap.servers")) {
                 throw new OptionException("--url", "give either --url of a running server or --bootstrap.servers to start one");
             }
-        } catch (ConfigException e) {
-            System.err.println("widedeep load-bench: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+            return parsed;
+        });
         List<Integer> levels = new ArrayList<>();
-        for (String c : s.string("concurrency", "1,4,16").split(",")) levels.add(Integer.parseInt(c.trim()));
-        int duration = s.intValue("duration", 30, 1, 3600);
-        int warmup = s.intValue("warmup", 30, 0, 3600);
-        int candidates = s.intValue("candidates", 100, 1, 10_000);
-        Path dir = Path.of(s.string("dir", "runs/load-bench"));
+        for (String c : s.string("concurrency").split(",")) levels.add(Integer.parseInt(c.trim()));
+        int duration = s.intValue("duration", 1, 3600);
+        int warmup = s.intValue("warmup", 0, 3600);
+        int candidates = s.intValue("candidates", 1, 10_000);
+        Path dir = Path.of(s.string("dir"));
         Files.createDirectories(dir);
         Path script = dir.resolve("recommend.lua");
-        Files.writeString(script, WrkScript.recommend(candidates, s.intValue("users", 2000, 1, 10_000_000),
-                s.intValue("items", 300, 1, 10_000_000)));
+        Files.writeString(script, WrkScript.recommend(candidates, s.intValue("users", 1, 10_000_000),
+                s.intValue("items", 1, 10_000_000)));
         requireWrk();
 
         Process server = null;
         Path gcLog = dir.resolve("serve-gc.log");
-        String url = s.has("url") ? s.string("url", null) : null;
+        String url = s.has("url") ? s.string("url") : null;
         if (url == null) {
             int port = freePort();
             server = startServer(s, port, gcLog, dir.resolve("serve.log"));
@@ -140,14 +153,14 @@ public final class LoadBench {
         String java = ProcessHandle.current().info().command().orElse("java");
         // the JVM options ./widedeep serve uses, handed over by the launcher
         // setsid: its own session, so its own scheduling group (autogroup), as a server on its own host would be
-        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Xmx" + s.string("heap", "2g")));
+        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Xmx" + s.string("heap")));
         for (String o : System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")) cmd.add(o);
         cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"), ServingServer.class.getName(),
-                "--bootstrap.servers", s.string("bootstrap.servers", null), "--port", String.valueOf(port)));
+                "--bootstrap.servers", s.string("bootstrap.servers"), "--port", String.valueOf(port)));
         if (s.has("snapshot.dir")) {
             cmd.add("--snapshot.dir");
-            cmd.add(s.string("snapshot.dir", null));
+            cmd.add(s.string("snapshot.dir"));
         }
         System.err.println("starting a server in a separate JVM on port " + port + " (log: " + log + ")");
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -1,0 +1,56 @@
+package io.widedeep.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.widedeep.core.bench.Bench;
+import io.widedeep.core.config.OptionException;
+import io.widedeep.core.config.OptionSet;
+import io.widedeep.flink.JobOptions;
+import io.widedeep.serving.ServingBench;
+import io.widedeep.serving.ServingServer;
+import io.widedeep.serving.bench.LoadBench;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every command's {@code --help} is printed from the option set that parses its command line: each
+ * option the parser accepts is listed once with its default (or "required") and a meaning, and
+ * nothing else is accepted.
+ */
+class HelpTest {
+    private static final Map<String, OptionSet> COMMANDS = Map.of("train", JobOptions.OPTIONS, "serve", ServingServer.OPTIONS,
+            "bench", Bench.OPTIONS, "demo", Demo.OPTIONS, "replay", Replay.OPTIONS, "stream-bench", StreamingBench.OPTIONS,
+            "serve-bench", ServingBench.OPTIONS, "load-bench", LoadBench.OPTIONS);
+
+    @Test
+    void helpListsExactlyTheOptionsTheParserAccepts() {
+        COMMANDS.forEach((command, options) -> {
+            String help = assertThrows(OptionSet.HelpRequested.class, () -> options.parse(new String[] {"--help"})).getMessage();
+            assertTrue(help.startsWith("widedeep " + command + " "), command + ": usage first:\n" + help);
+            long optionLines = help.lines().filter(l -> l.startsWith("  --")).count();
+            assertEquals(options.names().size() + options.prefixes().size() + 2, optionLines,
+                    command + ": one line per option, prefix, --config and --help:\n" + help);
+            for (String name : options.names()) {
+                String line = help.lines().filter(l -> l.startsWith("  --" + name + " ")).findFirst().orElse(null);
+                assertTrue(line != null, command + ": --" + name + " is accepted but not in the help");
+                assertTrue(line.matches(".*\\S.*\\((default .+|required|not set)\\)$"),
+                        command + ": --" + name + " has a meaning and a default: " + line);
+            }
+            OptionException unknown = assertThrows(OptionException.class,
+                    () -> options.parse(new String[] {"--no.such.option", "1"}));
+            assertEquals("--no.such.option", unknown.key());
+        });
+    }
+
+    @Test
+    void theDeclaredDefaultIsTheValueAndIsCheckedLikeInput() {
+        JobOptions o = new JobOptions(new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo"});
+        String help = JobOptions.OPTIONS.help();
+        assertTrue(help.contains("--publish.interval.ms") && help.contains("(default " + o.publishIntervalMs + ")"), help);
+        assertTrue(help.contains("(default " + o.attributionWindowMs + ")"), help);
+        assertEquals(false, o.fresh);
+        assertTrue(new JobOptions(new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo", "--fresh"}).fresh);
+    }
+}
