@@ -123,6 +123,58 @@ class ComposeFileTest {
                 .contains("external-resource.gpu.amount"));
     }
 
+    @Test
+    void prometheusScrapesServerAndFlinkAndGrafanaShowsTheirMetrics() throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        // Flink reports to Prometheus on the port Prometheus scrapes
+        String flinkProps = compose.get("x-flink-env").get("FLINK_PROPERTIES").asText();
+        assertTrue(flinkProps.contains("PrometheusReporterFactory") && flinkProps.contains("metrics.reporter.prom.port: 9249"), flinkProps);
+        JsonNode prom = yaml.readTree(DOCKER.resolve("prometheus/prometheus.yml").toFile());
+        List<String> targets = new ArrayList<>();
+        prom.get("scrape_configs").forEach(j -> j.get("static_configs").forEach(c -> c.get("targets").forEach(t -> targets.add(t.asText()))));
+        int servingPort = Integer.parseInt(toList(service("serving").get("command")).get(toList(service("serving").get("command")).indexOf("--port") + 1));
+        assertTrue(targets.containsAll(List.of("serving:" + servingPort, "jobmanager:9249", "taskmanager:9249")), targets.toString());
+        for (String t : targets) {
+            assertTrue(compose.get("services").has(t.split(":")[0]), "scrape target is a compose service: " + t);
+        }
+        // Grafana: provisioned data source and dashboard, mounted where the provisioning says
+        JsonNode grafana = service("grafana");
+        String mounts = grafana.get("volumes").toString();
+        assertTrue(mounts.contains("./grafana/provisioning:/etc/grafana/provisioning") && mounts.contains("./grafana/dashboards:/var/lib/grafana/dashboards"), mounts);
+        JsonNode ds = yaml.readTree(DOCKER.resolve("grafana/provisioning/datasources/prometheus.yaml").toFile()).get("datasources").get(0);
+        assertEquals("http://prometheus:9090", ds.get("url").asText());
+        JsonNode provider = yaml.readTree(DOCKER.resolve("grafana/provisioning/dashboards/widedeep.yaml").toFile()).get("providers").get(0);
+        assertEquals("/var/lib/grafana/dashboards", provider.get("options").get("path").asText());
+        JsonNode dash = new ObjectMapper().readTree(DOCKER.resolve("grafana/dashboards/widedeep.json").toFile());
+        StringBuilder exprs = new StringBuilder();
+        for (JsonNode panel : dash.get("panels")) {
+            assertEquals(ds.get("uid").asText(), panel.get("datasource").get("uid").asText(), panel.get("title").asText());
+            panel.get("targets").forEach(t -> exprs.append(t.get("expr").asText()).append('\n'));
+        }
+        // every metric the dashboard asks for is one the code exports (server: Prometheus client; job: Flink gauges)
+        String serverMetrics = Files.readString(Path.of("..", "serving", "src", "main", "java", "io", "widedeep", "serving", "http", "ServingMetrics.java"));
+        String trainer = Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "OnlineTrainer.java"))
+                + Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "DeadLetterRouter.java"));
+        Matcher m = Pattern.compile("(widedeep_[a-z_]+|flink_taskmanager_job_task_operator_([a-z_]+)|jvm_[a-z_]+)").matcher(exprs);
+        int checked = 0;
+        while (m.find()) {
+            String name = m.group(1);
+            if (name.startsWith("widedeep_")) {
+                String base = name.replaceAll("_(bucket|total|count|sum)$", "");
+                assertTrue(serverMetrics.contains("\"" + base + "\""), "the server exports " + name);
+            } else if (m.group(2) != null) {
+                assertTrue(trainer.contains("\"" + m.group(2) + "\""), "the job registers " + m.group(2));
+            }
+            checked++;
+        }
+        assertTrue(checked >= 15, "the dashboard covers the server and the job: " + exprs);
+        for (String needed : List.of("widedeep_model_version", "widedeep_model_staleness_seconds", "widedeep_model_event_lag_seconds",
+                "pv_logloss", "pv_auc", "examples_trained", "updates_held_back", "widedeep_request_seconds_bucket",
+                "jvm_gc_collection_seconds", "dead_letters")) {
+            assertTrue(exprs.toString().contains(needed), "the dashboard shows " + needed);
+        }
+    }
+
     private static List<String> toList(JsonNode n) {
         List<String> out = new ArrayList<>();
         if (n.isArray()) n.forEach(x -> out.add(x.asText())); else out.add(n.asText());
