@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The training job on a real in-process Kafka broker and a real Flink MiniCluster, with the RocksDB
  * state backend and checkpoints.
  */
-class TrainingJobTest {
+class TrainingJobIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * widedeep lines only (start-up summary, live progress, recommendations, the summary on exit); what
  * Flink and Kafka log goes to {@code <dir>/logs/demo.log}.
  */
-class DemoConsoleTest {
+class DemoConsoleIT {
     private static final Pattern LIBRARY_LOG_LINE = Pattern.compile("^\\d{2}:\\d{2}:\\d{2}[.,]\\d{3} +(TRACE|DEBUG|INFO|WARN|ERROR)\\b.*");
 
     @Test

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * MiniCluster (RocksDB, checkpoints), updates to the server, and a recommendation answered over HTTP
  * by a model that learned from them. A second start resumes from the retained checkpoint.
  */
-class DemoWiringTest {
+class DemoWiringIT {
     @Test
     void clicksFlowThroughBrokerJobAndServerToAnHttpAnswer(@TempDir Path dir) throws Exception {
         Demo.Options o = new Demo.Options(dir, 0, 0, 400, null, null, null, 0, 300, 50, 1);

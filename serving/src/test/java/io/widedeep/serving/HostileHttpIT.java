@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * really reaches the server): every one is answered with a 4xx and a JSON body, none with a 5xx, and
  * a good request is answered correctly afterwards.
  */
-class HostileHttpTest {
+class HostileHttpIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Answer(int status, String body) {}

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The server over real HTTP on loopback, fed by a real in-process broker. */
-class ServingTest {
+class ServingIT {
     private static EmbeddedKafka kafka;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder()

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * The server's Kafka feeds as an operator meets them: the broker goes away and comes back (clients
  * reach it through a proxy the test cuts), and a restart against a long updates topic.
  */
-class FeedTest {
+class FeedIT {
     private static TcpProxy proxy;
     private static EmbeddedKafka kafka;
     private static String bootstrap;

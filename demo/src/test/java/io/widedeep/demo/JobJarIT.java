@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * ND4J, and nothing a cluster provides or only tests need: no Flink runtime, no Kafka broker, no
  * Scala, no JUnit. (The reactor packages flink-jobs before this module's tests run.)
  */
-class JobJarTest {
+class JobJarIT {
     private static final List<String> FORBIDDEN = List.of(
             "kafka/server/", "kafka/log/", "kafka/raft/", // the Scala broker (kafka_2.13)
             "org/apache/kafka/common/test/",              // Kafka's test kit

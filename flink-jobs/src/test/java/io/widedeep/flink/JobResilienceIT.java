@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kill -9} as a whole process, stopped with a savepoint, restarted with the wrong spec.
  * Real broker, real MiniCluster with RocksDB and checkpoints; the killed trainer is a child JVM.
  */
-class JobResilienceTest {
+class JobResilienceIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
 
