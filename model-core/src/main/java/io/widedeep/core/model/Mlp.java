@@ -1,6 +1,7 @@
 package io.widedeep.core.model;
 
 import io.widedeep.core.optim.DenseOptimizer;
+import io.widedeep.core.spec.Activation;
 import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
@@ -14,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The deep part's ReLU multi-layer perceptron, ending in one linear output unit (the deep logit).
+ * The deep part's multi-layer perceptron (ReLU unless the spec picks another {@link Activation}), ending in one linear output unit (the deep logit).
  * All weights and biases are views into one flat parameter vector, and all gradients into one flat
  * gradient vector, so the optimizer updates everything with a single native op. Dense math runs per
  * mini-batch on ND4J (gemm), never per example: one ND4J call costs tens of microseconds.
@@ -35,7 +36,14 @@ final class Mlp {
     private final INDArray[] gb;
     final DenseOptimizer optimizer;
 
+    final Activation activation;
+
     Mlp(int inputWidth, int[] hidden, DataType dtype, DenseOptimizer optimizer, long seed) {
+        this(inputWidth, hidden, Activation.RELU, dtype, optimizer, seed);
+    }
+
+    Mlp(int inputWidth, int[] hidden, Activation activation, DataType dtype, DenseOptimizer optimizer, long seed) {
+        this.activation = activation;
         this.sizes = new int[hidden.length + 2];
         sizes[0] = inputWidth;
         System.arraycopy(hidden, 0, sizes, 1, hidden.length);
@@ -108,6 +116,7 @@ final class Mlp {
         final int capacity;
         final INDArray[] acts; // acts[0] = input, acts[l+1] = output of layer l
         final INDArray[] deltas; // deltas[l] = dLoss/d(pre-activation of layer l)
+        final INDArray[] pre; // pre-activations of the hidden layers (only for activations other than ReLU)
         final INDArray dInput;
         final INDArray ones;
         final float[] input; // host copy of the input, row-major [capacity, inputWidth]
@@ -131,8 +140,10 @@ final class Mlp {
             for (int l = 0; l <= layers; l++) {
                 acts[l] = Nd4j.zeros(dtype, capacity, sizes[l]);
             }
+            pre = new INDArray[layers];
             for (int l = 0; l < layers; l++) {
                 deltas[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
+                if (activation != Activation.RELU && l < layers - 1) pre[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
             }
             dInput = Nd4j.zeros(dtype, capacity, sizes[0]);
             ones = Nd4j.ones(dtype, 1, capacity);
@@ -189,14 +200,15 @@ final class Mlp {
             a.get(0, host, 0, n);
             float[] bias = ws.hostBias;
             biasViews[l].get(0, bias, 0, outWidth); // weights move with every update: read them each time
-            boolean relu = l < layers - 1;
+            boolean hidden = l < layers - 1;
+            boolean relu = activation == Activation.RELU;
             for (int i = 0; i < n; i += outWidth) {
                 for (int j = 0; j < outWidth; j++) {
                     float v = host[i + j] + bias[j];
-                    host[i + j] = relu && v < 0f ? 0f : v;
+                    host[i + j] = !hidden ? v : relu ? (v < 0f ? 0f : v) : (float) activation.apply(v);
                 }
             }
-            if (relu) a.put(0, host, 0, n);
+            if (hidden) a.put(0, host, 0, n);
         }
         for (int i = 0; i < rows; i++) {
             ws.out[i] = host[i]; // the last layer has width 1
@@ -212,7 +224,12 @@ final class Mlp {
             Nd4j.gemm(ws.acts[l], w[l], a, false, false, 1.0, 0.0);
             a.addiRowVector(b[l]);
             if (l < layers - 1) {
-                Nd4j.exec(new RectifiedLinear(a, a));
+                if (activation == Activation.RELU) {
+                    Nd4j.exec(new RectifiedLinear(a, a));
+                } else {
+                    ws.pre[l].assign(a);
+                    applyOnHost(a);
+                }
             }
         }
         if (dtype == DataType.FLOAT) {
@@ -239,11 +256,37 @@ final class Mlp {
             INDArray prev = l == 0 ? ws.dInput : ws.deltas[l - 1];
             Nd4j.gemm(d, w[l], prev, false, true, 1.0, 0.0);
             if (l > 0) {
-                // ReLU: the gradient passes where the layer's output was positive.
-                Nd4j.exec(new RectifiedLinearDerivative(ws.acts[l], prev, prev));
+                if (activation == Activation.RELU) {
+                    // ReLU: the gradient passes where the layer's output was positive.
+                    Nd4j.exec(new RectifiedLinearDerivative(ws.acts[l], prev, prev));
+                } else {
+                    multiplyByDerivative(prev, ws.pre[l - 1]);
+                }
             }
         }
         read(ws.dInputView, ws.dInputHost, ws.dInputHost.length);
+    }
+
+    /** The activation in place, element by element (a batch's hidden layer: ~10^5 elements). */
+    private void applyOnHost(INDArray a) {
+        if (dtype == DataType.FLOAT) {
+            FloatBuffer f = a.data().asNioFloat();
+            for (int i = 0, n = (int) a.length(); i < n; i++) f.put(i, (float) activation.apply(f.get(i)));
+        } else {
+            DoubleBuffer d = a.data().asNioDouble();
+            for (int i = 0, n = (int) a.length(); i < n; i++) d.put(i, activation.apply(d.get(i)));
+        }
+    }
+
+    /** delta *= activation'(pre), element by element. */
+    private void multiplyByDerivative(INDArray delta, INDArray pre) {
+        if (dtype == DataType.FLOAT) {
+            FloatBuffer d = delta.data().asNioFloat(), p = pre.data().asNioFloat();
+            for (int i = 0, n = (int) delta.length(); i < n; i++) d.put(i, (float) (d.get(i) * activation.derivative(p.get(i))));
+        } else {
+            DoubleBuffer d = delta.data().asNioDouble(), p = pre.data().asNioDouble();
+            for (int i = 0, n = (int) delta.length(); i < n; i++) d.put(i, d.get(i) * activation.derivative(p.get(i)));
+        }
     }
 
     void step() {

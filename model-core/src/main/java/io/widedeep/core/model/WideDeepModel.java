@@ -3,6 +3,8 @@ package io.widedeep.core.model;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.optim.AdaGrad;
 import io.widedeep.core.optim.Adam;
+import io.widedeep.core.optim.AdamW;
+import io.widedeep.core.optim.RmsProp;
 import io.widedeep.core.optim.DenseOptimizer;
 import io.widedeep.core.optim.FtrlProximal;
 import io.widedeep.core.optim.SparseRowOptimizer;
@@ -78,7 +80,7 @@ public final class WideDeepModel {
         }
         this.normalizer = new NumericNormalizer(numericFields.length);
         this.mlp = spec.hasDeep()
-                ? new Mlp(spec.deepInputWidth(), spec.hidden(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
+                ? new Mlp(spec.deepInputWidth(), spec.hidden(), spec.activation(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
                 : null;
     }
 
@@ -99,9 +101,12 @@ public final class WideDeepModel {
 
     private static SparseRowOptimizer rowOptimizer(FeatureSpec spec) {
         FeatureSpec.DeepOptimizer o = spec.deepOptimizer();
-        return o.type() == FeatureSpec.DeepOptimizerType.ADAM
-                ? new Adam(o.learningRate(), o.beta1(), o.beta2(), o.epsilon())
-                : new AdaGrad(o.learningRate(), o.initialAccumulator(), o.epsilon());
+        return switch (o.type()) {
+            case ADAM -> new Adam(o.learningRate(), o.beta1(), o.beta2(), o.epsilon());
+            case ADAMW -> new AdamW(o.learningRate(), o.beta1(), o.beta2(), o.epsilon(), o.weightDecay());
+            case RMSPROP -> new RmsProp(o.learningRate(), o.rho(), o.epsilon());
+            case ADAGRAD -> new AdaGrad(o.learningRate(), o.initialAccumulator(), o.epsilon());
+        };
     }
 
 

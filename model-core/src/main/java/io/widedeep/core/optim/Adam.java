@@ -87,6 +87,10 @@ public final class Adam extends StepCountingOptimizer {
         }
     }
 
+    double beta1() { return beta1; }
+    double beta2() { return beta2; }
+    double epsilon() { return epsilon; }
+
     @Override
     public String toString() {
         return "Adam(learningRate=" + learningRate + ", beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon=" + epsilon

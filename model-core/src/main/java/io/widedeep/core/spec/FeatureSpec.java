@@ -58,7 +58,7 @@ public final class FeatureSpec {
     /** FTRL settings of the wide weights; the bias uses {@code biasAlpha} and no L1. */
     public record Ftrl(double alpha, double beta, double l1, double l2, double biasAlpha) {}
 
-    public enum DeepOptimizerType { ADAGRAD, ADAM }
+    public enum DeepOptimizerType { ADAGRAD, ADAM, ADAMW, RMSPROP }
 
     /**
      * An explicit feature-interaction term beside the MLP. {@code FM}: the factorisation machine's
@@ -66,8 +66,9 @@ public final class FeatureSpec {
      */
     public enum Interaction { NONE, FM }
 
+    /** The deep part's optimizer; {@code weightDecay} is AdamW's, {@code rho} RMSprop's. */
     public record DeepOptimizer(DeepOptimizerType type, double learningRate, double initialAccumulator,
-                                double epsilon, double beta1, double beta2) {}
+                                double epsilon, double beta1, double beta2, double weightDecay, double rho) {}
 
     /**
      * The intercept's prior: the CTR assumed before any example, worth {@code weight} examples, and the
@@ -93,6 +94,7 @@ public final class FeatureSpec {
     private final int minCount;
     private final long embeddingExpireAfterMs;
     private final Interaction interaction;
+    private final Activation activation;
     private final Ftrl ftrl;
     private final DeepOptimizer deepOptimizer;
     private final int batchSize;
@@ -163,6 +165,12 @@ public final class FeatureSpec {
         }
         minCount = deep.integer("min_count", 0, 0, 1_000_000);
         embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
+        String act = deep.string("activation", "relu");
+        try {
+            activation = Activation.valueOf(act.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("deep.activation", "must be relu, leaky_relu, gelu or selu, got '" + act + "'");
+        }
         String inter = deep.string("interaction", "none");
         try {
             interaction = Interaction.valueOf(inter.toUpperCase());
@@ -197,13 +205,19 @@ public final class FeatureSpec {
         try {
             t = DeepOptimizerType.valueOf(type.toUpperCase());
         } catch (IllegalArgumentException e) {
-            throw new SpecException("deep_optimizer.type", "must be adagrad or adam, got '" + type + "'");
+            throw new SpecException("deep_optimizer.type", "must be adagrad, adam, adamw or rmsprop, got '" + type + "'");
         }
+        boolean adamLike = t == DeepOptimizerType.ADAM || t == DeepOptimizerType.ADAMW;
         deepOptimizer = new DeepOptimizer(t,
-                d.number("learning_rate", t == DeepOptimizerType.ADAM ? 1e-3 : 0.05, 1e-12, 100),
+                d.number("learning_rate", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-3 : 0.05, 1e-12, 100),
                 d.number("initial_accumulator", 0.1, 0, 1e6),
-                d.number("epsilon", t == DeepOptimizerType.ADAM ? 1e-8 : 1e-10, 0, 1),
-                d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999));
+                d.number("epsilon", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-8 : 1e-10, 0, 1),
+                d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),
+                d.number("weight_decay", t == DeepOptimizerType.ADAMW ? 0.01 : 0, 0, 1),
+                d.number("rho", 0.9, 0, 0.999999));
+        if (t != DeepOptimizerType.ADAMW && d.has("weight_decay")) {
+            throw new SpecException("deep_optimizer.weight_decay", "is AdamW's; set type adamw (Adam's L2 would be rescaled by its step sizes)");
+        }
         d.rejectUnknown();
 
         JsonConfig tr = c.object("training");
@@ -429,6 +443,7 @@ public final class FeatureSpec {
     public int minCount() { return minCount; }
     public long embeddingExpireAfterMs() { return embeddingExpireAfterMs; }
     public Interaction interaction() { return interaction; }
+    public Activation activation() { return activation; }
     public Ftrl ftrl() { return ftrl; }
     public DeepOptimizer deepOptimizer() { return deepOptimizer; }
     public int batchSize() { return batchSize; }

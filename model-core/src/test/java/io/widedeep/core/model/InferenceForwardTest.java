@@ -5,14 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.widedeep.core.TestData;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.spec.FeatureSpec;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The scoring path (sgemm on NIO views) computes what the training forward (ND4J ops) computes. */
 class InferenceForwardTest {
 
-    @Test
-    void predictMatchesTheTrainingForwardPass() throws Exception {
-        FeatureSpec spec = FeatureSpec.builtIn("criteo");
+    @ParameterizedTest
+    @ValueSource(strings = {"relu", "leaky_relu", "gelu", "selu"})
+    void predictMatchesTheTrainingForwardPass(String activation) throws Exception {
+        FeatureSpec spec = FeatureSpec.parse(FeatureSpec.builtIn("criteo").json()
+                .replace("\"hidden\":[256,128,64]", "\"hidden\":[256,128,64],\"activation\":\"" + activation + "\""));
+        assertEquals(activation, spec.activation().name().toLowerCase());
         WideDeepModel m = WideDeepModel.create(spec);
         for (int i = 0; i < 20; i++) m.trainBatch(TestData.batch(spec, 256, i), null);
         ExampleBatch batch = TestData.batch(spec, 256, 99);

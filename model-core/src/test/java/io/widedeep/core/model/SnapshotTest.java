@@ -11,6 +11,8 @@ import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.spec.FeatureSpec;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SnapshotTest {
     private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"l1\": 0.5", "\"l1\": 0.05"));
@@ -27,8 +29,11 @@ class SnapshotTest {
         return out;
     }
 
-    @Test
-    void saveLoadGivesBitIdenticalPredictionsAndTraining() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop"})
+    void saveLoadGivesBitIdenticalPredictionsAndTraining(String optimizer) throws Exception {
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\""));
+        assertEquals(optimizer, spec.deepOptimizer().type().name().toLowerCase());
         WideDeepModel a = WideDeepModel.create(spec);
         train(a, 30, 1);
         byte[] snap = ModelCodec.encodeFull(a, true);

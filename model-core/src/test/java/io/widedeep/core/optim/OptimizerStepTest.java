@@ -105,6 +105,60 @@ class OptimizerStepTest {
     }
 
     @Test
+    void adamWDecaysTheWeightsOutsideTheAdaptiveStep() {
+        double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+        double[] grads = {0.4, -0.2};
+        double w = 0.5, m = 0, v = 0;
+        for (int t = 1; t <= 2; t++) {
+            double g = grads[t - 1];
+            w -= lr * wd * w; // decoupled: not part of g, not rescaled by 1/sqrt(v)
+            m = b1 * m + (1 - b1) * g;
+            v = b2 * v + (1 - b2) * g * g;
+            w -= lr * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t)) * m / (Math.sqrt(v) + eps);
+        }
+        AdamW sparse = new AdamW(lr, b1, b2, eps, wd);
+        float[] row = {0.5f};
+        float[] state = {0f, 0f};
+        for (int t = 1; t <= 2; t++) {
+            sparse.stepRow(row, 0, state, 0, new float[] {(float) grads[t - 1]}, 0, 1, t);
+        }
+        assertEquals(w, row[0], 1e-6);
+        AdamW dense = new AdamW(lr, b1, b2, eps, wd);
+        INDArray p = Nd4j.createFromArray(new double[] {0.5}).reshape(1, 1);
+        dense.initialise(p);
+        for (int t = 1; t <= 2; t++) {
+            dense.step(p, Nd4j.createFromArray(new double[] {grads[t - 1]}).reshape(1, 1));
+        }
+        assertEquals(w, p.getDouble(0), 1e-9);
+        assertEquals(2, dense.iterations());
+    }
+
+    @Test
+    void rmsPropFirstTwoStepsMatchHandComputation() {
+        double lr = 0.01, rho = 0.9, eps = 1e-8;
+        double[] grads = {0.4, -0.2};
+        // G1 = 0.1 * 0.16 = 0.016, w1 = 0.5 - 0.01 * 0.4 / sqrt(0.016); G2 = 0.9 * 0.016 + 0.1 * 0.04 = 0.0184
+        double w = 0.5 - lr * 0.4 / (Math.sqrt(0.016) + eps);
+        w -= lr * -0.2 / (Math.sqrt(0.0184) + eps);
+        RmsProp sparse = new RmsProp(lr, rho, eps);
+        float[] row = {0.5f};
+        float[] state = {0f};
+        for (int t = 1; t <= 2; t++) {
+            sparse.stepRow(row, 0, state, 0, new float[] {(float) grads[t - 1]}, 0, 1, t);
+        }
+        assertEquals(w, row[0], 1e-6);
+        assertEquals(0.0184, state[0], 1e-7);
+        RmsProp dense = new RmsProp(lr, rho, eps);
+        INDArray p = Nd4j.createFromArray(new double[] {0.5}).reshape(1, 1);
+        dense.initialise(p);
+        for (int t = 1; t <= 2; t++) {
+            dense.step(p, Nd4j.createFromArray(new double[] {grads[t - 1]}).reshape(1, 1));
+        }
+        assertEquals(w, p.getDouble(0), 1e-9);
+        assertEquals(0.0184, dense.state()[0].getDouble(0), 1e-12);
+    }
+
+    @Test
     void resetForgetsTheAccumulatorsAndCopyStartsFresh() {
         AdaGrad opt = new AdaGrad(0.1, 0.1, 1e-7);
         INDArray w = Nd4j.createFromArray(new double[] {1.0, -2.0});
