@@ -158,7 +158,8 @@ public final class ServingServer implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         ServingServer s = CommandLine.parseOrExit("serve", () -> new ServingServer(args));
-        System.err.println("widedeep serve: listening on port " + s.port());
+        System.err.println("widedeep serve: listening on port " + s.port() + (System.getProperty("widedeep.log.dir") == null ? ""
+                : "; logs in " + System.getProperty("widedeep.log.dir") + "/" + System.getProperty("widedeep.log.name", "widedeep") + ".log"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 s.close();

@@ -293,6 +293,23 @@ final class Mlp {
         optimizer.step(params, grads);
     }
 
+    /**
+     * Gradient clipping by norm (Pascanu, Mikolov and Bengio, ICML 2013): if the L2 norm of the whole
+     * MLP gradient (every weight and bias of the last backward pass) exceeds {@code maxNorm}, the
+     * gradient is scaled down to that norm, keeping its direction. Returns the norm before clipping.
+     */
+    double clipGradients(double maxNorm) {
+        double norm = grads.norm2Number().doubleValue();
+        if (norm > maxNorm) {
+            grads.muli(maxNorm / norm);
+        }
+        return norm;
+    }
+
+    double gradientNorm() {
+        return grads.norm2Number().doubleValue();
+    }
+
     private void write(Buffer target, float[] src, int n) {
         if (dtype == DataType.FLOAT) {
             ((FloatBuffer) target).put(0, src, 0, n);

@@ -285,6 +285,9 @@ public final class WideDeepModel {
         }
         batches++;
         if (mlp != null) {
+            if (spec.deepOptimizer().clipNorm() > 0) {
+                mlp.clipGradients(spec.deepOptimizer().clipNorm());
+            }
             mlp.step();
             for (EmbeddingTable t : embeddings) {
                 t.applyUpdates(batches);

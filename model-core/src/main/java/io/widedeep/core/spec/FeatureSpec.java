@@ -66,9 +66,13 @@ public final class FeatureSpec {
      */
     public enum Interaction { NONE, FM }
 
-    /** The deep part's optimizer; {@code weightDecay} is AdamW's, {@code rho} RMSprop's. */
+    /**
+     * The deep part's optimizer; {@code weightDecay} is AdamW's, {@code rho} RMSprop's; {@code clipNorm}
+     * (0: off) clips the MLP's gradient by its L2 norm before each step.
+     */
     public record DeepOptimizer(DeepOptimizerType type, double learningRate, double initialAccumulator,
-                                double epsilon, double beta1, double beta2, double weightDecay, double rho) {}
+                                double epsilon, double beta1, double beta2, double weightDecay, double rho,
+                                double clipNorm) {}
 
     /**
      * The intercept's prior: the CTR assumed before any example, worth {@code weight} examples, and the
@@ -214,7 +218,8 @@ public final class FeatureSpec {
                 d.number("epsilon", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-8 : 1e-10, 0, 1),
                 d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),
                 d.number("weight_decay", t == DeepOptimizerType.ADAMW ? 0.01 : 0, 0, 1),
-                d.number("rho", 0.9, 0, 0.999999));
+                d.number("rho", 0.9, 0, 0.999999),
+                d.number("clip_norm", 0, 0, 1e9));
         if (t != DeepOptimizerType.ADAMW && d.has("weight_decay")) {
             throw new SpecException("deep_optimizer.weight_decay", "is AdamW's; set type adamw (Adam's L2 would be rescaled by its step sizes)");
         }

@@ -87,6 +87,24 @@ class GradientCheckTest {
         checkEveryParameter(spec);
     }
 
+    @Test
+    void clippingScalesTheMlpGradientToTheNormAndKeepsItsDirection() {
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"learning_rate\": 0.05", "\"learning_rate\": 0.05, \"clip_norm\": 0.5"));
+        assertEquals(0.5, spec.deepOptimizer().clipNorm());
+        WideDeepModel m = trainedModel(spec);
+        m.forwardBackward(TestData.batch(spec, 16, 7), null);
+        Mlp mlp = m.mlp;
+        double g0 = mlp.weightGrad(0, 3), g1 = mlp.biasGrad(1, 2);
+        double before = mlp.clipGradients(1e-3);
+        assertTrue(before > 1e-3, "a norm worth clipping: " + before);
+        assertEquals(1e-3, mlp.gradientNorm(), 1e-9);
+        assertEquals(g0 * 1e-3 / before, mlp.weightGrad(0, 3), 1e-12);
+        assertEquals(g1 * 1e-3 / before, mlp.biasGrad(1, 2), 1e-12);
+        double small = mlp.gradientNorm();
+        mlp.clipGradients(1.0); // under the limit: untouched
+        assertEquals(small, mlp.gradientNorm(), 1e-15);
+    }
+
     private void checkEveryParameter(FeatureSpec spec) {
         WideDeepModel m = trainedModel(spec);
         ExampleBatch batch = TestData.batch(spec, 16, 7);
