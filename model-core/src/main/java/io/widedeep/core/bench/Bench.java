@@ -104,6 +104,45 @@ public final class Bench {
         if (!Files.isRegularFile(data)) {
             throw new OptionException("--data", "no such file: " + data);
         }
+        FeatureSpec spec = spec(args, format, model);
+        WideDeepModel m = WideDeepModel.create(spec);
+        OnlineLearner learner = new OnlineLearner(m, 10_000);
+        PredictionLog log = new PredictionLog();
+        learner.setListener(log);
+        BatchReader reader = new BatchReader(format, data, spec, args.longValue("limit", 1, Long.MAX_VALUE));
+        boolean quiet = args.bool("quiet");
+
+        reader.start();
+        long start = System.nanoTime();
+        long lastReport = start;
+        long examples = 0;
+        for (ExampleBatch batch = reader.next(); batch != null; batch = reader.next()) {
+            learner.train(batch);
+            examples += batch.size();
+            reader.recycle(batch);
+            long now = System.nanoTime();
+            if (!quiet && now - lastReport > 2_000_000_000L) {
+                lastReport = now;
+                ProgressiveValidation pvm = learner.metrics();
+                System.err.printf("%,d examples  %.0f/s  logloss %.4f  auc %.4f%n", examples,
+                        examples / ((now - start) / 1e9), pvm.logLoss(), pvm.auc());
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        reader.rethrow();
+        ObjectNode out = report(learner.metrics(), log, examples, seconds);
+        out.put("model", model);
+        out.put("format", format);
+        out.put("batch", spec.batchSize());
+        out.put("wide_nonzero", m.wideNonZero());
+        out.put("wide_coordinates", m.wideSize());
+        out.put("embedding_rows", m.embeddingRows());
+        out.put("dense_params", m.denseParams());
+        return out;
+    }
+
+    /** The spec to bench: --spec or the format's, as the variant asked for, with --batch applied. */
+    private static FeatureSpec spec(Settings args, String format, String model) throws Exception {
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec"))) : Readers.defaultSpec(format);
         spec = spec.variant(model);
         if (args.has("batch")) {
@@ -111,24 +150,83 @@ public final class Bench {
             ((ObjectNode) node.withObject("/training")).put("batch_size", args.intValue("batch", 1, 65536));
             spec = FeatureSpec.parse(node.toString());
         }
-        long limit = args.longValue("limit", 1, Long.MAX_VALUE);
-        boolean quiet = args.bool("quiet");
+        return spec;
+    }
 
-        // Like the streaming job, features are extracted upstream of the trainer (where user histories
-        // live): a reader thread parses and extracts into batches, the one trainer thread only trains.
-        WideDeepModel m = WideDeepModel.create(spec);
-        OnlineLearner learner = new OnlineLearner(m, 10_000);
-        FeatureExtractor extractor = new FeatureExtractor(spec);
-        BlockingQueue<ExampleBatch> full = new ArrayBlockingQueue<>(4);
-        BlockingQueue<ExampleBatch> free = new ArrayBlockingQueue<>(4);
-        for (int i = 0; i < 4; i++) free.add(extractor.newBatch(spec.batchSize()));
-        ExampleBatch end = extractor.newBatch(1);
-        final FeatureSpec fspec = spec;
-        boolean usesHistory = spec.usesHistory();
-        Throwable[] readerError = new Throwable[1];
-        Thread reader = new Thread(() -> {
+    /** Quality and speed of a run, beside the running-CTR and constant-CTR baselines. */
+    private static ObjectNode report(ProgressiveValidation pvm, PredictionLog log, long examples, double seconds) {
+        int n = log.count;
+        int tailStart = n - n / 5;
+        ProgressiveValidation tail = new ProgressiveValidation(0);
+        for (int i = tailStart; i < n; i++) tail.add(log.p[i], log.y[i]);
+        ObjectNode out = MAPPER.createObjectNode();
+        out.put("examples", examples);
+        out.put("seconds", round(seconds, 3));
+        out.put("examples_per_sec", Math.round(examples / seconds));
+        out.put("logloss", round(pvm.logLoss(), 5));
+        out.put("auc", round(ProgressiveValidation.exactAuc(log.p, log.y, n), 5));
+        out.put("logloss_last20", round(tail.logLoss(), 5));
+        out.put("auc_last20", round(ProgressiveValidation.exactAuc(Arrays.copyOfRange(log.p, tailStart, n),
+                Arrays.copyOfRange(log.y, tailStart, n), n - tailStart), 5));
+        out.put("normalized_entropy", round(pvm.normalizedEntropy(), 5));
+        out.put("calibration", round(pvm.calibration(), 4));
+        out.put("ctr", round(pvm.ctr(), 5));
+        out.put("baseline_logloss", round(ProgressiveValidation.entropy(pvm.ctr()), 5)); // known only in hindsight
+        out.put("running_ctr_logloss", round(ProgressiveValidation.runningCtrLogLoss(log.y, 0, n), 5));
+        out.put("running_ctr_logloss_last20", round(ProgressiveValidation.runningCtrLogLoss(log.y, tailStart, n), 5));
+        return out;
+    }
+
+    /** Every progressive-validation prediction and label, in growable primitive arrays. */
+    private static final class PredictionLog implements OnlineLearner.PredictionListener {
+        float[] p = new float[1 << 16];
+        byte[] y = new byte[1 << 16];
+        int count;
+
+        @Override
+        public void onPrediction(float prediction, float label) {
+            if (count == p.length) {
+                p = Arrays.copyOf(p, count * 2);
+                y = Arrays.copyOf(y, count * 2);
+            }
+            p[count] = prediction;
+            y[count++] = (byte) (label >= 0.5f ? 1 : 0);
+        }
+    }
+
+    /**
+     * Like the streaming job, features are extracted upstream of the trainer (where user histories
+     * live): this thread parses and extracts into batches, the one trainer thread only trains. Four
+     * batches circulate between the two.
+     */
+    private static final class BatchReader extends Thread {
+        private final BlockingQueue<ExampleBatch> full = new ArrayBlockingQueue<>(4);
+        private final BlockingQueue<ExampleBatch> free = new ArrayBlockingQueue<>(4);
+        private final ExampleBatch end;
+        private final FeatureExtractor extractor;
+        private final String format;
+        private final Path data;
+        private final FeatureSpec spec;
+        private final long limit;
+        private volatile Throwable error;
+
+        BatchReader(String format, Path data, FeatureSpec spec, long limit) {
+            super("bench-reader");
+            setDaemon(true);
+            this.format = format;
+            this.data = data;
+            this.spec = spec;
+            this.limit = limit;
+            this.extractor = new FeatureExtractor(spec);
+            for (int i = 0; i < 4; i++) free.add(extractor.newBatch(spec.batchSize()));
+            this.end = extractor.newBatch(1);
+        }
+
+        @Override
+        public void run() {
             Map<String, UserHistory> histories = new HashMap<>();
-            try (EventReader in = Readers.open(format, data, fspec)) {
+            boolean usesHistory = spec.usesHistory();
+            try (EventReader in = Readers.open(format, data, spec)) {
                 long n = 0;
                 ExampleBatch batch = free.take();
                 while (n < limit && in.hasNext()) {
@@ -136,7 +234,7 @@ public final class Bench {
                     Integer label = e.getLabel();
                     if (label == null) continue;
                     UserHistory h = usesHistory
-                            ? histories.computeIfAbsent(e.getUserId(), u -> new UserHistory(fspec.historyMaxItems())) : null;
+                            ? histories.computeIfAbsent(e.getUserId(), u -> new UserHistory(spec.historyMaxItems())) : null;
                     extractor.extract(e, h, label, batch);
                     if (h != null) extractor.updateHistory(h, e, label == 1);
                     n++;
@@ -148,7 +246,7 @@ public final class Bench {
                 }
                 if (batch.size() > 0) full.put(batch);
             } catch (Throwable t) {
-                readerError[0] = t;
+                error = t;
             } finally {
                 try {
                     full.put(end);
@@ -156,74 +254,23 @@ public final class Bench {
                     Thread.currentThread().interrupt();
                 }
             }
-        }, "bench-reader");
-        reader.setDaemon(true);
+        }
 
-        float[][] pv = {new float[1 << 16]};
-        byte[][] labels = {new byte[1 << 16]};
-        int[] count = {0};
-        learner.setListener((p, y) -> {
-            if (count[0] == pv[0].length) {
-                pv[0] = Arrays.copyOf(pv[0], count[0] * 2);
-                labels[0] = Arrays.copyOf(labels[0], count[0] * 2);
-            }
-            pv[0][count[0]] = p;
-            labels[0][count[0]++] = (byte) (y >= 0.5f ? 1 : 0);
-        });
+        /** The next full batch, or null at the end of the input. */
+        ExampleBatch next() throws InterruptedException {
+            ExampleBatch b = full.take();
+            return b == end ? null : b;
+        }
 
-        reader.start();
-        long start = System.nanoTime();
-        long lastReport = start;
-        long examples = 0;
-        while (true) {
-            ExampleBatch batch = full.take();
-            if (batch == end) break;
-            learner.train(batch);
-            examples += batch.size();
-            free.put(batch);
-            long now = System.nanoTime();
-            if (!quiet && now - lastReport > 2_000_000_000L) {
-                lastReport = now;
-                ProgressiveValidation pvm = learner.metrics();
-                System.err.printf("%,d examples  %.0f/s  logloss %.4f  auc %.4f%n", examples,
-                        examples / ((now - start) / 1e9), pvm.logLoss(), pvm.auc());
+        void recycle(ExampleBatch b) throws InterruptedException {
+            free.put(b);
+        }
+
+        void rethrow() {
+            if (error != null) {
+                throw new IllegalStateException("reading " + data + " failed: " + error.getMessage(), error);
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (readerError[0] != null) {
-            throw new IllegalStateException("reading " + data + " failed: " + readerError[0].getMessage(), readerError[0]);
-        }
-        ProgressiveValidation pvm = learner.metrics();
-        int n = count[0];
-        int tailStart = n - n / 5;
-        ProgressiveValidation tail = new ProgressiveValidation(0);
-        for (int i = tailStart; i < n; i++) tail.add(pv[0][i], labels[0][i]);
-        double tailAuc = ProgressiveValidation.exactAuc(Arrays.copyOfRange(pv[0], tailStart, n),
-                Arrays.copyOfRange(labels[0], tailStart, n), n - tailStart);
-        double baseline = ProgressiveValidation.entropy(pvm.ctr()); // constant-CTR log loss, known only in hindsight
-
-        ObjectNode out = MAPPER.createObjectNode();
-        out.put("examples", examples);
-        out.put("seconds", round(seconds, 3));
-        out.put("examples_per_sec", Math.round(examples / seconds));
-        out.put("logloss", round(pvm.logLoss(), 5));
-        out.put("auc", round(ProgressiveValidation.exactAuc(pv[0], labels[0], n), 5));
-        out.put("logloss_last20", round(tail.logLoss(), 5));
-        out.put("auc_last20", round(tailAuc, 5));
-        out.put("normalized_entropy", round(pvm.normalizedEntropy(), 5));
-        out.put("calibration", round(pvm.calibration(), 4));
-        out.put("ctr", round(pvm.ctr(), 5));
-        out.put("baseline_logloss", round(baseline, 5));
-        out.put("running_ctr_logloss", round(ProgressiveValidation.runningCtrLogLoss(labels[0], 0, n), 5));
-        out.put("running_ctr_logloss_last20", round(ProgressiveValidation.runningCtrLogLoss(labels[0], tailStart, n), 5));
-        out.put("model", model);
-        out.put("format", format);
-        out.put("batch", spec.batchSize());
-        out.put("wide_nonzero", m.wideNonZero());
-        out.put("wide_coordinates", m.wideSize());
-        out.put("embedding_rows", m.embeddingRows());
-        out.put("dense_params", m.denseParams());
-        return out;
     }
 
     private static double round(double v, int digits) {
