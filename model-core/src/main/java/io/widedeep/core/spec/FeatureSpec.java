@@ -112,35 +112,13 @@ public final class FeatureSpec {
         this.json = root.toString();
         JsonConfig c = new JsonConfig(root, "");
 
-        List<JsonNode> fieldNodes = c.array("fields");
-        if (fieldNodes.isEmpty()) {
-            throw new SpecException("fields", "must list at least one field");
-        }
-        fields = new ArrayList<>();
+        fields = parseFields(c);
         Map<String, Integer> byName = new HashMap<>();
-        for (int i = 0; i < fieldNodes.size(); i++) {
-            Field f = parseField(new JsonConfig(fieldNodes.get(i), "fields[" + i + "]"), i);
-            if (byName.put(f.name(), i) != null) {
-                throw new SpecException("fields[" + i + "].name", "duplicate field name '" + f.name() + "'");
-            }
-            fields.add(f);
-        }
+        fields.forEach(f -> byName.put(f.name(), f.index()));
 
         JsonConfig wide = c.object("wide");
         wideFields = resolve(wide, "fields", byName, true);
-        List<JsonNode> crossNodes = wide.array("crosses");
-        crosses = new int[crossNodes.size()][];
-        for (int i = 0; i < crossNodes.size(); i++) {
-            String key = "wide.crosses[" + i + "]";
-            JsonNode cn = crossNodes.get(i);
-            if (!cn.isArray() || cn.size() < 2) {
-                throw new SpecException(key, "a cross is an array of at least two field names");
-            }
-            crosses[i] = new int[cn.size()];
-            for (int j = 0; j < cn.size(); j++) {
-                crosses[i][j] = lookupCategorical(cn.get(j).asText(), byName, key + "[" + j + "]");
-            }
-        }
+        crosses = parseCrosses(wide, byName);
         hashBits = wide.integer("hash_bits", 0, 0, 62);
         wideExpireAfterMs = wide.longValue("expire_after_ms", 0, 0);
         wide.rejectUnknown();
@@ -155,75 +133,24 @@ public final class FeatureSpec {
         }
         dims.rejectUnknown();
         numericFields = resolve(deep, "numeric", byName, false);
-        List<JsonNode> hiddenNodes = deep.array("hidden");
-        hidden = new int[hiddenNodes.size()];
-        for (int i = 0; i < hidden.length; i++) {
-            JsonNode h = hiddenNodes.get(i);
-            if (!h.isIntegralNumber() || h.asInt() < 1 || h.asInt() > 8192) {
-                throw new SpecException("deep.hidden[" + i + "]", "must be an integer in [1, 8192], got " + h);
-            }
-            hidden[i] = h.asInt();
-        }
+        hidden = parseHidden(deep);
         if ((deepFields.length > 0 || numericFields.length > 0) && hidden.length == 0) {
             throw new SpecException("deep.hidden", "must list at least one layer size when deep inputs are set");
         }
         minCount = deep.integer("min_count", 0, 0, 1_000_000);
         embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
-        String act = deep.string("activation", "relu");
-        try {
-            activation = Activation.valueOf(act.toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw new SpecException("deep.activation", "must be relu, leaky_relu, gelu or selu, got '" + act + "'");
-        }
-        String inter = deep.string("interaction", "none");
-        try {
-            interaction = Interaction.valueOf(inter.toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw new SpecException("deep.interaction", "must be none or fm, got '" + inter + "'");
-        }
+        activation = choice(deep, "activation", Activation.RELU);
+        interaction = choice(deep, "interaction", Interaction.NONE);
         if (interaction == Interaction.FM) {
-            if (deepFields.length < 2) {
-                throw new SpecException("deep.interaction", "fm needs at least two deep fields");
-            }
-            for (int i = 1; i < deepFields.length; i++) {
-                if (embeddingDims[i] != embeddingDims[0]) {
-                    throw new SpecException("deep.embedding_dims", "fm needs one embedding size for all deep fields, got "
-                            + embeddingDims[0] + " for " + fields.get(deepFields[0]).name() + " and " + embeddingDims[i]
-                            + " for " + fields.get(deepFields[i]).name());
-                }
-            }
+            requireOneEmbeddingSize();
         }
         deep.rejectUnknown();
         if (wideFields.length == 0 && crosses.length == 0 && deepFields.length == 0 && numericFields.length == 0) {
             throw new SpecException("wide", "neither wide nor deep has any input");
         }
 
-        JsonConfig f = c.object("ftrl");
-        ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
-                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 0.05, 1e-9, 1e6));
-        f.rejectUnknown();
-
-        JsonConfig d = c.object("deep_optimizer");
-        String type = d.string("type", "adagrad");
-        DeepOptimizerType t;
-        try {
-            t = DeepOptimizerType.valueOf(type.toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw new SpecException("deep_optimizer.type", "must be adagrad, adam, adamw or rmsprop, got '" + type + "'");
-        }
-        boolean adamLike = t == DeepOptimizerType.ADAM || t == DeepOptimizerType.ADAMW;
-        deepOptimizer = new DeepOptimizer(t,
-                d.number("learning_rate", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-3 : 0.05, 1e-12, 100),
-                d.number("initial_accumulator", 0.1, 0, 1e6),
-                d.number("epsilon", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-8 : 1e-10, 0, 1),
-                d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),
-                d.number("weight_decay", t == DeepOptimizerType.ADAMW ? 0.01 : 0, 0, 1),
-                d.number("rho", 0.9, 0, 0.999999),
-                d.number("clip_norm", 0, 0, 1e9));
-        if (t != DeepOptimizerType.ADAMW && d.has("weight_decay")) {
-            throw new SpecException("deep_optimizer.weight_decay", "is AdamW's; set type adamw (Adam's L2 would be rescaled by its step sizes)");
-        }
-        d.rejectUnknown();
+        ftrl = parseFtrl(c.object("ftrl"));
+        deepOptimizer = parseDeepOptimizer(c.object("deep_optimizer"));
 
         JsonConfig tr = c.object("training");
         batchSize = tr.integer("batch_size", 256, 1, 65536);
@@ -249,6 +176,102 @@ public final class FeatureSpec {
 
         csvInput = c.has("input") ? parseCsv(c.object("input")) : null;
         c.rejectUnknown();
+    }
+
+    private static List<Field> parseFields(JsonConfig c) {
+        List<JsonNode> nodes = c.array("fields");
+        if (nodes.isEmpty()) {
+            throw new SpecException("fields", "must list at least one field");
+        }
+        List<Field> out = new ArrayList<>();
+        Map<String, Integer> byName = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Field f = parseField(new JsonConfig(nodes.get(i), "fields[" + i + "]"), i);
+            if (byName.put(f.name(), i) != null) {
+                throw new SpecException("fields[" + i + "].name", "duplicate field name '" + f.name() + "'");
+            }
+            out.add(f);
+        }
+        return out;
+    }
+
+    private int[][] parseCrosses(JsonConfig wide, Map<String, Integer> byName) {
+        List<JsonNode> nodes = wide.array("crosses");
+        int[][] out = new int[nodes.size()][];
+        for (int i = 0; i < nodes.size(); i++) {
+            String key = "wide.crosses[" + i + "]";
+            JsonNode cn = nodes.get(i);
+            if (!cn.isArray() || cn.size() < 2) {
+                throw new SpecException(key, "a cross is an array of at least two field names");
+            }
+            out[i] = new int[cn.size()];
+            for (int j = 0; j < cn.size(); j++) {
+                out[i][j] = lookupCategorical(cn.get(j).asText(), byName, key + "[" + j + "]");
+            }
+        }
+        return out;
+    }
+
+    private static int[] parseHidden(JsonConfig deep) {
+        List<JsonNode> nodes = deep.array("hidden");
+        int[] out = new int[nodes.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode h = nodes.get(i);
+            if (!h.isIntegralNumber() || h.asInt() < 1 || h.asInt() > 8192) {
+                throw new SpecException("deep.hidden[" + i + "]", "must be an integer in [1, 8192], got " + h);
+            }
+            out[i] = h.asInt();
+        }
+        return out;
+    }
+
+    /** One of an enum's constants, written in lower case in the spec. */
+    private static <E extends Enum<E>> E choice(JsonConfig section, String name, E dflt) {
+        String v = section.string(name, dflt.name().toLowerCase());
+        for (E e : dflt.getDeclaringClass().getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(v)) return e;
+        }
+        List<String> allowed = Arrays.stream(dflt.getDeclaringClass().getEnumConstants()).map(e -> e.name().toLowerCase()).toList();
+        throw new SpecException(section.key(name), "must be one of " + allowed + ", got '" + v + "'");
+    }
+
+    /** The FM term pairs embeddings element by element, so every deep field needs one size. */
+    private void requireOneEmbeddingSize() {
+        if (deepFields.length < 2) {
+            throw new SpecException("deep.interaction", "fm needs at least two deep fields");
+        }
+        for (int i = 1; i < deepFields.length; i++) {
+            if (embeddingDims[i] != embeddingDims[0]) {
+                throw new SpecException("deep.embedding_dims", "fm needs one embedding size for all deep fields, got "
+                        + embeddingDims[0] + " for " + fields.get(deepFields[0]).name() + " and " + embeddingDims[i]
+                        + " for " + fields.get(deepFields[i]).name());
+            }
+        }
+    }
+
+    private static Ftrl parseFtrl(JsonConfig f) {
+        Ftrl ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
+                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 0.05, 1e-9, 1e6));
+        f.rejectUnknown();
+        return ftrl;
+    }
+
+    private static DeepOptimizer parseDeepOptimizer(JsonConfig d) {
+        DeepOptimizerType t = choice(d, "type", DeepOptimizerType.ADAGRAD);
+        boolean adamLike = t == DeepOptimizerType.ADAM || t == DeepOptimizerType.ADAMW;
+        DeepOptimizer o = new DeepOptimizer(t,
+                d.number("learning_rate", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-3 : 0.05, 1e-12, 100),
+                d.number("initial_accumulator", 0.1, 0, 1e6),
+                d.number("epsilon", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-8 : 1e-10, 0, 1),
+                d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),
+                d.number("weight_decay", t == DeepOptimizerType.ADAMW ? 0.01 : 0, 0, 1),
+                d.number("rho", 0.9, 0, 0.999999),
+                d.number("clip_norm", 0, 0, 1e9));
+        if (t != DeepOptimizerType.ADAMW && d.has("weight_decay")) {
+            throw new SpecException("deep_optimizer.weight_decay", "is AdamW's; set type adamw (Adam's L2 would be rescaled by its step sizes)");
+        }
+        d.rejectUnknown();
+        return o;
     }
 
     private static Field parseField(JsonConfig fc, int index) {
