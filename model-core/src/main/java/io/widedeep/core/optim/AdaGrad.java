@@ -11,23 +11,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * with G starting at {@code initialAccumulator}. The dense step is one fused native op over the
  * whole parameter vector; the sparse step is a plain loop over the touched embedding rows.
  */
-public final class AdaGrad extends StepCountingOptimizer {
+public final class AdaGrad extends AccumulatorOptimizer {
     private final double learningRate;
     private final double initialAccumulator;
     private final double epsilon;
-    private INDArray accumulator;
 
     public AdaGrad(double learningRate, double initialAccumulator, double epsilon) {
+        super(initialAccumulator);
         this.learningRate = learningRate;
         this.initialAccumulator = initialAccumulator;
         this.epsilon = epsilon;
     }
 
-    @Override
-    public void initialise(INDArray params) {
-        accumulator = Nd4j.valueArrayOf(params.shape(), initialAccumulator, params.dataType());
-        iterations = 0;
-    }
 
     @Override
     public void step(INDArray params, INDArray grads) {
@@ -37,33 +32,14 @@ public final class AdaGrad extends StepCountingOptimizer {
         iterations++;
     }
 
-    @Override
-    public void reset() {
-        if (accumulator != null) {
-            accumulator.assign(initialAccumulator);
-        }
-        iterations = 0;
-    }
 
     @Override
     public AdaGrad copy() {
         return new AdaGrad(learningRate, initialAccumulator, epsilon);
     }
 
-    @Override
-    public INDArray[] state() {
-        return new INDArray[] {accumulator};
-    }
 
-    @Override
-    public int stateWidth() {
-        return 1;
-    }
 
-    @Override
-    public float initialState(int k) {
-        return (float) initialAccumulator;
-    }
 
     @Override
     public void stepRow(float[] w, int wOff, float[] state, int sOff, float[] g, int gOff, int dim, long t) {

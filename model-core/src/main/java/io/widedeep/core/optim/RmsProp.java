@@ -1,7 +1,6 @@
 package io.widedeep.core.optim;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -10,23 +9,18 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <pre>  G = rho G + (1-rho) g^2;  w -= lr * g / (sqrt(G) + eps)</pre>
  * with G starting at zero (as in PyTorch). Embedding rows update lazily: only touched rows move.
  */
-public final class RmsProp extends StepCountingOptimizer {
+public final class RmsProp extends AccumulatorOptimizer {
     private final double learningRate;
     private final double rho;
     private final double epsilon;
-    private INDArray accumulator;
 
     public RmsProp(double learningRate, double rho, double epsilon) {
+        super(0);
         this.learningRate = learningRate;
         this.rho = rho;
         this.epsilon = epsilon;
     }
 
-    @Override
-    public void initialise(INDArray params) {
-        accumulator = Nd4j.zeros(params.dataType(), params.shape());
-        iterations = 0;
-    }
 
     @Override
     public void step(INDArray params, INDArray grads) {
@@ -36,31 +30,14 @@ public final class RmsProp extends StepCountingOptimizer {
         iterations++;
     }
 
-    @Override
-    public void reset() {
-        if (accumulator != null) accumulator.assign(0);
-        iterations = 0;
-    }
 
     @Override
     public RmsProp copy() {
         return new RmsProp(learningRate, rho, epsilon);
     }
 
-    @Override
-    public INDArray[] state() {
-        return new INDArray[] {accumulator};
-    }
 
-    @Override
-    public int stateWidth() {
-        return 1;
-    }
 
-    @Override
-    public float initialState(int k) {
-        return 0f;
-    }
 
     @Override
     public void stepRow(float[] w, int wOff, float[] state, int sOff, float[] g, int gOff, int dim, long t) {
