@@ -37,13 +37,22 @@ final class Mlp {
     final DenseOptimizer optimizer;
 
     final Activation activation;
+    /**
+     * Dropout rate of the hidden layers' outputs in training (Srivastava et al., JMLR 2014), inverted:
+     * kept units are scaled by 1/(1-rate), so scoring uses the weights as they are. 0: off.
+     */
+    final double dropout;
+    private final long seed;
 
     Mlp(int inputWidth, int[] hidden, DataType dtype, DenseOptimizer optimizer, long seed) {
-        this(inputWidth, hidden, Activation.RELU, dtype, optimizer, seed);
+        this(inputWidth, hidden, Activation.RELU, 0, dtype, optimizer, seed);
     }
 
-    Mlp(int inputWidth, int[] hidden, Activation activation, DataType dtype, DenseOptimizer optimizer, long seed) {
+    Mlp(int inputWidth, int[] hidden, Activation activation, double dropout, DataType dtype, DenseOptimizer optimizer,
+        long seed) {
         this.activation = activation;
+        this.dropout = dropout;
+        this.seed = seed;
         this.sizes = new int[hidden.length + 2];
         sizes[0] = inputWidth;
         System.arraycopy(hidden, 0, sizes, 1, hidden.length);
@@ -117,6 +126,7 @@ final class Mlp {
         final INDArray[] acts; // acts[0] = input, acts[l+1] = output of layer l
         final INDArray[] deltas; // deltas[l] = dLoss/d(pre-activation of layer l)
         final INDArray[] pre; // pre-activations of the hidden layers (only for activations other than ReLU)
+        final INDArray[] masks; // training-only dropout masks of the hidden layers (0 or 1/(1-rate))
         final INDArray dInput;
         final INDArray ones;
         final float[] input; // host copy of the input, row-major [capacity, inputWidth]
@@ -141,9 +151,11 @@ final class Mlp {
                 acts[l] = Nd4j.zeros(dtype, capacity, sizes[l]);
             }
             pre = new INDArray[layers];
+            masks = new INDArray[layers];
             for (int l = 0; l < layers; l++) {
                 deltas[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
                 if (activation != Activation.RELU && l < layers - 1) pre[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
+                if (dropout > 0 && l < layers - 1) masks[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
             }
             dInput = Nd4j.zeros(dtype, capacity, sizes[0]);
             ones = Nd4j.ones(dtype, 1, capacity);
@@ -215,8 +227,17 @@ final class Mlp {
         }
     }
 
-    /** Runs the network on {@code ws.input}; the deep logits land in {@code ws.out}. */
+    /** Runs the network on {@code ws.input} without dropout; the deep logits land in {@code ws.out}. */
     void forward(Workspace ws) {
+        forward(ws, -1);
+    }
+
+    /**
+     * Runs the network on {@code ws.input}; the deep logits land in {@code ws.out}. With
+     * {@code step >= 0} and a dropout rate, hidden outputs are dropped with masks drawn from
+     * (seed, step): the same step draws the same masks, so a restored model continues bit-identically.
+     */
+    void forward(Workspace ws, long step) {
         write(ws.inputView, ws.input, ws.input.length);
         int layers = sizes.length - 1;
         for (int l = 0; l < layers; l++) {
@@ -229,6 +250,10 @@ final class Mlp {
                 } else {
                     ws.pre[l].assign(a);
                     applyOnHost(a);
+                }
+                if (dropout > 0 && step >= 0) {
+                    drawMask(ws.masks[l], new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 31 + l));
+                    a.muli(ws.masks[l]);
                 }
             }
         }
@@ -256,6 +281,9 @@ final class Mlp {
             INDArray prev = l == 0 ? ws.dInput : ws.deltas[l - 1];
             Nd4j.gemm(d, w[l], prev, false, true, 1.0, 0.0);
             if (l > 0) {
+                if (dropout > 0) {
+                    prev.muli(ws.masks[l - 1]); // a dropped unit passed nothing on, so it gets no gradient
+                }
                 if (activation == Activation.RELU) {
                     // ReLU: the gradient passes where the layer's output was positive.
                     Nd4j.exec(new RectifiedLinearDerivative(ws.acts[l], prev, prev));
@@ -265,6 +293,17 @@ final class Mlp {
             }
         }
         read(ws.dInputView, ws.dInputHost, ws.dInputHost.length);
+    }
+
+    private void drawMask(INDArray mask, SplittableRandom rnd) {
+        double keep = 1 - dropout;
+        if (dtype == DataType.FLOAT) {
+            FloatBuffer m = mask.data().asNioFloat();
+            for (int i = 0, n = (int) mask.length(); i < n; i++) m.put(i, rnd.nextDouble() < keep ? (float) (1 / keep) : 0f);
+        } else {
+            DoubleBuffer m = mask.data().asNioDouble();
+            for (int i = 0, n = (int) mask.length(); i < n; i++) m.put(i, rnd.nextDouble() < keep ? 1 / keep : 0);
+        }
     }
 
     /** The activation in place, element by element (a batch's hidden layer: ~10^5 elements). */

@@ -80,7 +80,7 @@ public final class WideDeepModel {
         }
         this.normalizer = new NumericNormalizer(numericFields.length);
         this.mlp = spec.hasDeep()
-                ? new Mlp(spec.deepInputWidth(), spec.hidden(), spec.activation(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
+                ? new Mlp(spec.deepInputWidth(), spec.hidden(), spec.activation(), spec.dropout(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
                 : null;
     }
 
@@ -339,8 +339,13 @@ public final class WideDeepModel {
 
     /** Summed log loss of a batch under the current parameters (for gradient checks). */
     double loss(ExampleBatch batch) {
+        return loss(batch, false);
+    }
+
+    /** With {@code training}: the training forward of this step (the same dropout masks as its backward). */
+    double loss(ExampleBatch batch, boolean training) {
         Scratch s = newScratch(batch.capacity());
-        forward(batch, s, false);
+        forward(batch, s, training);
         double loss = 0;
         for (int r = 0; r < batch.size(); r++) {
             loss += logLoss(s.logits[r], batch.label(r));
@@ -382,7 +387,7 @@ public final class WideDeepModel {
         if (mlp != null) {
             gatherDeepInput(batch, s, training);
             if (training) {
-                mlp.forward(s.ws); // keeps what backward needs
+                mlp.forward(s.ws, batches); // keeps what backward needs; dropout masks drawn for this step
             } else {
                 mlp.infer(s.ws, n);
             }

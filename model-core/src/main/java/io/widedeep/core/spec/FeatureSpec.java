@@ -99,6 +99,7 @@ public final class FeatureSpec {
     private final long embeddingExpireAfterMs;
     private final Interaction interaction;
     private final Activation activation;
+    private final double dropout;
     private final Ftrl ftrl;
     private final DeepOptimizer deepOptimizer;
     private final int batchSize;
@@ -140,6 +141,7 @@ public final class FeatureSpec {
         minCount = deep.integer("min_count", 0, 0, 1_000_000);
         embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
         activation = choice(deep, "activation", Activation.RELU);
+        dropout = deep.number("dropout", 0, 0, 0.9);
         interaction = choice(deep, "interaction", Interaction.NONE);
         if (interaction == Interaction.FM) {
             requireOneEmbeddingSize();
@@ -472,6 +474,8 @@ public final class FeatureSpec {
     public long embeddingExpireAfterMs() { return embeddingExpireAfterMs; }
     public Interaction interaction() { return interaction; }
     public Activation activation() { return activation; }
+    /** Dropout rate of the hidden layers in training (0: off). */
+    public double dropout() { return dropout; }
     public Ftrl ftrl() { return ftrl; }
     public DeepOptimizer deepOptimizer() { return deepOptimizer; }
     public int batchSize() { return batchSize; }

@@ -35,6 +35,7 @@ class GradientCheckTest {
     }
 
     private int kinks;
+    private boolean trainingLoss; // dropout: compare against the training forward of the same step (same masks)
 
     /**
      * Central difference against the analytic gradient. A parameter that sits on a ReLU kink (a unit
@@ -45,11 +46,11 @@ class GradientCheckTest {
         float orig = p.get();
         float up = (float) (orig + H);
         float down = (float) (orig - H);
-        double l0 = m.loss(batch);
+        double l0 = m.loss(batch, trainingLoss);
         p.set(up);
-        double lUp = m.loss(batch);
+        double lUp = m.loss(batch, trainingLoss);
         p.set(down);
-        double lDown = m.loss(batch);
+        double lDown = m.loss(batch, trainingLoss);
         p.set(orig);
         double numeric = (lUp - lDown) / ((double) up - (double) down);
         double right = (lUp - l0) / ((double) up - orig), left = (l0 - lDown) / ((double) orig - down);
@@ -85,6 +86,37 @@ class GradientCheckTest {
                 "\"hidden\": [8, 5], \"activation\": \"" + activation + "\""));
         assertEquals(activation, spec.activation().name().toLowerCase());
         checkEveryParameter(spec);
+    }
+
+    @Test
+    void dropoutGradientsMatchFiniteDifferencesOfTheSameMasks() {
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.3"));
+        assertEquals(0.3, spec.dropout());
+        trainingLoss = true;
+        checkEveryParameter(spec);
+    }
+
+    @Test
+    void dropoutDropsInTrainingOnlyAndKeepsTheExpectedActivation() {
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.5"));
+        WideDeepModel m = trainedModel(spec);
+        ExampleBatch batch = TestData.batch(spec, 16, 7);
+        double scored = m.loss(batch);
+        assertEquals(scored, m.loss(batch), 0, "scoring has no dropout: the same loss every time");
+        assertTrue(Math.abs(m.loss(batch, true) - scored) > 1e-9, "training drops units");
+        assertEquals(m.loss(batch, true), m.loss(batch, true), 0, "the same step draws the same masks");
+        Mlp.Workspace ws = m.mlp.newWorkspace(16);
+        java.util.Arrays.fill(ws.input, 1f);
+        m.mlp.forward(ws, 3);
+        INDArray mask = ws.masks[0];
+        long kept = 0;
+        for (long i = 0; i < mask.length(); i++) {
+            double v = mask.getDouble(i);
+            assertTrue(v == 0 || Math.abs(v - 2.0) < 1e-12, "a mask is 0 or 1/(1-rate): " + v);
+            if (v != 0) kept++;
+        }
+        double keptShare = kept / (double) mask.length();
+        assertTrue(keptShare > 0.3 && keptShare < 0.7, "about half the units kept: " + keptShare);
     }
 
     @Test

@@ -30,9 +30,14 @@ class SnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop"})
-    void saveLoadGivesBitIdenticalPredictionsAndTraining(String optimizer) throws Exception {
-        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\""));
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout"})
+    void saveLoadGivesBitIdenticalPredictionsAndTraining(String variant) throws Exception {
+        String optimizer = variant.replace("+dropout", "");
+        String json = TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\"");
+        if (variant.endsWith("+dropout")) {
+            json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.2"); // masks follow the restored step
+        }
+        FeatureSpec spec = FeatureSpec.parse(json);
         assertEquals(optimizer, spec.deepOptimizer().type().name().toLowerCase());
         WideDeepModel a = WideDeepModel.create(spec);
         train(a, 30, 1);
