@@ -267,6 +267,7 @@ public final class Demo implements AutoCloseable {
         AtomicBoolean closed = new AtomicBoolean();
         Runnable shutdown = () -> {
             if (closed.compareAndSet(false, true)) {
+                demo.stopping = true; // the progress line must not be redrawn under the summary
                 System.out.println("\nwidedeep demo: stopping (the last checkpoint is kept; run again to resume) ...");
                 System.out.println(demo.summary());
                 try {
@@ -300,8 +301,9 @@ public final class Demo implements AutoCloseable {
         long start = System.currentTimeMillis();
         long lastProduced = 0, lastTime = start, lastLift = 0;
         boolean shown = false;
-        while (o.durationSeconds() == 0 || System.currentTimeMillis() - start < o.durationSeconds() * 1000) {
+        while (!stopping && (o.durationSeconds() == 0 || System.currentTimeMillis() - start < o.durationSeconds() * 1000)) {
             Thread.sleep(2000);
+            if (stopping) break;
             long now = System.currentTimeMillis();
             long p = produced();
             double rate = (p - lastProduced) * 1000.0 / Math.max(1, now - lastTime);
@@ -338,6 +340,7 @@ public final class Demo implements AutoCloseable {
     }
 
     private long startedAt = System.currentTimeMillis();
+    private volatile boolean stopping;
 
     /** What this run did, for the last line a person sees. */
     String summary() {
