@@ -316,7 +316,7 @@ public final class Demo implements AutoCloseable {
             }
             long trained = l.model().trainedExamples();
             curve.add(new LearningCurve.Point(now, trained, l.pvWindowLogLoss(), l.pvWindowAuc(), l.pvLogLoss(), l.version(),
-                    l.maxEventTime() > 0 ? now - l.maxEventTime() : 0, l.epoch()));
+                    l.maxEventTime() > 0 ? now - l.maxEventTime() : 0, l.epoch(), l.pvAuc()));
             curve.write();
             String fresh = l.maxEventTime() > 0 ? String.format("%.1fs", (now - l.maxEventTime()) / 1000.0) : "-";
             System.out.printf("\r%,d events (%.0f/s) | %,d examples trained | PV logloss %.4f AUC %.3f | model %d | fresh %s   ",

@@ -24,10 +24,10 @@ import java.util.Properties;
  */
 final class LearningCurve {
     static final int PAGE_POINTS = 10_000;
-    private static final String HEADER = "kind,time_ms,examples,window_logloss,window_auc,logloss,version,freshness_ms,epoch";
+    private static final String HEADER = "kind,time_ms,examples,window_logloss,window_auc,logloss,version,freshness_ms,epoch,auc";
 
     record Point(long timeMs, long examples, double windowLogLoss, double windowAuc, double logLoss, long version,
-                 long freshnessMs, long epoch) {}
+                 long freshnessMs, long epoch, double auc) {}
 
     /** A start of the demo ({@code start}, {@code restart}) or a new epoch of the job ({@code epoch}). */
     record Mark(long timeMs, long examples, String kind) {}
@@ -47,7 +47,7 @@ final class LearningCurve {
                 String[] f = line.split(",", -1);
                 if (f[0].equals("point")) {
                     points.add(new Point(Long.parseLong(f[1]), Long.parseLong(f[2]), num(f[3]), num(f[4]), num(f[5]),
-                            Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8])));
+                            Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]), f.length > 9 ? num(f[9]) : Double.NaN));
                 } else {
                     marks.add(new Mark(Long.parseLong(f[1]), Long.parseLong(f[2]), f[0]));
                 }
@@ -75,13 +75,13 @@ final class LearningCurve {
             mark(new Mark(p.timeMs(), p.examples(), "epoch"));
         }
         points.add(p);
-        append(String.format(Locale.ROOT, "point,%d,%d,%s,%s,%s,%d,%d,%d", p.timeMs(), p.examples(), text(p.windowLogLoss()),
-                text(p.windowAuc()), text(p.logLoss()), p.version(), p.freshnessMs(), p.epoch()));
+        append(String.format(Locale.ROOT, "point,%d,%d,%s,%s,%s,%d,%d,%d,%s", p.timeMs(), p.examples(), text(p.windowLogLoss()),
+                text(p.windowAuc()), text(p.logLoss()), p.version(), p.freshnessMs(), p.epoch(), text(p.auc())));
     }
 
     private void mark(Mark m) throws IOException {
         marks.add(m);
-        append(m.kind() + "," + m.timeMs() + "," + m.examples() + ",,,,,,");
+        append(m.kind() + "," + m.timeMs() + "," + m.examples() + ",,,,,,,");
     }
 
     private void append(String line) throws IOException {
@@ -96,8 +96,8 @@ final class LearningCurve {
             if (i % step != 0 && i != points.size() - 1) continue;
             Point p = points.get(i);
             if (data.charAt(data.length() - 1) != '[') data.append(',');
-            data.append(String.format(Locale.ROOT, "[%d,%d,%s,%s,%s,%d,%.3f]", p.timeMs(), p.examples(), json(p.windowLogLoss()),
-                    json(p.windowAuc()), json(p.logLoss()), p.version(), p.freshnessMs() / 1000.0));
+            data.append(String.format(Locale.ROOT, "[%d,%d,%s,%s,%s,%d,%.3f,%s]", p.timeMs(), p.examples(), json(p.windowLogLoss()),
+                    json(p.windowAuc()), json(p.logLoss()), p.version(), p.freshnessMs() / 1000.0, json(p.auc())));
         }
         data.append("],\"marks\":[");
         for (int i = 0; i < marks.size(); i++) {
@@ -153,7 +153,8 @@ final class LearningCurve {
             <script>/*UPLOT_JS*/</script></head><body>
             <h2>widedeep: what the model learns, as it learns it</h2>
             <p id="summary"></p>
-            <div class="chart" id="loss"></div><div class="chart" id="auc"></div><div class="chart" id="served"></div>
+            <div class="chart" id="loss"></div><div class="chart" id="auc"></div><div class="chart" id="losstime"></div>
+            <div class="chart" id="served"></div>
             <script id="curve-data" type="application/json">/*DATA*/</script>
             <script>
             const d = JSON.parse(document.getElementById('curve-data').textContent);
@@ -162,7 +163,7 @@ final class LearningCurve {
             const P = [];
             d.points.forEach((p, i) => {
               const prev = d.points[i - 1];
-              if (prev && restartsAt.some(t => prev[0] < t && t <= p[0])) P.push([(prev[0] + p[0]) / 2, (prev[1] + p[1]) / 2, null, null, null, null, null]);
+              if (prev && restartsAt.some(t => prev[0] < t && t <= p[0])) P.push([(prev[0] + p[0]) / 2, (prev[1] + p[1]) / 2, null, null, null, null, null, null]);
               P.push(p);
             });
             const col = i => P.map(p => p[i]);
@@ -194,10 +195,16 @@ final class LearningCurve {
                 series: [{label: 'examples'}, {label: 'trailing window', stroke: '#c0392b', width: 2},
                          {label: 'since the model started', stroke: '#e59866', width: 2, dash: [4, 3]}]},
               [col(1), col(2), col(4)], document.getElementById('loss'));
-            new uPlot({title: 'PV AUC over the trailing window (higher is better)', width, height: 260, scales: byExamples,
+            new uPlot({title: 'PV AUC (higher is better)', width, height: 260, scales: byExamples,
                 plugins: [marks(false)], axes: [xAxis, {label: 'AUC', size: 70}],
-                series: [{label: 'examples'}, {label: 'AUC', stroke: '#2874a6', width: 2}]},
-              [col(1), col(3)], document.getElementById('auc'));
+                series: [{label: 'examples'}, {label: 'trailing window', stroke: '#2874a6', width: 2},
+                         {label: "since the job's last start", stroke: '#85c1e9', width: 2, dash: [4, 3]}]},
+              [col(1), col(3), col(7)], document.getElementById('auc'));
+            new uPlot({title: 'PV log loss over time', width, height: 260, plugins: [marks(true)], scales: {x: {time: true}},
+                axes: [{label: 'time'}, {label: 'log loss', size: 70}],
+                series: [{label: 'time'}, {label: 'trailing window', stroke: '#c0392b', width: 2},
+                         {label: 'since the model started', stroke: '#e59866', width: 2, dash: [4, 3]}]},
+              [P.map(p => p[0] / 1000), col(2), col(4)], document.getElementById('losstime'));
             new uPlot({title: 'Served model: version and freshness (event to served model)', width, height: 260,
                 plugins: [marks(true)], scales: {x: {time: true}, v: {}, f: {}},
                 axes: [{label: 'time'}, {scale: 'v', label: 'version', size: 70},

@@ -19,16 +19,16 @@ class LearningCurveTest {
         long t = 1_800_000_000_000L;
         LearningCurve first = new LearningCurve(dir, t);
         for (int i = 1; i <= 40; i++) {
-            first.add(new LearningCurve.Point(t + i * 2000, i * 100, 0.5 - i * 0.001, 0.6 + i * 0.001, 0.52, i, 800, 7));
+            first.add(new LearningCurve.Point(t + i * 2000, i * 100, 0.5 - i * 0.001, 0.6 + i * 0.001, 0.52, i, 800, 7, 0.61));
         }
-        first.add(new LearningCurve.Point(t + 90_000, 4000, 0.45, 0.64, 0.5, 41, 900, 7)); // same examples: dropped
+        first.add(new LearningCurve.Point(t + 90_000, 4000, 0.45, 0.64, 0.5, 41, 900, 7, 0.62)); // same examples: dropped
         first.write();
 
         // the demo stops and starts again: the job resumes in a new epoch
         LearningCurve second = new LearningCurve(dir, t + 200_000);
         assertEquals(40, second.points().size(), "the first run's history is read back");
         for (int i = 41; i <= 60; i++) {
-            second.add(new LearningCurve.Point(t + 200_000 + i * 2000, i * 100, 0.45, 0.65, 0.5, i, 700, 9));
+            second.add(new LearningCurve.Point(t + 200_000 + i * 2000, i * 100, 0.45, 0.65, 0.5, i, 700, 9, 0.63));
         }
         second.write();
 
@@ -40,6 +40,8 @@ class LearningCurveTest {
         for (int i = 0; i < 60; i++) {
             assertEquals((i + 1) * 100L, data.get("points").get(i).get(1).asLong());
         }
+        assertEquals(0.61, data.get("points").get(0).get(7).asDouble(), 1e-9, "AUC since the job's start, beside the window's");
+        assertEquals(0.63, data.get("points").get(59).get(7).asDouble(), 1e-9);
         JsonNode marks = data.get("marks");
         assertEquals(3, marks.size(), marks.toString());
         assertEquals("start", marks.get(0).get(2).asText());

@@ -290,7 +290,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         version++;
         ModelUpdate u = new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
                 System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.logLoss(),
-                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, payload);
+                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload);
         for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
             out.collect(serde.encode(c));
         }

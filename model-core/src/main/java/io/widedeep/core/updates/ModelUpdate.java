@@ -6,4 +6,4 @@ package io.widedeep.core.updates;
  */
 public record ModelUpdate(long epoch, long version, boolean full, long baseVersion, long trainedExamples,
                           long createdAt, long maxEventTime, long pvExamples, long pvPositives, double pvLogLoss,
-                          double pvWindowLogLoss, double pvWindowAuc, byte[] payload) {}
+                          double pvWindowLogLoss, double pvWindowAuc, double pvAuc, byte[] payload) {}

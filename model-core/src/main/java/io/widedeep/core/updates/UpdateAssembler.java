@@ -59,7 +59,7 @@ public final class UpdateAssembler {
         }
         return new ModelUpdate(c.getEpoch(), c.getVersion(), c.getKind() == UpdateKind.FULL, c.getBaseVersion(),
                 c.getTrainedExamples(), c.getCreatedAt(), c.getMaxEventTime(), c.getPvExamples(), c.getPvPositives(), c.getPvLogloss(),
-                c.getPvWindowLogloss(), c.getPvWindowAuc(), payload);
+                c.getPvWindowLogloss(), c.getPvWindowAuc(), c.getPvAuc(), payload);
     }
 
     /** Partial updates abandoned because a chunk was missing or out of order. */

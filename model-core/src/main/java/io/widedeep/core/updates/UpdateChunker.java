@@ -28,7 +28,7 @@ public final class UpdateChunker {
                     .setKind(u.full() ? UpdateKind.FULL : UpdateKind.DELTA).setBaseVersion(u.baseVersion())
                     .setTrainedExamples(u.trainedExamples()).setCreatedAt(u.createdAt())
                     .setMaxEventTime(u.maxEventTime()).setPvExamples(u.pvExamples()).setPvPositives(u.pvPositives()).setPvLogloss(u.pvLogLoss())
-                    .setPvWindowLogloss(u.pvWindowLogLoss()).setPvWindowAuc(u.pvWindowAuc()).setChunkIndex(i).setChunkCount(count)
+                    .setPvWindowLogloss(u.pvWindowLogLoss()).setPvWindowAuc(u.pvWindowAuc()).setPvAuc(u.pvAuc()).setChunkIndex(i).setChunkCount(count)
                     .setPayloadSize(p.length).setPayloadCrc32(crc.getValue())
                     .setData(ByteBuffer.wrap(p, from, len).slice())
                     .build());

@@ -32,6 +32,7 @@ public final class ModelRegistry {
         volatile double pvLogLoss;
         volatile double pvWindowLogLoss;
         volatile double pvWindowAuc;
+        volatile double pvAuc;
         private final AtomicLong readers = new AtomicLong();
 
         public WideDeepModel model() { return replica.model(); }
@@ -43,6 +44,8 @@ public final class ModelRegistry {
         public double pvLogLoss() { return pvLogLoss; }
         public double pvWindowLogLoss() { return pvWindowLogLoss; }
         public double pvWindowAuc() { return pvWindowAuc; }
+        /** AUC since the job's last start. */
+        public double pvAuc() { return pvAuc; }
     }
 
     private volatile Live active;
@@ -117,6 +120,7 @@ public final class ModelRegistry {
         l.pvLogLoss = u.pvLogLoss();
         l.pvWindowLogLoss = u.pvWindowLogLoss();
         l.pvWindowAuc = u.pvWindowAuc();
+        l.pvAuc = u.pvAuc();
     }
 
     /**

@@ -116,7 +116,7 @@ public final class UpdateFeed extends SupervisedFeed {
             byte[] payload = Files.readAllBytes(snapshotDir.resolve(name));
             ModelCodec.verify(payload);
             registry.apply(new ModelUpdate(id[0], id[1], true, -1, 0,
-                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, 0, payload));
+                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, 0, 0, payload));
             LOG.info("bootstrapped from {}", name);
         } catch (IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());
