@@ -115,8 +115,11 @@ public final class UpdateFeed extends SupervisedFeed {
             if (id == null) return;
             byte[] payload = Files.readAllBytes(snapshotDir.resolve(name));
             ModelCodec.verify(payload);
+            // a snapshot file carries the model, not the job's progressive-validation figures: unknown, not 0
+            double unknown = Double.NaN;
             registry.apply(new ModelUpdate(id[0], id[1], true, -1, 0,
-                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, 0, 0, 0, payload));
+                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, unknown, unknown, unknown, unknown,
+                    payload));
             LOG.info("bootstrapped from {}", name);
         } catch (IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());
