@@ -319,8 +319,8 @@ public final class Demo implements AutoCloseable {
                     l.maxEventTime() > 0 ? now - l.maxEventTime() : 0, l.epoch(), l.pvAuc()));
             curve.write();
             String fresh = l.maxEventTime() > 0 ? String.format("%.1fs", (now - l.maxEventTime()) / 1000.0) : "-";
-            System.out.printf("\r%,d events (%.0f/s) | %,d examples trained | PV logloss %.4f AUC %.3f | model %d | fresh %s   ",
-                    p, rate, trained, l.pvWindowLogLoss(), l.pvWindowAuc(), l.version(), fresh);
+            System.out.printf("\r%,d events (%.0f/s) | %,d examples trained | PV logloss %s AUC %s | model %d | fresh %s   ",
+                    p, rate, trained, figure(l.pvWindowLogLoss(), 4), figure(l.pvWindowAuc(), 3), l.version(), fresh);
             if (sim != null && trained >= 3000 && (!shown || now - lastLift > 30_000)) {
                 lastLift = now;
                 System.out.println();
@@ -337,6 +337,11 @@ public final class Demo implements AutoCloseable {
             }
         }
         System.out.println();
+    }
+
+    /** A figure for the console: "-" while unknown (a model loaded from a snapshot file, before the job's first update). */
+    private static String figure(double v, int digits) {
+        return Double.isFinite(v) ? String.format("%." + digits + "f", v) : "-";
     }
 
     private long startedAt = System.currentTimeMillis();
