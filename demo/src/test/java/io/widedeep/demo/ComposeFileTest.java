@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.widedeep.core.config.Settings;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.serving.ServingServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.configuration.RestOptions;
@@ -115,9 +113,9 @@ class ComposeFileTest {
             assertTrue(init.contains(topic), "kafka-init creates " + topic);
         }
         List<String> serving = toList(service("serving").get("command"));
-        new Settings(serving.toArray(new String[0]), ServingServer.KEYS, Set.of("kafka."));
+        ServingServer.OPTIONS.parse(serving.toArray(new String[0]));
         List<String> replay = toList(service("replay").get("command"));
-        new Settings(replay.toArray(new String[0]), Replay.KEYS, Set.of("kafka."));
+        Replay.OPTIONS.parse(replay.toArray(new String[0]));
         assertTrue(compose.get("services").get("taskmanager-gpu").get("deploy").toString().contains("nvidia"));
         assertTrue(compose.get("services").get("taskmanager-gpu").get("environment").get("FLINK_PROPERTIES").asText()
                 .contains("external-resource.gpu.amount"));

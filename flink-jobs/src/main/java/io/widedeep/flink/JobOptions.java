@@ -57,8 +57,6 @@ public final class JobOptions implements Serializable {
             .optional("fail.after", "test hook: fail the trainer after these numbers of examples (comma-separated)")
             .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
 
-    /** The option names, for commands that pass them through. */
-    public static final Set<String> KEYS = OPTIONS.names();
 
     public final String bootstrapServers;
     public final String clicksTopic;

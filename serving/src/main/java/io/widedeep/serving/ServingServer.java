@@ -61,8 +61,6 @@ public final class ServingServer implements AutoCloseable {
             .option("popularity.half.life.ms", 3_600_000, "half-life of a click's weight in popularity")
             .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
 
-    /** The option names, for configuration checks. */
-    public static final Set<String> KEYS = OPTIONS.names();
 
     private final Server server;
     private final UpdateFeed updates;
@@ -158,8 +156,8 @@ public final class ServingServer implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         ServingServer s = CommandLine.parseOrExit("serve", () -> new ServingServer(args));
-        System.err.println("widedeep serve: listening on port " + s.port() + (System.getProperty("widedeep.log.dir") == null ? ""
-                : "; logs in " + System.getProperty("widedeep.log.dir") + "/" + System.getProperty("widedeep.log.name", "widedeep") + ".log"));
+        System.err.println("widedeep serve: listening on port " + s.port()
+                + (CommandLine.logFile() == null ? "" : "; logs in " + CommandLine.logFile()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 s.close();

@@ -37,9 +37,8 @@ public final class LocalTraining {
                     ? " (checkpoint.dir is remote: resume on a cluster with flink run -s <checkpoint>)"
                     : " (no checkpoint retained in " + options.checkpointDir + ")"));
         }
-        if (System.getProperty("widedeep.log.dir") != null) {
-            System.out.println("widedeep train: logs in " + System.getProperty("widedeep.log.dir") + "/"
-                    + System.getProperty("widedeep.log.name", "widedeep") + ".log");
+        if (CommandLine.logFile() != null) {
+            System.out.println("widedeep train: logs in " + CommandLine.logFile());
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         TrainingJob.build(env, options);

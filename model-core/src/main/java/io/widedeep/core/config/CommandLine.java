@@ -26,4 +26,14 @@ public final class CommandLine {
         }
         throw new AssertionError("unreachable");
     }
+
+    /**
+     * Where this process's libraries log when a command runs with {@code log4j2-cli.properties}
+     * ({@code widedeep.log.dir} and {@code widedeep.log.name}, set by the launcher or the demo), or
+     * null when they log to the console.
+     */
+    public static String logFile() {
+        String dir = System.getProperty("widedeep.log.dir");
+        return dir == null ? null : dir + "/" + System.getProperty("widedeep.log.name", "widedeep") + ".log";
+    }
 }

@@ -27,7 +27,7 @@ public final class OptionSet {
 
     /** An option with a default (any value's text form). */
     public OptionSet option(String name, Object defaultValue, String description) {
-        return add(new Option(name, String.valueOf(defaultValue).replace("_", ""), description, false));
+        return add(new Option(name, String.valueOf(defaultValue), description, false));
     }
 
     /** An option that must be given. */

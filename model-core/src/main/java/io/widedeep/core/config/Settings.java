@@ -12,29 +12,17 @@ import java.util.TreeSet;
 
 /**
  * Options from a properties file ({@code --config FILE}) overlaid by command-line {@code --key value}
- * pairs. Every key must be known, or start with a pass-through prefix such as {@code kafka.} (client
- * properties handed to Kafka as they are, so TLS and SASL work). A bad key or value fails at start
- * with a {@link OptionException} naming it.
+ * pairs, read against a command's {@link OptionSet} (made by {@link OptionSet#parse}). Every key must
+ * be declared, or start with a declared pass-through prefix such as {@code kafka.} (client properties
+ * handed to Kafka as they are, so TLS and SASL work). A missing option takes its declared default,
+ * parsed and range-checked like input; a bad key or value fails at start with an
+ * {@link OptionException} naming it.
  */
 public final class Settings {
     private final Map<String, String> values = new LinkedHashMap<>();
-    private final Set<String> known;
-    private final Set<String> prefixes;
-
     private final OptionSet declared;
 
-    public Settings(String[] argv, Set<String> known, Set<String> passThroughPrefixes) {
-        this(argv, known, passThroughPrefixes, null);
-    }
-
-    /** Options declared with their defaults and meaning; prefer {@link OptionSet#parse}, which also answers --help. */
     Settings(String[] argv, OptionSet declared) {
-        this(argv, declared.names(), declared.prefixes(), declared);
-    }
-
-    private Settings(String[] argv, Set<String> known, Set<String> passThroughPrefixes, OptionSet declared) {
-        this.known = known;
-        this.prefixes = passThroughPrefixes;
         this.declared = declared;
         Map<String, String> cli = new LinkedHashMap<>();
         for (int i = 0; i < argv.length; i++) {
@@ -71,10 +59,10 @@ public final class Settings {
     }
 
     private void put(String key, String value) {
-        if (!known.contains(key) && prefixes.stream().noneMatch(key::startsWith)) {
-            throw new OptionException("--" + key, "unknown option; known: " + new TreeSet<>(known)
-                    + (prefixes.isEmpty() ? "" : " and any " + prefixes + "*")
-                    + (declared == null ? "" : "; --help says what each means"));
+        Set<String> prefixes = declared.prefixes();
+        if (!declared.names().contains(key) && prefixes.stream().noneMatch(key::startsWith)) {
+            throw new OptionException("--" + key, "unknown option; known: " + new TreeSet<>(declared.names())
+                    + (prefixes.isEmpty() ? "" : " and any " + prefixes + "*") + "; --help says what each means");
         }
         values.put(key, value);
     }
@@ -83,23 +71,26 @@ public final class Settings {
         return values.containsKey(key);
     }
 
-    public String string(String key, String dflt) {
-        String v = values.get(key);
-        if (v == null) {
-            if (dflt == null) throw new OptionException("--" + key, "is required");
-            return dflt;
-        }
+    /** The given value, else the declared default; null only for an optional option without one. */
+    private String valueOrDefault(String key) {
+        String dflt = declared.get(key).defaultValue();
+        return values.getOrDefault(key, dflt);
+    }
+
+    private String present(String key) {
+        String v = valueOrDefault(key);
+        if (v == null) throw new OptionException("--" + key, "is required");
+        return v;
+    }
+
+    public String string(String key) {
+        String v = present(key);
         if (v.isEmpty()) throw new OptionException("--" + key, "must not be empty");
         return v;
     }
 
-    public long longValue(String key, long dflt, long min, long max) {
-        String v = values.get(key);
-        if (v == null) return dflt;
-        return parseLong(key, v, min, max);
-    }
-
-    private static long parseLong(String key, String v, long min, long max) {
+    public long longValue(String key, long min, long max) {
+        String v = present(key);
         long l;
         try {
             l = Long.parseLong(v.replace("_", ""));
@@ -110,17 +101,12 @@ public final class Settings {
         return l;
     }
 
-    public int intValue(String key, int dflt, int min, int max) {
-        return (int) longValue(key, dflt, min, max);
+    public int intValue(String key, int min, int max) {
+        return (int) longValue(key, min, max);
     }
 
-    public double doubleValue(String key, double dflt, double min, double max) {
-        String v = values.get(key);
-        if (v == null) return dflt;
-        return parseDouble(key, v, min, max);
-    }
-
-    private static double parseDouble(String key, String v, double min, double max) {
+    public double doubleValue(String key, double min, double max) {
+        String v = present(key);
         double d;
         try {
             d = Double.parseDouble(v);
@@ -131,62 +117,16 @@ public final class Settings {
         return d;
     }
 
-    public boolean bool(String key, boolean dflt) {
-        String v = values.get(key);
-        if (v == null) return dflt;
-        return parseBool(key, v);
-    }
-
-    private static boolean parseBool(String key, String v) {
+    public boolean bool(String key) {
+        String v = present(key);
         if (!v.equals("true") && !v.equals("false")) throw new OptionException("--" + key, "must be true or false, got '" + v + "'");
         return Boolean.parseBoolean(v);
     }
 
-    public String choice(String key, String dflt, Set<String> allowed) {
-        String v = string(key, dflt);
+    public String choice(String key, Set<String> allowed) {
+        String v = string(key);
         if (!allowed.contains(v)) throw new OptionException("--" + key, "must be one of " + new TreeSet<>(allowed) + ", got '" + v + "'");
         return v;
-    }
-
-    // ---- getters whose default is the declared one (OptionSet): the default is parsed and checked like input
-
-    private String declaredDefault(String key) {
-        if (declared == null) throw new IllegalStateException("no declared options: pass a default for --" + key);
-        OptionSet.Option o = declared.get(key);
-        return o.defaultValue();
-    }
-
-    private String valueOrDefault(String key) {
-        String dflt = declaredDefault(key);
-        return values.getOrDefault(key, dflt);
-    }
-
-    public String string(String key) {
-        return string(key, declaredDefault(key));
-    }
-
-    public long longValue(String key, long min, long max) {
-        String v = valueOrDefault(key);
-        if (v == null) throw new OptionException("--" + key, "is required");
-        return parseLong(key, v, min, max);
-    }
-
-    public int intValue(String key, int min, int max) {
-        return (int) longValue(key, min, max);
-    }
-
-    public double doubleValue(String key, double min, double max) {
-        String v = valueOrDefault(key);
-        if (v == null) throw new OptionException("--" + key, "is required");
-        return parseDouble(key, v, min, max);
-    }
-
-    public boolean bool(String key) {
-        return parseBool(key, valueOrDefault(key));
-    }
-
-    public String choice(String key, Set<String> allowed) {
-        return choice(key, declaredDefault(key), allowed);
     }
 
     /** Every option under a prefix, with the prefix stripped (e.g. kafka.security.protocol). */
