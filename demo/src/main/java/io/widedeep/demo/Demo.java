@@ -256,8 +256,11 @@ public final class Demo implements AutoCloseable {
         Demo demo;
         try {
             o = CommandLine.parseOrExit("demo", () -> Options.parse(args));
-            // before anything logs: the libraries' log goes to the demo's directory, not the console
+            // before anything logs: the libraries' log goes to <dir>/logs/demo.log, not the console
+            // (the same configuration as ./widedeep train and serve)
+            System.setProperty("log4j2.configurationFile", "log4j2-cli.properties");
             System.setProperty("widedeep.log.dir", o.dir().toAbsolutePath().resolve("logs").toString());
+            System.setProperty("widedeep.log.name", "demo");
             demo = start(o);
         } catch (ConfigException e) {
             System.err.println("widedeep demo: " + e.getMessage());
