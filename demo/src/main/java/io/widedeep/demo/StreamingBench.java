@@ -57,6 +57,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * </ul>
  */
 public final class StreamingBench {
+    private static final TopicPartition UPDATES = new TopicPartition("model-updates", 0);
     /** The streaming bench's options: what parses them is what {@code --help} prints. */
     public static final OptionSet OPTIONS = new OptionSet("""
             widedeep stream-bench --mode throughput|freshness|restore --data FILE --format FMT [options]
@@ -165,12 +166,9 @@ public final class StreamingBench {
         List<ModelUpdate> updates = new ArrayList<>();
         UpdateAssembler a = new UpdateAssembler();
         AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
-        try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
-            TopicPartition tp = new TopicPartition("model-updates", 0);
-            c.assign(List.of(tp));
-            c.seekToBeginning(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).get(tp);
-            while (c.position(tp) < end) {
+        try (KafkaConsumer<byte[], byte[]> c = updatesFromStart(kafka)) {
+            long end = c.endOffsets(List.of(UPDATES)).get(UPDATES);
+            while (c.position(UPDATES) < end) {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
                     ModelUpdate u = a.accept(serde.decode(r.value()));
                     if (u != null) updates.add(u);
@@ -214,10 +212,7 @@ public final class StreamingBench {
         Thread reader = new Thread(() -> {
             UpdateAssembler a = new UpdateAssembler();
             AvroSerde<ModelUpdateChunk> us = AvroSerde.modelUpdates();
-            try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
-                TopicPartition tp = new TopicPartition("model-updates", 0);
-                c.assign(List.of(tp));
-                c.seekToBeginning(List.of(tp));
+            try (KafkaConsumer<byte[], byte[]> c = updatesFromStart(kafka)) {
                 while (!done.get()) {
                     for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(20))) {
                         ModelUpdate u = a.accept(us.decode(r.value()));
@@ -280,12 +275,16 @@ public final class StreamingBench {
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka) {
+    /** A consumer of the updates topic's one partition ({@link #UPDATES}), from its first record. */
+    private static KafkaConsumer<byte[], byte[]> updatesFromStart(EmbeddedKafka kafka) {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
         p.put("max.partition.fetch.bytes", String.valueOf(4 << 20));
         p.put("fetch.max.wait.ms", "10");
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        c.assign(List.of(UPDATES));
+        c.seekToBeginning(List.of(UPDATES));
+        return c;
     }
 
     private static double round(double v) {
