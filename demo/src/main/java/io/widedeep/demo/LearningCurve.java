@@ -34,6 +34,7 @@ final class LearningCurve {
 
     private final Path csv;
     private final Path html;
+    private final String pageTemplate; // TEMPLATE with uPlot's CSS and script inlined, read once
     private final List<Point> points = new ArrayList<>();
     private final List<Mark> marks = new ArrayList<>();
 
@@ -41,6 +42,9 @@ final class LearningCurve {
     LearningCurve(Path dir, long now) throws IOException {
         this.csv = dir.resolve("learning-curve.csv");
         this.html = dir.resolve("learning-curve.html");
+        String dist = "META-INF/resources/webjars/uplot/" + uplotVersion() + "/dist/";
+        this.pageTemplate = TEMPLATE.replace("/*UPLOT_CSS*/", resource(dist + "uPlot.min.css"))
+                .replace("/*UPLOT_JS*/", resource(dist + "uPlot.iife.min.js"));
         if (Files.exists(csv)) {
             for (String line : Files.readAllLines(csv, StandardCharsets.UTF_8)) {
                 if (line.isEmpty() || line.startsWith("kind,")) continue;
@@ -105,9 +109,7 @@ final class LearningCurve {
             data.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%d,%d,\"%s\"]", m.timeMs(), m.examples(), m.kind()));
         }
         data.append("]}");
-        String page = TEMPLATE.replace("/*UPLOT_CSS*/", resource("uPlot.min.css"))
-                .replace("/*UPLOT_JS*/", resource("uPlot.iife.min.js"))
-                .replace("/*DATA*/", data.toString().replace("</", "<\\/"));
+        String page = pageTemplate.replace("/*DATA*/", data.toString().replace("</", "<\\/"));
         Path tmp = html.resolveSibling(html.getFileName() + ".tmp");
         Files.writeString(tmp, page, StandardCharsets.UTF_8);
         Files.move(tmp, html, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -136,8 +138,7 @@ final class LearningCurve {
         }
     }
 
-    private static String resource(String name) throws IOException {
-        String path = "META-INF/resources/webjars/uplot/" + uplotVersion() + "/dist/" + name;
+    private static String resource(String path) throws IOException {
         try (InputStream in = LearningCurve.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) throw new IOException("missing " + path);
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
