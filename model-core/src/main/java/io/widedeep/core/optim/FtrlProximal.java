@@ -57,6 +57,12 @@ public final class FtrlProximal {
         return step(z, n, i, g, g * g);
     }
 
+    /**
+     * One step on coordinate i for a mini-batch: {@code g} is the batch's summed gradient and
+     * {@code gSquared} the sum of its examples' squared gradients, so n accumulates per-example
+     * squares as in McMahan et al.'s Algorithm 1 (not the square of the sum, which one batch of
+     * same-sign gradients inflates).
+     */
     public double step(double[] z, double[] n, int i, double g, double gSquared) {
         double ni = n[i];
         double w = weight(z[i], ni);
