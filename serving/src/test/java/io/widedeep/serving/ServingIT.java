@@ -218,7 +218,7 @@ class ServingIT {
             // truncated: a payload cut short, shipped with a CRC that matches the cut bytes
             ModelUpdate whole = pub.next(false);
             byte[] cut = java.util.Arrays.copyOf(whole.payload(), whole.payload().length - 100);
-            pub.send(new ModelUpdate(whole.epoch(), whole.version(), false, whole.baseVersion(), 0, 0, 0, 0, 0, 0, 0, 0, 0, cut));
+            pub.send(new ModelUpdate(whole.epoch(), whole.version(), false, whole.baseVersion(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, cut));
             // out of order: a delta whose base the server never had
             ModelUpdate skipped = pub.next(false);
             pub.send(pub.next(false));

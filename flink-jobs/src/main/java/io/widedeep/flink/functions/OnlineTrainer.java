@@ -66,6 +66,8 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         implements CheckpointedFunction, CheckpointListener {
     private static final Logger LOG = LoggerFactory.getLogger(OnlineTrainer.class);
     private static final int STATE_PIECE = 16 << 20;
+    private static final long PUBLISHER_STATE_V2 = -2; // epochs are positive
+
 
     private final JobOptions options;
 
@@ -74,7 +76,6 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private transient OnlineLearner learner;
     private transient float[] shadowPredictions;
     private transient boolean shadow; // whether the batch in training is also scored by the published model
-    private transient int row;        // the row of the batch whose prediction the learner reports next
     private transient ProgressiveValidation pv;
     private transient QualityGate gate;
     private transient ModelReplica published;
@@ -123,8 +124,12 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             requireSameSpec(model.spec(), spec);
             for (byte[] p : publisherState.get()) {
                 ByteBuffer b = ByteBuffer.wrap(p);
-                restoredEpoch = b.getLong();
-                pv.restoreTotals(new double[] {b.getDouble(), b.getDouble(), b.getDouble(), b.getDouble()});
+                long first = b.getLong();
+                // layout 2 opens with a marker and counts its totals; layout 1 (epoch, four totals) has no marker
+                restoredEpoch = first == PUBLISHER_STATE_V2 ? b.getLong() : first;
+                double[] totals = new double[first == PUBLISHER_STATE_V2 ? b.getInt() : 4];
+                for (int i = 0; i < totals.length; i++) totals[i] = b.getDouble();
+                pv.restoreTotals(totals);
                 if (b.hasRemaining()) {
                     gate.restore(Arrays.copyOfRange(p, b.position(), p.length));
                 }
@@ -217,17 +222,15 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             }
             shadowOwner.predict(batch, shadowScratch, shadowPredictions);
         }
-        row = 0;
         learner.train(batch);
         batch.clear();
         injectFailureIfAsked();
     }
 
     /** Every progressive-validation prediction, in batch order: the gate pairs it with the published model's. */
-    private void onPrediction(float p, float label) {
+    private void onPrediction(int row, float p, float label) {
         if (!Float.isFinite(p)) nonFinite = true;
         if (shadow) gate.add(p, shadowPredictions[row], label);
-        row++;
     }
 
     /**
@@ -289,7 +292,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         long base = version;
         version++;
         ModelUpdate u = new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.logLoss(),
+                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
                 pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload);
         for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
             out.collect(serde.encode(c));
@@ -347,7 +350,9 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         modelState.update(pieces);
         double[] t = pv.totals();
         byte[] g = gate.toBytes();
-        publisherState.update(List.of(ByteBuffer.allocate(40 + g.length).putLong(epoch)
-                .putDouble(t[0]).putDouble(t[1]).putDouble(t[2]).putDouble(t[3]).put(g).array()));
+        ByteBuffer b = ByteBuffer.allocate(20 + 8 * t.length + g.length).putLong(PUBLISHER_STATE_V2).putLong(epoch)
+                .putInt(t.length);
+        for (double v : t) b.putDouble(v);
+        publisherState.update(List.of(b.put(g).array()));
     }
 }

@@ -184,7 +184,7 @@ public final class Bench {
         int count;
 
         @Override
-        public void onPrediction(float prediction, float label) {
+        public void onPrediction(int row, float prediction, float label) {
             if (count == p.length) {
                 p = Arrays.copyOf(p, count * 2);
                 y = Arrays.copyOf(y, count * 2);

@@ -6,7 +6,8 @@ import java.util.Arrays;
  * A mini-batch of examples in struct-of-arrays form, reused from batch to batch so that the hot path
  * allocates nothing once the arrays have grown to the stream's needs. Per row: the wide keys (after
  * hashing and crossing), the value hashes of every categorical field (several for multi-valued
- * history fields), the raw transformed numerics, the label and the event time.
+ * history fields), the raw transformed numerics, the label, whether it is a late click (see
+ * {@link FeatureRow}) and the event time.
  */
 public final class ExampleBatch {
     private final int capacity;
@@ -14,6 +15,7 @@ public final class ExampleBatch {
     private int size;
 
     final float[] labels;
+    final boolean[] lateClicks;
     final long[] eventTimes;
     final float[] numerics; // [row * numFields + field], NaN-free
     long[] values = new long[1024];
@@ -27,6 +29,7 @@ public final class ExampleBatch {
         this.capacity = capacity;
         this.numFields = numFields;
         this.labels = new float[capacity];
+        this.lateClicks = new boolean[capacity];
         this.eventTimes = new long[capacity];
         this.numerics = new float[capacity * numFields];
         this.valueOffsets = new int[capacity * numFields + 1];
@@ -45,6 +48,7 @@ public final class ExampleBatch {
     }
 
     public float label(int row) { return labels[row]; }
+    public boolean isLateClick(int row) { return lateClicks[row]; }
     public long eventTime(int row) { return eventTimes[row]; }
     public float numeric(int row, int field) { return numerics[row * numFields + field]; }
 
@@ -64,6 +68,7 @@ public final class ExampleBatch {
         }
         int row = size++;
         labels[row] = label;
+        lateClicks[row] = false;
         eventTimes[row] = eventTime;
         valueOffsets[row * numFields] = valueCount;
         wideOffsets[row] = wideCount;
@@ -91,6 +96,7 @@ public final class ExampleBatch {
     /** Appends a row extracted elsewhere ({@link FeatureExtractor#toRow}). */
     public void add(FeatureRow r) {
         int row = beginRow(r.label, r.eventTime);
+        lateClicks[row] = r.lateClick;
         int start = 0;
         for (int f = 0; f < numFields; f++) {
             for (int i = start; i < r.fieldEnds[f]; i++) addValue(r.values[i]);
@@ -115,6 +121,7 @@ public final class ExampleBatch {
         }
         r.wideKeys = Arrays.copyOfRange(wideKeys, wideStart(row), wideEnd(row));
         r.label = labels[row];
+        r.lateClick = lateClicks[row];
         r.eventTime = eventTimes[row];
         return r;
     }

@@ -8,7 +8,9 @@ package io.widedeep.core.features;
  *
  * <p>Invariants: {@code fieldEnds} has one entry per spec field and never decreases, its last entry
  * is {@code values.length}; {@code numerics} has one entry per spec field (0 for categorical ones);
- * {@code wideKeys} are the hashed wide features and crosses; {@code label} is 0 or 1. Fields are
+ * {@code wideKeys} are the hashed wide features and crosses; {@code label} is 0 or 1, and 1 for a
+ * {@code lateClick}: the click of an impression that was already trained as a negative, trained as a
+ * correction of that negative (see {@code WideDeepModel}) and not scored again. Fields are
  * public and mutable only because Flink's POJO serializer needs them so: a row is written once, by
  * {@link ExampleBatch#row}, and never changed after it is emitted.
  */
@@ -18,6 +20,7 @@ public final class FeatureRow {
     public float[] numerics;
     public long[] wideKeys;
     public float label;
+    public boolean lateClick;
     public long eventTime;
 
     public FeatureRow() {}
@@ -25,6 +28,6 @@ public final class FeatureRow {
     @Override
     public String toString() {
         return "FeatureRow(values=" + (values == null ? 0 : values.length) + ", wideKeys="
-                + (wideKeys == null ? 0 : wideKeys.length) + ", label=" + label + ", eventTime=" + eventTime + ")";
+                + (wideKeys == null ? 0 : wideKeys.length) + ", label=" + label + (lateClick ? ", late click" : "") + ", eventTime=" + eventTime + ")";
     }
 }

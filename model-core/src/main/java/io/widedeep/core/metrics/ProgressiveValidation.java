@@ -18,6 +18,7 @@ public final class ProgressiveValidation {
 
     private long count;
     private long positives;
+    private long lateClicks;
     private double lossSum;
     private double predictionSum;
     private final long[] posHist = new long[BUCKETS];
@@ -75,9 +76,21 @@ public final class ProgressiveValidation {
         return Math.min(Math.max(b, 0), BUCKETS - 1);
     }
 
-    /** Whole-stream totals, to be checkpointed with the model: count, positives, loss sum, prediction sum. */
+    /**
+     * A click that came after its example was scored (and counted) as a non-click. The example's PV
+     * loss stands as it was scored; the click is only counted, so that {@code positives + lateClicks}
+     * are all the clicks the examples got.
+     */
+    public void addLateClick() {
+        lateClicks++;
+    }
+
+    /**
+     * Whole-stream totals, to be checkpointed with the model: count, positives, loss sum, prediction
+     * sum, late clicks.
+     */
     public double[] totals() {
-        return new double[] {count, positives, lossSum, predictionSum};
+        return new double[] {count, positives, lossSum, predictionSum, lateClicks};
     }
 
     /** Restores whole-stream totals (the AUC histogram and the window start empty). */
@@ -86,10 +99,12 @@ public final class ProgressiveValidation {
         positives = (long) t[1];
         lossSum = t[2];
         predictionSum = t[3];
+        lateClicks = t.length > 4 ? (long) t[4] : 0;
     }
 
     public long count() { return count; }
     public long positives() { return positives; }
+    public long lateClicks() { return lateClicks; }
     public double ctr() { return count == 0 ? Double.NaN : (double) positives / count; }
     public double logLoss() { return count == 0 ? Double.NaN : lossSum / count; }
     public double calibration() { return predictionSum / Math.max(positives, 1e-9); }

@@ -42,6 +42,15 @@ final class BaseRate {
         examples = examples * decay + 1;
     }
 
+    /**
+     * The click of an example counted earlier as a non-click: one more click, no further example.
+     * (The example's weight has decayed a little since; at half-lives of a million examples that
+     * difference is far below the counter's noise.)
+     */
+    void addLateClick() {
+        clicks = Math.min(clicks + 1, examples);
+    }
+
     @Override
     public String toString() {
         return "BaseRate(ctr=" + ctr() + ", clicks=" + clicks + ", examples=" + examples + ")";

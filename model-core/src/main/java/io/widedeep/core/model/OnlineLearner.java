@@ -13,9 +13,12 @@ import io.widedeep.schemas.ClickEvent;
  * ({@code OnlineTrainer}, which adds its quality gate as the listener) all run it.
  */
 public final class OnlineLearner {
-    /** Receives every progressive-validation prediction with its label, in stream order. */
+    /**
+     * Receives every progressive-validation prediction with its label and its row in the batch, in
+     * stream order. Late clicks (corrections of an example already scored) are not predictions.
+     */
     public interface PredictionListener {
-        void onPrediction(float p, float label);
+        void onPrediction(int row, float p, float label);
     }
 
     private final WideDeepModel model;
@@ -73,9 +76,13 @@ public final class OnlineLearner {
         }
         model.trainBatch(examples, predictions);
         for (int i = 0; i < n; i++) {
+            if (examples.isLateClick(i)) {
+                metrics.addLateClick();
+                continue;
+            }
             metrics.add(predictions[i], examples.label(i));
             if (listener != null) {
-                listener.onPrediction(predictions[i], examples.label(i));
+                listener.onPrediction(i, predictions[i], examples.label(i));
             }
         }
     }

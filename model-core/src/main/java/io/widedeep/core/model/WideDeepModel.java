@@ -21,6 +21,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <p>The loss of a batch is the sum of the examples' log losses. {@link #trainBatch} scores every
  * example before it learns from it, so its predictions are progressive-validation predictions.
  *
+ * <p><b>Late clicks.</b> A row marked {@link ExampleBatch#isLateClick} is the click of an impression
+ * that was trained earlier as a negative (its click came after the attribution window). It is trained
+ * with the positive's loss minus the negative's, {@code logLoss(z, 1) - logLoss(z, 0) = -z}: the
+ * PU loss of Ktena et al., "Addressing Delayed Feedback for Continuous Training with Neural Networks
+ * in CTR Prediction", RecSys 2019. Its gradient is -1 for any logit, so together with the earlier
+ * negative's gradient {@code p} the impression has, in expectation, been trained once as the
+ * positive it is ({@code p - 1}); the intercept's counter counts the click without a second example.
+ *
  * <p>A trainable model holds optimizer state; a serving model ({@link #forServing}) holds weights
  * only and is filled by snapshots and deltas. Both score through the same {@link #predict}.
  * Training is single-threaded; {@link #predict} may run on many threads, each with its own
@@ -221,13 +229,12 @@ public final class WideDeepModel {
                 continue;
             }
             double z = s.logits[r];
-            float y = batch.label(r);
             float p = sigmoid(z);
             if (pvOut != null) {
                 pvOut[r] = p;
             }
-            loss += logLoss(z, y);
-            float g = p - y;
+            loss += rowLoss(z, batch, r);
+            float g = batch.isLateClick(r) ? -1f : p - batch.label(r);
             dOut[r] = g;
             biasGrad += g;
             biasGradSq += (double) g * g;
@@ -277,7 +284,11 @@ public final class WideDeepModel {
         int n = batch.size();
         double offset = biasFtrl.step(biasZ, biasN, 0, lastBiasGrad, lastBiasGradSq);
         for (int r = 0; r < n; r++) {
-            baseRate.add(batch.label(r));
+            if (batch.isLateClick(r)) {
+                baseRate.addLateClick();
+            } else {
+                baseRate.add(batch.label(r));
+            }
         }
         bias = (float) (baseRate.logOdds() + offset);
         if (wide != null) {
@@ -293,6 +304,7 @@ public final class WideDeepModel {
                 t.applyUpdates(batches);
             }
             for (int r = 0; r < n; r++) {
+                if (batch.isLateClick(r)) continue; // its numerics were counted with its negative
                 normalizer.beginExample();
                 for (int j = 0; j < numericFields.length; j++) {
                     normalizer.add(j, batch.numeric(r, numericFields[j]));
@@ -348,7 +360,7 @@ public final class WideDeepModel {
         forward(batch, s, training);
         double loss = 0;
         for (int r = 0; r < batch.size(); r++) {
-            loss += logLoss(s.logits[r], batch.label(r));
+            loss += rowLoss(s.logits[r], batch, r);
         }
         return loss;
     }
@@ -490,6 +502,11 @@ public final class WideDeepModel {
 
     static float sigmoid(double z) {
         return (float) (1.0 / (1.0 + Math.exp(-z)));
+    }
+
+    /** A row's loss: its log loss, or for a late click the correction of its earlier negative (-z). */
+    private static double rowLoss(double z, ExampleBatch batch, int r) {
+        return batch.isLateClick(r) ? -z : logLoss(z, batch.label(r));
     }
 
     /** Log loss of logit z for label y, computed stably. */

@@ -16,7 +16,7 @@ import java.util.Random;
  * item's latent vector from its category and brand, and item popularity drifts as a random walk.
  * An impression is clicked with probability
  * {@code sigmoid(-2.4 + 1.6 * taste.item + popularity + 1.2 * favourite(category))}, the click
- * arriving 0.3 to 5 s after the impression. {@link #clickProbability} exposes the truth, so the
+ * arriving after a {@link ClickDelay} (by default {@link ClickDelay#REALISTIC}: seconds, with a long tail). {@link #clickProbability} exposes the truth, so the
  * demo can say how much better the model's top-k is than random.
  */
 public final class ClickSimulator {
@@ -35,10 +35,17 @@ public final class ClickSimulator {
     private final double[] popularity;
     private final PriorityQueue<ClickEvent> pendingClicks =
             new PriorityQueue<>((a, b) -> Long.compare(a.getEventTime(), b.getEventTime()));
+    private final ClickDelay delay;
     private long impressions;
+    private double lastProbability;
 
     public ClickSimulator(int users, int items, long seed) {
+        this(users, items, seed, ClickDelay.REALISTIC);
+    }
+
+    public ClickSimulator(int users, int items, long seed, ClickDelay delay) {
         this.rnd = new Random(seed);
+        this.delay = delay;
         this.users = users;
         this.items = items;
         int ages = 5, regions = 8, categories = 12, brands = 30;
@@ -121,13 +128,19 @@ public final class ClickSimulator {
         ClickEvent e = ClickEvent.newBuilder().setEventId(imp).setEventType(EventType.IMPRESSION)
                 .setImpressionId(imp).setUserId(userId(user)).setItemId(itemId(item)).setEventTime(time)
                 .setContext(ctx).setNumeric(num).setLabel(null).build();
-        if (rnd.nextDouble() < clickProbability(user, item)) {
-            long at = time + 300 + rnd.nextInt(4700);
+        lastProbability = clickProbability(user, item);
+        if (rnd.nextDouble() < lastProbability) {
+            long at = time + delay.sample(rnd);
             pendingClicks.add(ClickEvent.newBuilder().setEventId("click-" + imp).setEventType(EventType.CLICK)
                     .setImpressionId(imp).setUserId(userId(user)).setItemId(itemId(item)).setEventTime(at)
                     .setContext(new HashMap<>()).setNumeric(new HashMap<>()).setLabel(null).build());
         }
         return e;
+    }
+
+    /** The true click probability of the impression {@link #impression} returned last. */
+    public double lastProbability() {
+        return lastProbability;
     }
 
     /** Clicks whose time has come, in time order. */

@@ -5,5 +5,6 @@ package io.widedeep.core.updates;
  * Within an epoch versions increase by one; a delta applies on top of {@code baseVersion}.
  */
 public record ModelUpdate(long epoch, long version, boolean full, long baseVersion, long trainedExamples,
-                          long createdAt, long maxEventTime, long pvExamples, long pvPositives, double pvLogLoss,
+                          long createdAt, long maxEventTime, long pvExamples, long pvPositives, long pvLateClicks,
+                          double pvLogLoss,
                           double pvWindowLogLoss, double pvWindowAuc, double pvAuc, byte[] payload) {}

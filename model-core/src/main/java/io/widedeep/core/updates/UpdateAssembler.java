@@ -58,7 +58,8 @@ public final class UpdateAssembler {
             throw new CorruptUpdateException("update " + epoch + "/" + version + ": payload CRC mismatch");
         }
         return new ModelUpdate(c.getEpoch(), c.getVersion(), c.getKind() == UpdateKind.FULL, c.getBaseVersion(),
-                c.getTrainedExamples(), c.getCreatedAt(), c.getMaxEventTime(), c.getPvExamples(), c.getPvPositives(), c.getPvLogloss(),
+                c.getTrainedExamples(), c.getCreatedAt(), c.getMaxEventTime(), c.getPvExamples(), c.getPvPositives(), c.getPvLateClicks(),
+                c.getPvLogloss(),
                 c.getPvWindowLogloss(), c.getPvWindowAuc(), c.getPvAuc(), payload);
     }
 

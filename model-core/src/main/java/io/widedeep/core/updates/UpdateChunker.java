@@ -27,7 +27,7 @@ public final class UpdateChunker {
                     .setEpoch(u.epoch()).setVersion(u.version())
                     .setKind(u.full() ? UpdateKind.FULL : UpdateKind.DELTA).setBaseVersion(u.baseVersion())
                     .setTrainedExamples(u.trainedExamples()).setCreatedAt(u.createdAt())
-                    .setMaxEventTime(u.maxEventTime()).setPvExamples(u.pvExamples()).setPvPositives(u.pvPositives()).setPvLogloss(u.pvLogLoss())
+                    .setMaxEventTime(u.maxEventTime()).setPvExamples(u.pvExamples()).setPvPositives(u.pvPositives()).setPvLateClicks(u.pvLateClicks()).setPvLogloss(u.pvLogLoss())
                     .setPvWindowLogloss(u.pvWindowLogLoss()).setPvWindowAuc(u.pvWindowAuc()).setPvAuc(u.pvAuc()).setChunkIndex(i).setChunkCount(count)
                     .setPayloadSize(p.length).setPayloadCrc32(crc.getValue())
                     .setData(ByteBuffer.wrap(p, from, len).slice())

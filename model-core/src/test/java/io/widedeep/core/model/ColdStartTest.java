@@ -39,7 +39,7 @@ class ColdStartTest {
         OnlineLearner learner = new OnlineLearner(m, 0);
         byte[] labels = new byte[n];
         int[] seen = {0};
-        learner.setListener((p, y) -> labels[seen[0]++] = (byte) (y >= 0.5f ? 1 : 0));
+        learner.setListener((row, p, y) -> labels[seen[0]++] = (byte) (y >= 0.5f ? 1 : 0));
         Random rnd = new Random(seed);
         double[] positionCtr = {0.010, 0.006, 0.003};
         for (int e = 0; e < n; e++) {
@@ -73,7 +73,7 @@ class ColdStartTest {
             OnlineLearner learner = new OnlineLearner(m, 0);
             float[] pv = new float[3];
             int[] k = {0};
-            learner.setListener((p, y) -> pv[k[0]++] = p);
+            learner.setListener((row, p, y) -> pv[k[0]++] = p);
             for (int e = 0; e < 3; e++) {
                 int label = e == 0 ? first : 0;
                 ClickEvent ev = ClickEvent.newBuilder().setEventId("e" + e).setEventType(EventType.IMPRESSION)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.widedeep.core.TestData;
 import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.spec.FeatureSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,6 +68,54 @@ class GradientCheckTest {
     @Test
     void jointGradientsMatchFiniteDifferences() {
         checkEveryParameter(FeatureSpec.parse(TestData.SMALL_SPEC));
+    }
+
+    @Test
+    void lateClickCorrectionGradientsMatchFiniteDifferences() {
+        // every third row the late click of an impression trained as a negative before: loss -z, gradient -1
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
+        ExampleBatch plain = TestData.batch(spec, 16, 7);
+        ExampleBatch batch = new ExampleBatch(16, plain.numFields());
+        for (int r = 0; r < 16; r++) {
+            FeatureRow row = plain.row(r);
+            if (r % 3 == 0) {
+                row.label = 1f;
+                row.lateClick = true;
+            }
+            batch.add(row);
+        }
+        assertTrue(batch.isLateClick(3) && !batch.isLateClick(4));
+        checkEveryParameter(spec, batch);
+    }
+
+    @Test
+    void aLateClicksLogitGradientIsMinusOneWhateverTheModelPredicts() {
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
+        WideDeepModel m = trainedModel(spec);
+        ExampleBatch plain = TestData.batch(spec, 16, 7);
+        ExampleBatch one = new ExampleBatch(1, plain.numFields());
+        float[] p = new float[1];
+        for (int r = 0; r < 4; r++) {
+            FeatureRow row = plain.row(r);
+            row.label = 1f;
+            row.lateClick = true;
+            one.clear();
+            one.add(row);
+            m.forwardBackward(one, p);
+            assertEquals(-1.0, m.biasGrad(), 0.0, "the bias sees dLoss/dlogit");
+            // the positive's gradient (p - 1) plus the cancelled negative's (-p)
+            row.lateClick = false;
+            one.clear();
+            one.add(row);
+            m.forwardBackward(one, null);
+            double positive = m.biasGrad();
+            row.label = 0f;
+            one.clear();
+            one.add(row);
+            m.forwardBackward(one, null);
+            assertEquals(-1.0, positive - m.biasGrad(), 1e-6);
+            assertEquals(p[0] - 1.0, positive, 1e-6);
+        }
     }
 
     @Test
@@ -138,8 +187,11 @@ class GradientCheckTest {
     }
 
     private void checkEveryParameter(FeatureSpec spec) {
+        checkEveryParameter(spec, TestData.batch(spec, 16, 7));
+    }
+
+    private void checkEveryParameter(FeatureSpec spec, ExampleBatch batch) {
         WideDeepModel m = trainedModel(spec);
-        ExampleBatch batch = TestData.batch(spec, 16, 7);
         m.forwardBackward(batch, null);
         int checked = 0;
 

@@ -118,7 +118,7 @@ public final class UpdateFeed extends SupervisedFeed {
             // a snapshot file carries the model, not the job's progressive-validation figures: unknown, not 0
             double unknown = Double.NaN;
             registry.apply(new ModelUpdate(id[0], id[1], true, -1, 0,
-                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, unknown, unknown, unknown, unknown,
+                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, unknown, unknown, unknown, unknown,
                     payload));
             LOG.info("bootstrapped from {}", name);
         } catch (IOException | ModelFormatException e) {
