@@ -5,6 +5,7 @@ import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.flink.records.JoinTimes;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -36,6 +37,7 @@ public final class JobOptions implements Serializable {
             .option("starting.offsets", "committed", "where a new job starts reading: earliest, latest or committed")
             .option("bounded", false, "stop at the end of the topic as it was at start (benchmarks)")
             .option("attribution.window.ms", 30_000, "how long after an impression a click still counts")
+            .option("late.click.horizon.ms", 3_600_000, "a click this long after the window still corrects its impression's negative (0: dropped)")
             .option("out.of.orderness.ms", 5_000, "how late an event may arrive before the watermark passes it")
             .option("idleness.ms", 10_000, "a partition without events this long stops holding the watermark")
             .option("max.future.ms", 600_000, "events further ahead of the wall clock go to the dead-letter topic")
@@ -67,10 +69,9 @@ public final class JobOptions implements Serializable {
     public final long checkpointIntervalMs;
     public final String checkpointDir;
     public final int parallelism;
-    public final long attributionWindowMs;
+    public final JoinTimes joinTimes;
     public final long outOfOrdernessMs;
     public final long idlenessMs;
-    public final long historyTtlMs;
     public final long publishIntervalMs;
     public final int fullSnapshotEvery;
     public final String snapshotDir;
@@ -87,7 +88,6 @@ public final class JobOptions implements Serializable {
     public final boolean publishAfterMaxHold;
     public final int qualityGateSample;
     public final int dlqMaxRawBytes;
-    public final long dedupTtlMs;
     public final long maxFutureMs;
     public final int snapshotRetain;
     public final Properties kafka;
@@ -104,10 +104,8 @@ public final class JobOptions implements Serializable {
         checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 100, 86_400_000);
         checkpointDir = directoryUri(s.string("checkpoint.dir"), "--checkpoint.dir");
         parallelism = s.intValue("parallelism", 1, 1024);
-        attributionWindowMs = s.longValue("attribution.window.ms", 1, 7L * 86_400_000);
         outOfOrdernessMs = s.longValue("out.of.orderness.ms", 0, 86_400_000);
         idlenessMs = s.longValue("idleness.ms", 0, 86_400_000);
-        historyTtlMs = s.longValue("history.ttl.ms", 1000, 3650L * 86_400_000);
         publishIntervalMs = s.longValue("publish.interval.ms", 10, 3_600_000);
         fullSnapshotEvery = s.intValue("full.snapshot.every", 1, 1_000_000);
         snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
@@ -124,7 +122,9 @@ public final class JobOptions implements Serializable {
         publishAfterMaxHold = s.choice("quality.gate.on.max.hold", Set.of("publish", "hold")).equals("publish");
         qualityGateSample = s.intValue("quality.gate.sample", 1, 1_000_000);
         dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes", 0, 512 << 10);
-        dedupTtlMs = s.longValue("dedup.ttl.ms", 0, 30L * 86_400_000);
+        joinTimes = new JoinTimes(s.longValue("attribution.window.ms", 1, 7L * 86_400_000),
+                s.longValue("late.click.horizon.ms", 0, 30L * 86_400_000), s.longValue("history.ttl.ms", 1000, 3650L * 86_400_000),
+                s.longValue("dedup.ttl.ms", 0, 30L * 86_400_000));
         maxFutureMs = s.longValue("max.future.ms", 0, 365L * 86_400_000);
         snapshotRetain = s.intValue("snapshot.retain", 1, 1_000_000);
         fresh = s.bool("fresh");

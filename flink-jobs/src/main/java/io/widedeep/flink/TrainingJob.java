@@ -91,7 +91,7 @@ public final class TrainingJob {
 
         DataStream<FeatureRow> examples = events
                 .keyBy(r -> r.userId)
-                .process(new ImpressionClickJoiner(o.specJson, o.attributionWindowMs, o.historyTtlMs, o.dedupTtlMs))
+                .process(new ImpressionClickJoiner(o.specJson, o.joinTimes))
                 .name("join impressions and clicks").uid("joiner");
 
         examples.keyBy(r -> 0)

@@ -40,14 +40,19 @@ final class ClickStreams {
             }""";
 
     /** The generated events (in send order) and the labels the job should derive. */
-    record Stream(List<ClickEvent> events, int impressions, int clicks) {}
+    record Stream(List<ClickEvent> events, int impressions, int clicks, int lateClicks) {}
 
     static Stream impressionsAndClicks(int impressions, long seed, long maxShuffleMs) {
+        return impressionsAndClicks(impressions, seed, maxShuffleMs, 0, 0);
+    }
+
+    /** With a share of the clicks {@code lateMs} to {@code 2 * lateMs} after their impression. */
+    static Stream impressionsAndClicks(int impressions, long seed, long maxShuffleMs, double lateShare, long lateMs) {
         Random rnd = new Random(seed);
         double[][] pref = new double[5][5];
         for (double[] row : pref) for (int j = 0; j < 5; j++) row[j] = rnd.nextGaussian() * 1.5 - 1.5;
         List<ClickEvent> events = new ArrayList<>();
-        int clicks = 0;
+        int clicks = 0, late = 0;
         long t = T0;
         for (int i = 0; i < impressions; i++) {
             t += 20 + rnd.nextInt(60);
@@ -62,11 +67,13 @@ final class ClickStreams {
             double p = 1 / (1 + Math.exp(-pref[ug][ig]));
             if (rnd.nextDouble() < p) {
                 clicks++;
-                long ct = t + 200 + rnd.nextInt(5800);
+                boolean isLate = rnd.nextDouble() < lateShare;
+                if (isLate) late++;
+                long ct = t + (isLate ? lateMs + (long) (rnd.nextDouble() * lateMs) : 200 + rnd.nextInt(5800));
                 events.add(event("c" + imp, EventType.CLICK, imp, "u" + user, "i" + item, ct, new HashMap<>(), null));
             }
         }
-        return new Stream(shuffleWithin(events, maxShuffleMs, rnd), impressions, clicks);
+        return new Stream(shuffleWithin(events, maxShuffleMs, rnd), impressions, clicks, late);
     }
 
     static ClickEvent event(String id, EventType type, String imp, String user, String item, long time,

@@ -134,6 +134,39 @@ class JobResilienceIT {
     }
 
     @Test
+    void clicksAfterTheWindowAreTrainedAsCorrectionsOfTheirNegatives(@TempDir Path dir) throws Exception {
+        String[] t = kafka.jobTopics("late");
+        ClickStreams.Stream s = ClickStreams.impressionsAndClicks(3000, 3, 0, 0.2, 25_000);
+        Map<String, Long> shownAt = new HashMap<>();
+        for (ClickEvent e : s.events()) if (e.getEventType() == EventType.IMPRESSION) shownAt.put(e.getImpressionId(), e.getEventTime());
+        List<ClickEvent> onTime = new ArrayList<>(), late = new ArrayList<>();
+        for (ClickEvent e : s.events()) {
+            boolean isLate = e.getEventType() == EventType.CLICK && e.getEventTime() - shownAt.get(e.getImpressionId()) >= 25_000;
+            (isLate ? late : onTime).add(e);
+        }
+        assertEquals(s.lateClicks(), late.size());
+        assertTrue(late.size() >= 50, "late clicks: " + late.size());
+        JobClient job = start(args(t, dir, specFile(dir, ClickStreams.SPEC).toString(), "--attribution.window.ms", "10000",
+                "--late.click.horizon.ms", "3600000"), null);
+        try {
+            // the impressions and the clicks inside their windows; then event time moves past every window
+            ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(onTime));
+            pushWatermark(t[0], ClickStreams.T0 + 3_600_000L, "late");
+            awaitTrained(t[2], s.impressions() + 2, 120_000);
+            // every impression is trained by now, the unclicked ones as negatives; now their late clicks
+            ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(late));
+            awaitTrained(t[2], s.impressions() + 2 + late.size(), 60_000);
+        } finally {
+            cancelAndWait(job);
+        }
+        ModelUpdate last = lastUpdate(t[2]);
+        assertEquals(s.impressions() + 2, last.pvExamples(), "every impression scored once, late clicks not again");
+        assertEquals(s.clicks() - late.size(), last.pvPositives(), "clicks inside the window: positives");
+        assertEquals(late.size(), last.pvLateClicks(), "every late click trained as a correction of its negative");
+        assertEquals(s.impressions() + 2 + late.size(), last.trainedExamples());
+    }
+
+    @Test
     void servedVersionKeepsAdvancingAfterEachOfThreeRestarts(@TempDir Path dir) throws Exception {
         String[] t = kafka.jobTopics("restarts");
         // live clicks at event time = now, as a producer in front of users writes them

@@ -4,6 +4,7 @@ import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.features.UserHistory;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.flink.records.JoinTimes;
 import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
@@ -33,6 +34,10 @@ import org.apache.flink.util.Collector;
  *   <li>An impression waits, with the features it had when it was shown, for a click with its
  *   impression id. A click inside the attribution window (event time) makes it a positive at once;
  *   when the window closes without one it becomes a negative.</li>
+ *   <li>A negative's impression is kept for {@code lateClickHorizonMs} more. A click that comes in
+ *   that time (after the window: real click delays have long tails) is emitted as a <em>late
+ *   click</em>, which the trainer learns as a correction of the negative (see {@code FeatureRow}),
+ *   and counted in {@code late_clicks}. Horizon 0: such clicks are dropped as unmatched.</li>
  *   <li>A click that arrives before its impression (out of order) waits for it for one window.
  *   A click that finds no impression within the window is counted as {@code unmatched_clicks}.</li>
  *   <li>A pre-labelled impression (Criteo, Open Bandit ...) is an example as it stands.</li>
@@ -47,9 +52,7 @@ import org.apache.flink.util.Collector;
  */
 public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRecord, FeatureRow> {
     private final String specJson;
-    private final long windowMs;
-    private final long historyTtlMs;
-    private final long dedupTtlMs;
+    private final JoinTimes times;
 
     private transient FeatureSpec spec;
     private transient boolean usesHistory;
@@ -57,6 +60,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient AvroSerde<ClickEvent> serde;
     private transient ValueState<byte[]> history;
     private transient MapState<String, byte[]> pending;
+    private transient MapState<String, byte[]> trainedNegatives;
     private transient MapState<String, Long> earlyClicks;
     private transient MapState<Long, String[]> due;
     private transient MapState<String, Boolean> seenEvents;
@@ -65,12 +69,11 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient Counter negatives;
     private transient Counter labelled;
     private transient Counter unmatchedClicks;
+    private transient Counter lateClicks;
 
-    public ImpressionClickJoiner(String specJson, long windowMs, long historyTtlMs, long dedupTtlMs) {
+    public ImpressionClickJoiner(String specJson, JoinTimes times) {
         this.specJson = specJson;
-        this.windowMs = windowMs;
-        this.historyTtlMs = historyTtlMs;
-        this.dedupTtlMs = dedupTtlMs;
+        this.times = times;
     }
 
     @Override
@@ -79,28 +82,33 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         extractor = new FeatureExtractor(spec);
         usesHistory = spec.usesHistory();
         serde = AvroSerde.clickEvents();
-        StateTtlConfig historyTtl = StateTtlConfig.newBuilder(Duration.ofMillis(historyTtlMs))
+        StateTtlConfig historyTtl = StateTtlConfig.newBuilder(Duration.ofMillis(times.historyTtlMs()))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired).build();
         ValueStateDescriptor<byte[]> h = new ValueStateDescriptor<>("history", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         h.enableTimeToLive(historyTtl);
         history = getRuntimeContext().getState(h);
         // Pending entries are removed by timers; the TTL only guards against anything left behind.
-        StateTtlConfig pendingTtl = StateTtlConfig.newBuilder(Duration.ofMillis(Math.max(historyTtlMs, 4 * windowMs)))
+        long guard = Math.max(times.historyTtlMs(), 4 * (times.windowMs() + times.lateClickHorizonMs()));
+        StateTtlConfig pendingTtl = StateTtlConfig.newBuilder(Duration.ofMillis(guard))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite).build();
         MapStateDescriptor<String, byte[]> p = new MapStateDescriptor<>("pending-impressions", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         p.enableTimeToLive(pendingTtl);
         pending = getRuntimeContext().getMapState(p);
+        MapStateDescriptor<String, byte[]> n = new MapStateDescriptor<>("trained-negatives", Types.STRING,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        n.enableTimeToLive(pendingTtl);
+        trainedNegatives = getRuntimeContext().getMapState(n);
         MapStateDescriptor<String, Long> c = new MapStateDescriptor<>("early-clicks", Types.STRING, Types.LONG);
         c.enableTimeToLive(pendingTtl);
         earlyClicks = getRuntimeContext().getMapState(c);
         MapStateDescriptor<Long, String[]> d = new MapStateDescriptor<>("due", Types.LONG, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
         d.enableTimeToLive(pendingTtl);
         due = getRuntimeContext().getMapState(d);
-        if (dedupTtlMs > 0) {
+        if (times.dedupTtlMs() > 0) {
             MapStateDescriptor<String, Boolean> seen = new MapStateDescriptor<>("seen-events", Types.STRING, Types.BOOLEAN);
-            seen.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofMillis(dedupTtlMs))
+            seen.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofMillis(times.dedupTtlMs()))
                     .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired).build());
             seenEvents = getRuntimeContext().getMapState(seen);
@@ -110,6 +118,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         negatives = metrics.counter("negatives");
         labelled = metrics.counter("prelabelled");
         unmatchedClicks = metrics.counter("unmatched_clicks");
+        lateClicks = metrics.counter("late_clicks");
         duplicates = metrics.counter("duplicates");
     }
 
@@ -151,31 +160,35 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 extractor.updateHistory(h, e, true);
             } else {
                 pending.put(e.getImpressionId(), encodePending(e.getEventTime(), r.raw, h.toBytes()));
-                dueAt(e.getEventTime() + windowMs, IMPRESSION + e.getImpressionId(), ctx);
+                dueAt(e.getEventTime() + times.windowMs(), IMPRESSION + e.getImpressionId(), ctx);
                 h.recordImpression(e.getEventTime());
             }
             history.update(h.toBytes());
         } else {
-            byte[] p = pending.get(e.getImpressionId());
+            String id = e.getImpressionId();
+            byte[] p = pending.get(id);
+            boolean late = p == null && (p = trainedNegatives.get(id)) != null;
             if (p != null) {
-                pending.remove(e.getImpressionId());
-                ByteBuffer b = ByteBuffer.wrap(p);
-                b.getLong();
-                ClickEvent impression = decodeImpression(b);
-                UserHistory asShown = UserHistory.fromBytes(remaining(b), spec.historyMaxItems());
-                out.collect(extractor.toRow(impression, asShown, 1f));
-                positives.inc();
+                if (late) {
+                    trainedNegatives.remove(id);
+                    lateClicks.inc();
+                } else {
+                    pending.remove(id);
+                    positives.inc();
+                }
+                ClickEvent impression = emit(p, 1f, late, out);
                 extractor.recordClick(h, impression, e.getEventTime());
                 history.update(h.toBytes());
             } else {
-                earlyClicks.put(e.getImpressionId(), e.getEventTime());
-                dueAt(e.getEventTime() + windowMs, CLICK + e.getImpressionId(), ctx);
+                earlyClicks.put(id, e.getEventTime());
+                dueAt(e.getEventTime() + times.windowMs(), CLICK + id, ctx);
             }
         }
     }
 
     private static final char IMPRESSION = 'i';
     private static final char CLICK = 'c';
+    private static final char TRAINED_NEGATIVE = 'n';
 
     /** Registers a timer and files the (kind-prefixed) impression id under its due time. */
     private void dueAt(long time, String id, Context ctx) throws Exception {
@@ -197,12 +210,14 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 byte[] p = pending.get(id);
                 if (p == null) continue; // clicked meanwhile
                 pending.remove(id);
-                ByteBuffer b = ByteBuffer.wrap(p);
-                b.getLong();
-                ClickEvent impression = decodeImpression(b);
-                UserHistory asShown = UserHistory.fromBytes(remaining(b), spec.historyMaxItems());
-                out.collect(extractor.toRow(impression, asShown, 0f));
+                emit(p, 0f, false, out);
                 negatives.inc();
+                if (times.lateClickHorizonMs() > 0) {
+                    trainedNegatives.put(id, p);
+                    dueAt(timestamp + times.lateClickHorizonMs(), TRAINED_NEGATIVE + id, ctx);
+                }
+            } else if (tagged.charAt(0) == TRAINED_NEGATIVE) {
+                trainedNegatives.remove(id); // its horizon has passed: a click now is unmatched
             } else if (earlyClicks.contains(id)) {
                 earlyClicks.remove(id);
                 unmatchedClicks.inc();
@@ -220,15 +235,22 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 .putLong(time).putInt(raw.length).put(raw).put(historyBytes).array();
     }
 
-    private ClickEvent decodeImpression(ByteBuffer b) throws MalformedMessageException {
+    /**
+     * Emits a kept impression ({@link #encodePending}: time, Avro record, history as shown) as an
+     * example with the features it had when it was shown; returns the impression.
+     */
+    private ClickEvent emit(byte[] kept, float label, boolean lateClick, Collector<FeatureRow> out)
+            throws MalformedMessageException {
+        ByteBuffer b = ByteBuffer.wrap(kept);
+        b.getLong();
         byte[] raw = new byte[b.getInt()];
         b.get(raw);
-        return serde.decode(raw);
-    }
-
-    private static byte[] remaining(ByteBuffer b) {
-        byte[] rest = new byte[b.remaining()];
-        b.get(rest);
-        return rest;
+        ClickEvent impression = serde.decode(raw);
+        byte[] asShown = new byte[b.remaining()];
+        b.get(asShown);
+        FeatureRow row = extractor.toRow(impression, UserHistory.fromBytes(asShown, spec.historyMaxItems()), label);
+        row.lateClick = lateClick;
+        out.collect(row);
+        return impression;
     }
 }
