@@ -353,10 +353,7 @@ final class Mlp {
         if (dtype == DataType.FLOAT) {
             ((FloatBuffer) target).put(0, src, 0, n);
         } else {
-            DoubleBuffer db = (DoubleBuffer) target;
-            for (int i = 0; i < n; i++) {
-                db.put(i, src[i]);
-            }
+            for (int i = 0; i < n; i++) ((DoubleBuffer) target).put(i, src[i]);
         }
     }
 
@@ -364,10 +361,7 @@ final class Mlp {
         if (dtype == DataType.FLOAT) {
             ((FloatBuffer) source).get(0, dst, 0, n);
         } else {
-            DoubleBuffer db = (DoubleBuffer) source;
-            for (int i = 0; i < n; i++) {
-                dst[i] = (float) db.get(i);
-            }
+            for (int i = 0; i < n; i++) dst[i] = (float) ((DoubleBuffer) source).get(i);
         }
     }
 

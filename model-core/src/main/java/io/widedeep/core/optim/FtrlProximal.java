@@ -13,22 +13,10 @@ import io.widedeep.core.spec.FeatureSpec;
  * and a gradient g updates it by {@code sigma = (sqrt(n + g^2) - sqrt(n)) / alpha; z += g - sigma w;
  * n += g^2}. With l1 &gt; 0 most weights of a sparse model stay exactly zero.
  *
- * <p>This class holds only the hyper-parameters; the state lives in the caller's primitive arrays
+ * <p>This record holds only the hyper-parameters; the state lives in the caller's primitive arrays
  * (the wide table), so one instance serves millions of coordinates without allocation.
  */
-public final class FtrlProximal {
-    private final double alpha;
-    private final double beta;
-    private final double l1;
-    private final double l2;
-
-    public FtrlProximal(double alpha, double beta, double l1, double l2) {
-        this.alpha = alpha;
-        this.beta = beta;
-        this.l1 = l1;
-        this.l2 = l2;
-    }
-
+public record FtrlProximal(double alpha, double beta, double l1, double l2) {
     public FtrlProximal(FeatureSpec.Ftrl c) {
         this(c.alpha(), c.beta(), c.l1(), c.l2());
     }
@@ -73,13 +61,4 @@ public final class FtrlProximal {
         return weight(z[i], nNew);
     }
 
-    public double alpha() { return alpha; }
-    public double beta() { return beta; }
-    public double l1() { return l1; }
-    public double l2() { return l2; }
-
-    @Override
-    public String toString() {
-        return "FtrlProximal(alpha=" + alpha + ", beta=" + beta + ", l1=" + l1 + ", l2=" + l2 + ")";
-    }
 }

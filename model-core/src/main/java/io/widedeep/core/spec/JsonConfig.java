@@ -29,25 +29,25 @@ final class JsonConfig {
         return path.isEmpty() ? name : path + "." + name;
     }
 
-    boolean has(String name) {
+    /** The value under {@code name}, null when absent or JSON null; marks the key as known. */
+    private JsonNode present(String name) {
         asked.add(name);
         JsonNode v = node.get(name);
-        return v != null && !v.isNull();
+        return v == null || v.isNull() ? null : v;
+    }
+
+    boolean has(String name) {
+        return present(name) != null;
     }
 
     JsonConfig object(String name) {
-        asked.add(name);
-        JsonNode v = node.get(name);
-        if (v == null || v.isNull()) {
-            return new JsonConfig(node.objectNode(), key(name));
-        }
-        return new JsonConfig(v, key(name));
+        JsonNode v = present(name);
+        return new JsonConfig(v == null ? node.objectNode() : v, key(name));
     }
 
     String string(String name, String dflt) {
-        asked.add(name);
-        JsonNode v = node.get(name);
-        if (v == null || v.isNull()) {
+        JsonNode v = present(name);
+        if (v == null) {
             if (dflt == null) {
                 throw new SpecException(key(name), "is required");
             }
@@ -60,9 +60,8 @@ final class JsonConfig {
     }
 
     double number(String name, double dflt, double min, double max) {
-        asked.add(name);
-        JsonNode v = node.get(name);
-        if (v == null || v.isNull()) {
+        JsonNode v = present(name);
+        if (v == null) {
             return dflt;
         }
         if (!v.isNumber()) {
@@ -76,9 +75,8 @@ final class JsonConfig {
     }
 
     int integer(String name, int dflt, int min, int max) {
-        asked.add(name);
-        JsonNode v = node.get(name);
-        if (v == null || v.isNull()) {
+        JsonNode v = present(name);
+        if (v == null) {
             return dflt;
         }
         if (!v.isIntegralNumber()) {
@@ -92,9 +90,8 @@ final class JsonConfig {
     }
 
     long longValue(String name, long dflt, long min) {
-        asked.add(name);
-        JsonNode v = node.get(name);
-        if (v == null || v.isNull()) {
+        JsonNode v = present(name);
+        if (v == null) {
             return dflt;
         }
         if (!v.isIntegralNumber() || v.asLong() < min) {
@@ -104,9 +101,8 @@ final class JsonConfig {
     }
 
     boolean bool(String name, boolean dflt) {
-        asked.add(name);
-        JsonNode v = node.get(name);
-        if (v == null || v.isNull()) {
+        JsonNode v = present(name);
+        if (v == null) {
             return dflt;
         }
         if (!v.isBoolean()) {
@@ -116,16 +112,9 @@ final class JsonConfig {
     }
 
     List<String> strings(String name) {
-        asked.add(name);
-        JsonNode v = node.get(name);
         List<String> out = new ArrayList<>();
-        if (v == null || v.isNull()) {
-            return out;
-        }
-        if (!v.isArray()) {
-            throw new SpecException(key(name), "must be an array of strings");
-        }
-        for (int i = 0; i < v.size(); i++) {
+        JsonNode v = arrayOrNull(name, "must be an array of strings");
+        for (int i = 0; v != null && i < v.size(); i++) {
             if (!v.get(i).isTextual()) {
                 throw new SpecException(key(name) + "[" + i + "]", "must be a string, got " + v.get(i));
             }
@@ -135,17 +124,18 @@ final class JsonConfig {
     }
 
     List<JsonNode> array(String name) {
-        asked.add(name);
-        JsonNode v = node.get(name);
         List<JsonNode> out = new ArrayList<>();
-        if (v == null || v.isNull()) {
-            return out;
-        }
-        if (!v.isArray()) {
-            throw new SpecException(key(name), "must be an array");
-        }
-        v.forEach(out::add);
+        JsonNode v = arrayOrNull(name, "must be an array");
+        if (v != null) v.forEach(out::add);
         return out;
+    }
+
+    private JsonNode arrayOrNull(String name, String problem) {
+        JsonNode v = present(name);
+        if (v != null && !v.isArray()) {
+            throw new SpecException(key(name), problem);
+        }
+        return v;
     }
 
     JsonNode raw(String name) {
