@@ -61,32 +61,29 @@ final class JsonConfig {
 
     double number(String name, double dflt, double min, double max) {
         JsonNode v = present(name);
-        if (v == null) {
-            return dflt;
-        }
-        if (!v.isNumber()) {
-            throw new SpecException(key(name), "must be a number, got " + v);
-        }
-        double d = v.asDouble();
-        if (!(d >= min && d <= max)) {
-            throw new SpecException(key(name), "must be in [" + min + ", " + max + "], got " + d);
-        }
-        return d;
+        return v == null ? dflt : inRange(name, v, v.isNumber(), "a number", v.asDouble(), min, max, String.valueOf(v.asDouble()));
     }
 
     int integer(String name, int dflt, int min, int max) {
         JsonNode v = present(name);
-        if (v == null) {
-            return dflt;
+        return v == null ? dflt : (int) inRange(name, v, v.isIntegralNumber(), "an integer", v.asLong(), min, max,
+                String.valueOf(v.asLong()));
+    }
+
+    /** {@code value} if the node is of the right kind and within [min, max]; else an error naming the key. */
+    private double inRange(String name, JsonNode v, boolean rightKind, String kind, double value, double min, double max,
+                           String shown) {
+        if (!rightKind) {
+            throw new SpecException(key(name), "must be " + kind + ", got " + v);
         }
-        if (!v.isIntegralNumber()) {
-            throw new SpecException(key(name), "must be an integer, got " + v);
+        if (!(value >= min && value <= max)) {
+            throw new SpecException(key(name), "must be in [" + bound(min) + ", " + bound(max) + "], got " + shown);
         }
-        long l = v.asLong();
-        if (l < min || l > max) {
-            throw new SpecException(key(name), "must be in [" + min + ", " + max + "], got " + l);
-        }
-        return (int) l;
+        return value;
+    }
+
+    private static String bound(double b) {
+        return b == Math.rint(b) && Math.abs(b) < 1e15 ? Long.toString((long) b) : Double.toString(b);
     }
 
     long longValue(String name, long dflt, long min) {
