@@ -276,20 +276,11 @@ public final class FeatureSpec {
         return o;
     }
 
-    /** The constant of {@code type} named {@code text} (any case), or an error listing the choices. */
-    private static <E extends Enum<E>> E choice(JsonConfig fc, String key, String text, Class<E> type) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(text)) return e;
-        }
-        String choices = String.join(", ", Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase()).toList());
-        throw new SpecException(fc.key(key), "must be one of " + choices + ", got '" + text + "'");
-    }
-
     private static Field parseField(JsonConfig fc, int index) {
         String name = fc.string("name", null);
         String source = fc.string("source", null);
-        String typeText = fc.string("type", "categorical");
-        FieldType type = choice(fc, "type", typeText, FieldType.class);
+        FieldType type = choice(fc, "type", FieldType.CATEGORICAL);
+        String typeText = type.name().toLowerCase();
         SourceKind kind;
         String key = null;
         if (source.equals("user_id")) {
@@ -318,7 +309,7 @@ public final class FeatureSpec {
         if (needsNumericSource != kind.numeric) {
             throw new SpecException(fc.key("source"), "'" + source + "' cannot feed a " + typeText + " field");
         }
-        Transform transform = choice(fc, "transform", fc.string("transform", "none"), Transform.class);
+        Transform transform = choice(fc, "transform", Transform.NONE);
         double[] boundaries = new double[0];
         if (type == FieldType.BUCKETIZE) {
             List<JsonNode> b = fc.array("boundaries");
