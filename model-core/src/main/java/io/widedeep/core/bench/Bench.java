@@ -48,7 +48,7 @@ public final class Bench {
             .required("format", "its format: " + String.join(", ", Readers.FORMATS))
             .optional("spec", "feature spec JSON file (default: the format's built-in spec)")
             .option("limit", Long.MAX_VALUE, "stop after this many examples")
-            .option("model", "widedeep", "variant: widedeep, wide, deep or deepfm")
+            .option("model", "widedeep", "variant: widedeep, wide, deep, deepfm or dcn (cross layers)")
             .optional("compare", "run several variants on the same file and print a table (default list: " + VARIANTS + ")")
             .optional("batch", "mini-batch size (default: the spec's training.batch_size)")
             .flag("quiet", "no progress lines on stderr");

@@ -5,6 +5,7 @@ import io.widedeep.core.spec.Activation;
 import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,9 +25,17 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * of the inputs with a spread of about one unit that the model first had to unlearn: 0.0008 worse
  * PV log loss on the Criteo-shaped stream. (A zero output layer, tried too, made the deep-only
  * variant die at learning rate 0.05.)
+ *
+ * <p><b>Cross layers</b> (DCN-v2: Wang et al., "DCN V2: Improved Deep &amp; Cross Network and Practical
+ * Lessons for Web-scale Learning to Rank Systems", WWW 2021, stacked structure). The first
+ * {@code crossLayers} layers compute {@code x_{l+1} = x_0 * (x_l W_l + b_l) + x_l} (element-wise
+ * product with the input x_0, full-rank W_l of the input's width), explicit bounded-degree feature
+ * crosses that the MLP above them builds on. They are layers of this network like the others: their
+ * weights live in the same flat vector, so the optimizer, clipping, snapshots and deltas carry them.
  */
 final class Mlp {
-    final int[] sizes; // input, hidden..., 1
+    final int[] sizes; // input, one input-wide size per cross layer, hidden..., 1
+    final int crossLayers;
     final DataType dtype;
     final INDArray params;
     private final INDArray grads;
@@ -45,17 +54,18 @@ final class Mlp {
     private final long seed;
 
     Mlp(int inputWidth, int[] hidden, DataType dtype, DenseOptimizer optimizer, long seed) {
-        this(inputWidth, hidden, Activation.RELU, 0, dtype, optimizer, seed);
+        this(inputWidth, 0, hidden, Activation.RELU, 0, dtype, optimizer, seed);
     }
 
-    Mlp(int inputWidth, int[] hidden, Activation activation, double dropout, DataType dtype, DenseOptimizer optimizer,
-        long seed) {
+    Mlp(int inputWidth, int crossLayers, int[] hidden, Activation activation, double dropout, DataType dtype,
+        DenseOptimizer optimizer, long seed) {
         this.activation = activation;
         this.dropout = dropout;
         this.seed = seed;
-        this.sizes = new int[hidden.length + 2];
-        sizes[0] = inputWidth;
-        System.arraycopy(hidden, 0, sizes, 1, hidden.length);
+        this.crossLayers = crossLayers;
+        this.sizes = new int[crossLayers + hidden.length + 2];
+        Arrays.fill(sizes, 0, crossLayers + 1, inputWidth);
+        System.arraycopy(hidden, 0, sizes, crossLayers + 1, hidden.length);
         sizes[sizes.length - 1] = 1;
         this.dtype = dtype;
         int layers = sizes.length - 1;
@@ -125,7 +135,7 @@ final class Mlp {
         final int capacity;
         final INDArray[] acts; // acts[0] = input, acts[l+1] = output of layer l
         final INDArray[] deltas; // deltas[l] = dLoss/d(pre-activation of layer l)
-        final INDArray[] pre; // pre-activations of the hidden layers (only for activations other than ReLU)
+        final INDArray[] pre; // cross layers: x_l W_l + b_l; hidden layers: pre-activations (for activations other than ReLU)
         final INDArray[] masks; // training-only dropout masks of the hidden layers (0 or 1/(1-rate))
         final INDArray dInput;
         final INDArray ones;
@@ -134,6 +144,9 @@ final class Mlp {
         final float[] dInputHost;
         final float[] hostActivations; // inference: one layer's activations on the heap
         final float[] hostBias;
+        final float[] hostCross; // inference: the cross layers' output x_l on the heap
+        final INDArray crossTmp; // backward through the cross layers: one input-wide temporary
+        final INDArray crossDx0; // ... and the gradient reaching x_0 through their products
         // NIO views of the transfer buffers, made once: every data().asNio*() call allocates
         // JavaCPP pointers whose reference processing lengthens young GC pauses.
         final Buffer inputView;
@@ -154,8 +167,9 @@ final class Mlp {
             masks = new INDArray[layers];
             for (int l = 0; l < layers; l++) {
                 deltas[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
-                if (activation != Activation.RELU && l < layers - 1) pre[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
-                if (dropout > 0 && l < layers - 1) masks[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
+                boolean hidden = l >= crossLayers && l < layers - 1;
+                if (l < crossLayers || (activation != Activation.RELU && hidden)) pre[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
+                if (dropout > 0 && hidden) masks[l] = Nd4j.zeros(dtype, capacity, sizes[l + 1]);
             }
             dInput = Nd4j.zeros(dtype, capacity, sizes[0]);
             ones = Nd4j.ones(dtype, 1, capacity);
@@ -166,6 +180,9 @@ final class Mlp {
             for (int l = 1; l < sizes.length; l++) widest = Math.max(widest, sizes[l]);
             hostActivations = new float[capacity * widest];
             hostBias = new float[widest];
+            hostCross = crossLayers > 0 ? new float[capacity * sizes[0]] : null;
+            crossTmp = crossLayers > 0 ? Nd4j.zeros(dtype, capacity, sizes[0]) : null;
+            crossDx0 = crossLayers > 0 ? Nd4j.zeros(dtype, capacity, sizes[0]) : null;
             inputView = view(acts[0]);
             outView = view(acts[layers]);
             deltaOutView = view(deltas[layers - 1]);
@@ -212,6 +229,16 @@ final class Mlp {
             a.get(0, host, 0, n);
             float[] bias = ws.hostBias;
             biasViews[l].get(0, bias, 0, outWidth); // weights move with every update: read them each time
+            if (l < crossLayers) {
+                float[] x0 = ws.input, xl = l == 0 ? ws.input : ws.hostCross, x = ws.hostCross;
+                for (int i = 0; i < n; i += outWidth) {
+                    for (int j = 0; j < outWidth; j++) {
+                        x[i + j] = x0[i + j] * (host[i + j] + bias[j]) + xl[i + j];
+                    }
+                }
+                a.put(0, x, 0, n);
+                continue;
+            }
             boolean hidden = l < layers - 1;
             boolean relu = activation == Activation.RELU;
             for (int i = 0; i < n; i += outWidth) {
@@ -242,6 +269,13 @@ final class Mlp {
         int layers = sizes.length - 1;
         for (int l = 0; l < layers; l++) {
             INDArray a = ws.acts[l + 1];
+            if (l < crossLayers) {
+                INDArray u = ws.pre[l];
+                Nd4j.gemm(ws.acts[l], w[l], u, false, false, 1.0, 0.0);
+                u.addiRowVector(b[l]);
+                a.assign(u).muli(ws.acts[0]).addi(ws.acts[l]); // x_{l+1} = x_0 * u + x_l
+                continue;
+            }
             Nd4j.gemm(ws.acts[l], w[l], a, false, false, 1.0, 0.0);
             a.addiRowVector(b[l]);
             if (l < layers - 1) {
@@ -276,11 +310,15 @@ final class Mlp {
         write(ws.deltaOutView, dOut, ws.capacity);
         for (int l = layers - 1; l >= 0; l--) {
             INDArray d = ws.deltas[l];
+            INDArray prev = l == 0 ? ws.dInput : ws.deltas[l - 1];
+            if (l < crossLayers) {
+                backwardCross(ws, l, d, prev);
+                continue;
+            }
             Nd4j.gemm(ws.acts[l], d, gw[l], true, false, 1.0, 0.0);
             Nd4j.gemm(ws.ones, d, gb[l], false, false, 1.0, 0.0);
-            INDArray prev = l == 0 ? ws.dInput : ws.deltas[l - 1];
             Nd4j.gemm(d, w[l], prev, false, true, 1.0, 0.0);
-            if (l > 0) {
+            if (l > crossLayers) { // the layer below is a hidden layer (a cross layer has no activation)
                 if (dropout > 0) {
                     prev.muli(ws.masks[l - 1]); // a dropped unit passed nothing on, so it gets no gradient
                 }
@@ -292,7 +330,30 @@ final class Mlp {
                 }
             }
         }
+        if (crossLayers > 0) {
+            ws.dInput.addi(ws.crossDx0);
+        }
         read(ws.dInputView, ws.dInputHost, ws.dInputHost.length);
+    }
+
+    /**
+     * Cross layer l, given {@code d} = dLoss/dx_{l+1}: with u = x_l W + b and x_{l+1} = x_0 * u + x_l,
+     * dLoss/du = d * x_0 gives W's and b's gradients, dLoss/dx_l = d + (d * x_0) W^T goes to
+     * {@code prev}, and d * u is what x_0 receives through the product (summed over the cross layers
+     * in {@code crossDx0}, added to the input's gradient at the end).
+     */
+    private void backwardCross(Workspace ws, int l, INDArray d, INDArray prev) {
+        INDArray du = ws.crossTmp.assign(d).muli(ws.acts[0]);
+        Nd4j.gemm(ws.acts[l], du, gw[l], true, false, 1.0, 0.0);
+        Nd4j.gemm(ws.ones, du, gb[l], false, false, 1.0, 0.0);
+        prev.assign(d);
+        Nd4j.gemm(du, w[l], prev, false, true, 1.0, 1.0);
+        INDArray viaProduct = ws.crossTmp.assign(d).muli(ws.pre[l]);
+        if (l == crossLayers - 1) {
+            ws.crossDx0.assign(viaProduct);
+        } else {
+            ws.crossDx0.addi(viaProduct);
+        }
     }
 
     private void drawMask(INDArray mask, SplittableRandom rnd) {

@@ -88,7 +88,7 @@ public final class WideDeepModel {
         }
         this.normalizer = new NumericNormalizer(numericFields.length);
         this.mlp = spec.hasDeep()
-                ? new Mlp(spec.deepInputWidth(), spec.hidden(), spec.activation(), spec.dropout(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
+                ? new Mlp(spec.deepInputWidth(), spec.crossLayers(), spec.hidden(), spec.activation(), spec.dropout(), dtype, trainable ? denseOptimizer(spec) : null, spec.seed())
                 : null;
     }
 

@@ -63,8 +63,10 @@ public final class FeatureSpec {
     /**
      * An explicit feature-interaction term beside the MLP. {@code FM}: the factorisation machine's
      * pairwise term over the deep fields' embeddings, as in DeepFM (Guo et al., IJCAI 2017).
+     * {@code CROSS}: {@code cross_layers} cross layers on the MLP's input, as in DCN-v2 (Wang et al.,
+     * "DCN V2: Improved Deep &amp; Cross Network", WWW 2021), stacked before the MLP.
      */
-    public enum Interaction { NONE, FM }
+    public enum Interaction { NONE, FM, CROSS }
 
     /**
      * The deep part's optimizer; {@code weightDecay} is AdamW's, {@code rho} RMSprop's; {@code clipNorm}
@@ -100,6 +102,7 @@ public final class FeatureSpec {
     private final Interaction interaction;
     private final Activation activation;
     private final double dropout;
+    private final int crossLayers;
     private final Ftrl ftrl;
     private final DeepOptimizer deepOptimizer;
     private final int batchSize;
@@ -145,6 +148,10 @@ public final class FeatureSpec {
         interaction = choice(deep, "interaction", Interaction.NONE);
         if (interaction == Interaction.FM) {
             requireOneEmbeddingSize();
+        }
+        crossLayers = interaction == Interaction.CROSS ? deep.integer("cross_layers", 2, 1, 8) : 0;
+        if (interaction != Interaction.CROSS && deep.has("cross_layers")) {
+            throw new SpecException("deep.cross_layers", "needs \"interaction\": \"cross\"");
         }
         deep.rejectUnknown();
         if (wideFields.length == 0 && crosses.length == 0 && deepFields.length == 0 && numericFields.length == 0) {
@@ -441,7 +448,8 @@ public final class FeatureSpec {
             case "wide" -> obj.remove("deep");
             case "deep" -> obj.remove("wide");
             case "deepfm" -> ((ObjectNode) obj.withObject("/deep")).put("interaction", "fm");
-            default -> throw new SpecException("model", "must be widedeep, wide, deep or deepfm, got '" + model + "'");
+            case "dcn" -> ((ObjectNode) obj.withObject("/deep")).put("interaction", "cross");
+            default -> throw new SpecException("model", "must be widedeep, wide, deep, deepfm or dcn, got '" + model + "'");
         }
         return new FeatureSpec(root);
     }
@@ -465,6 +473,8 @@ public final class FeatureSpec {
     public Activation activation() { return activation; }
     /** Dropout rate of the hidden layers in training (0: off). */
     public double dropout() { return dropout; }
+    /** DCN-v2 cross layers before the MLP (0 unless the interaction is {@code cross}). */
+    public int crossLayers() { return crossLayers; }
     public Ftrl ftrl() { return ftrl; }
     public DeepOptimizer deepOptimizer() { return deepOptimizer; }
     public int batchSize() { return batchSize; }

@@ -128,6 +128,17 @@ class GradientCheckTest {
         checkEveryParameter(spec);
     }
 
+    @Test
+    void crossLayerGradientsMatchFiniteDifferences() {
+        // DCN-v2: two cross layers on the MLP's input (their weights are the network's first layers)
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"hidden\": [8, 5]",
+                "\"hidden\": [8, 5], \"interaction\": \"cross\", \"cross_layers\": 2"));
+        assertEquals(2, spec.crossLayers());
+        WideDeepModel m = WideDeepModel.create(spec);
+        assertEquals(spec.deepInputWidth(), m.mlp.sizes[1], "a cross layer keeps the input's width");
+        checkEveryParameter(spec);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"leaky_relu", "gelu", "selu"})
     void everyActivationsGradientsMatchFiniteDifferences(String activation) {

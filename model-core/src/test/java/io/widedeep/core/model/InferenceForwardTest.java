@@ -12,11 +12,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class InferenceForwardTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"relu", "leaky_relu", "gelu", "selu"})
-    void predictMatchesTheTrainingForwardPass(String activation) throws Exception {
+    @ValueSource(strings = {"\"activation\":\"relu\"", "\"activation\":\"leaky_relu\"", "\"activation\":\"gelu\"",
+            "\"activation\":\"selu\"", "\"interaction\":\"cross\",\"cross_layers\":2"})
+    void predictMatchesTheTrainingForwardPass(String deepOption) throws Exception {
         FeatureSpec spec = FeatureSpec.parse(FeatureSpec.builtIn("criteo").json()
-                .replace("\"hidden\":[256,128,64]", "\"hidden\":[256,128,64],\"activation\":\"" + activation + "\""));
-        assertEquals(activation, spec.activation().name().toLowerCase());
+                .replace("\"hidden\":[256,128,64]", "\"hidden\":[256,128,64]," + deepOption));
+        assertEquals(deepOption.contains("cross") ? 2 : 0, spec.crossLayers());
         WideDeepModel m = WideDeepModel.create(spec);
         for (int i = 0; i < 20; i++) m.trainBatch(TestData.batch(spec, 256, i), null);
         ExampleBatch batch = TestData.batch(spec, 256, 99);

@@ -92,8 +92,10 @@ class PlantedSignalTest {
         int n = 120_000;
         double joint = run(spec, n);
         double deepFm = run(spec.variant("deepfm"), n);
-        String msg = String.format("PV logloss (last 20%%): widedeep %.5f, deepfm %.5f", joint, deepFm);
+        double dcn = run(spec.variant("dcn"), n);
+        String msg = String.format("PV logloss (last 20%%): widedeep %.5f, deepfm %.5f, dcn %.5f", joint, deepFm, dcn);
         System.out.println(msg);
         assertTrue(deepFm < joint, msg);
+        assertTrue(dcn < joint, msg);
     }
 }

@@ -30,12 +30,15 @@ class SnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout"})
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross"})
     void saveLoadGivesBitIdenticalPredictionsAndTraining(String variant) throws Exception {
-        String optimizer = variant.replace("+dropout", "");
+        String optimizer = variant.replace("+dropout", "").replace("+cross", "");
         String json = TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\"");
         if (variant.endsWith("+dropout")) {
             json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.2"); // masks follow the restored step
+        }
+        if (variant.endsWith("+cross")) {
+            json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"interaction\": \"cross\"");
         }
         FeatureSpec spec = FeatureSpec.parse(json);
         assertEquals(optimizer, spec.deepOptimizer().type().name().toLowerCase());
