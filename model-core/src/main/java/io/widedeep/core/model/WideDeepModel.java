@@ -456,6 +456,17 @@ public final class WideDeepModel {
         }
     }
 
+    /** Whether field f of row r has exactly the values it has in row r - 1. */
+    private static boolean sameValues(ExampleBatch batch, int r, int f) {
+        int start = batch.valueStart(r, f), end = batch.valueEnd(r, f);
+        int prev = batch.valueStart(r - 1, f);
+        if (end - start != batch.valueEnd(r - 1, f) - prev) return false;
+        for (int i = start; i < end; i++) {
+            if (batch.value(i) != batch.value(prev + i - start)) return false;
+        }
+        return true;
+    }
+
     private void gatherDeepInput(ExampleBatch batch, Scratch s, boolean training) {
         int n = batch.size();
         int width = mlp.inputWidth();
@@ -479,6 +490,11 @@ public final class WideDeepModel {
                 }
                 int dim = table.dim;
                 int off = rowOff + embeddingOffsets[k];
+                if (!training && r > 0 && sameValues(batch, r, f)) {
+                    // a request's candidates share the user's fields and history: copy, don't look up again
+                    System.arraycopy(in, off - width, in, off, dim);
+                    continue;
+                }
                 Arrays.fill(in, off, off + dim, 0f);
                 for (int i = start; i < end; i++) {
                     int slot = training ? table.slotForTraining(batch.value(i), t) : table.index.get(batch.value(i));

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.widedeep.core.TestData;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.core.features.Hashing;
+import io.widedeep.core.features.UserHistory;
+import io.widedeep.core.sim.ClickSimulator;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -33,5 +39,33 @@ class InferenceForwardTest {
         float[] again = new float[1024];
         served.predict(batch, served.newScratch(1024), again);
         for (int i = 0; i < 256; i++) assertEquals(scored[i], again[i], 1e-6f);
+    }
+
+    @Test
+    void aRequestsCandidatesSharingTheUsersFieldsScoreAsIfEachWereGatheredAlone() {
+        // scoring copies a field's embedding from the row above when its values are the same
+        FeatureSpec spec = FeatureSpec.builtIn("sim");
+        WideDeepModel m = WideDeepModel.create(spec);
+        ClickSimulator sim = new ClickSimulator(200, 50, 3);
+        OnlineLearner learner = new OnlineLearner(m, 0);
+        UserHistory history = new UserHistory(spec.historyMaxItems());
+        for (int i = 0; i < 20; i++) history.recordClick(Hashing.string("item-" + i), Hashing.string("c" + i % 4), true, i);
+        for (int i = 0; i < 5000; i++) learner.add(sim.impression(1000L * i), history, i % 4 == 0 ? 1 : 0);
+        FeatureExtractor x = new FeatureExtractor(spec);
+        ExampleBatch request = x.newBatch(128);
+        for (int k = 0; k < 100; k++) {
+            Map<String, String> ctx = Map.of("age_group", "a1", "region", "r2", "category", "c" + k / 10, "brand", "b" + k % 7);
+            x.extract(k < 50 ? "user-7" : "user-8", "item-" + k % 50, ctx, Map.of("price", 3.0 + k / 20), 5_000_000L, history, 0f, request);
+        }
+        float[] scored = new float[128], alone = new float[1];
+        m.predict(request, m.newScratch(128), scored);
+        ExampleBatch one = x.newBatch(1);
+        WideDeepModel.Scratch s = m.newScratch(1);
+        for (int i = 0; i < 100; i++) {
+            one.clear();
+            one.add(request.row(i));
+            m.predict(one, s, alone); // a batch of one row gathers every field itself
+            assertEquals(alone[0], scored[i], 1e-6f, "row " + i);
+        }
     }
 }
