@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.util.ExceptionUtils;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,6 +46,11 @@ import org.junit.jupiter.api.io.TempDir;
 class JobResilienceIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
+
+    /** One MiniCluster for the class; jobs started through {@code getExecutionEnvironment} run on it. */
+    @RegisterExtension
+    static final MiniClusterExtension flink = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
 
     private static List<String> args(String[] t, Path dir, String spec, String... extra) {
         List<String> a = new ArrayList<>(List.of(
@@ -65,7 +72,6 @@ class JobResilienceIT {
 
     private static JobClient start(List<String> args, String recoverFrom) throws Exception {
         Configuration conf = new Configuration();
-        conf.setString("taskmanager.numberOfTaskSlots", "4");
         if (recoverFrom != null) conf.set(StateRecoveryOptions.SAVEPOINT_PATH, recoverFrom);
         return TrainingJob.start(new JobOptions(args.toArray(new String[0])), conf);
     }

@@ -13,6 +13,10 @@ import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.DeadLetter;
 import io.widedeep.schemas.EventType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +29,11 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +45,11 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainingJobIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
+
+    /** One MiniCluster for the class; jobs started through {@code getExecutionEnvironment} run on it. */
+    @RegisterExtension
+    static final MiniClusterExtension flink = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
 
     private static JobOptions options(String[] t, Path dir, String... extra) throws Exception {
         Path spec = dir.resolve("spec.json");
@@ -53,11 +66,17 @@ class TrainingJobIT {
         return new JobOptions(args.toArray(new String[0]));
     }
 
-    private static void runToEnd(JobOptions o) throws Exception {
-        Configuration conf = new Configuration();
-        conf.setString("taskmanager.numberOfTaskSlots", "4");
-        JobClient job = TrainingJob.start(o, conf);
+    private static JobID runToEnd(JobOptions o) throws Exception {
+        JobClient job = TrainingJob.start(o, new Configuration());
         job.getJobExecutionResult().get(240, TimeUnit.SECONDS);
+        return job.getJobID();
+    }
+
+    /** GET from the MiniCluster's REST API. */
+    private static String rest(String path) throws Exception {
+        Configuration c = flink.getClientConfiguration();
+        URI uri = URI.create("http://" + c.get(RestOptions.ADDRESS) + ":" + c.get(RestOptions.PORT) + path);
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static WideDeepModel finalSnapshot(Path dir) throws Exception {
@@ -78,7 +97,7 @@ class TrainingJobIT {
         }
         ClickStreams.send(kafka.bootstrapServers(), t[0], messages);
 
-        runToEnd(options(t, dir, "--publish.interval.ms", "20"));
+        JobID job = runToEnd(options(t, dir, "--publish.interval.ms", "20"));
 
         List<ModelUpdate> updates = UpdatesTopic.updates(kafka.bootstrapServers(), t[2]);
         assertTrue(updates.get(0).full(), "the first update is a full snapshot");
@@ -92,6 +111,8 @@ class TrainingJobIT {
         assertTrue(last.pvLogLoss() < baseline, "PV logloss " + last.pvLogLoss() + " beats constant CTR " + baseline);
         assertEquals(ModelCodec.weightsDigest(finalSnapshot(dir)), ModelCodec.weightsDigest(replica.model()));
         assertTrue(UpdatesTopic.readAll(kafka.bootstrapServers(), t[1]).isEmpty(), "no dead letters");
+        String config = rest("/jobs/" + job + "/checkpoints/config");
+        assertTrue(config.contains("\"state_backend\":\"EmbeddedRocksDBStateBackend\""), "RocksDB on the shared MiniCluster: " + config);
     }
 
     @Test
