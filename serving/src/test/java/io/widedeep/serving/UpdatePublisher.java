@@ -39,7 +39,7 @@ final class UpdatePublisher implements AutoCloseable {
         ModelCodec.clearChanges(model);
         long base = version++;
         return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), 0, 0, 0, 0, 0, 0, 0, payload);
+                System.currentTimeMillis(), model.maxEventTime(), 0, 0, 3 * version, 0, 0, 0, 0, payload); // 3v late clicks
     }
 
     void send(ModelUpdate u) {

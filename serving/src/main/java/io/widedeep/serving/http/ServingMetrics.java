@@ -66,6 +66,8 @@ public final class ServingMetrics {
                 cb -> ifLoaded(models, l -> cb.call((System.currentTimeMillis() - l.maxEventTime()) / 1000.0)));
         gauge("widedeep_model_trained_examples", "Examples the served model has trained on",
                 cb -> ifLoaded(models, l -> cb.call(l.model().trainedExamples())));
+        gauge("widedeep_model_late_clicks", "Clicks that came after their impression was trained as a negative, "
+                        + "trained as corrections by the served model", cb -> ifLoaded(models, l -> cb.call(l.pvLateClicks())));
         gauge("widedeep_pv_logloss", "Progressive-validation log loss of the served model's recent window",
                 cb -> ifLoaded(models, l -> cb.call(l.pvWindowLogLoss())));
         gauge("widedeep_pv_auc", "Progressive-validation AUC of the served model's recent window",

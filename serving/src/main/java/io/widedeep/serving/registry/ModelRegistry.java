@@ -29,6 +29,7 @@ public final class ModelRegistry {
         volatile long createdAt;
         volatile long maxEventTime;
         volatile long pvExamples;
+        volatile long pvLateClicks;
         volatile double pvLogLoss;
         volatile double pvWindowLogLoss;
         volatile double pvWindowAuc;
@@ -41,6 +42,8 @@ public final class ModelRegistry {
         public long createdAt() { return createdAt; }
         public long maxEventTime() { return maxEventTime; }
         public long pvExamples() { return pvExamples; }
+        /** Clicks that came after their impression was trained as a negative, trained as corrections. */
+        public long pvLateClicks() { return pvLateClicks; }
         public double pvLogLoss() { return pvLogLoss; }
         public double pvWindowLogLoss() { return pvWindowLogLoss; }
         public double pvWindowAuc() { return pvWindowAuc; }
@@ -117,6 +120,7 @@ public final class ModelRegistry {
         // a snapshot read from a directory carries no metadata beyond the model itself
         l.maxEventTime = u.maxEventTime() > 0 ? u.maxEventTime() : l.model().maxEventTime();
         l.pvExamples = u.pvExamples();
+        l.pvLateClicks = u.pvLateClicks();
         l.pvLogLoss = u.pvLogLoss();
         l.pvWindowLogLoss = u.pvWindowLogLoss();
         l.pvWindowAuc = u.pvWindowAuc();
