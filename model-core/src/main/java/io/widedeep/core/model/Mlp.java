@@ -240,11 +240,18 @@ final class Mlp {
                 continue;
             }
             boolean hidden = l < layers - 1;
-            boolean relu = activation == Activation.RELU;
-            for (int i = 0; i < n; i += outWidth) {
-                for (int j = 0; j < outWidth; j++) {
-                    float v = host[i + j] + bias[j];
-                    host[i + j] = !hidden ? v : relu ? (v < 0f ? 0f : v) : (float) activation.apply(v);
+            // one simple loop per case, so the JIT can vectorise it (a per-element choice kept it scalar)
+            if (!hidden) {
+                for (int i = 0; i < n; i += outWidth) {
+                    for (int j = 0; j < outWidth; j++) host[i + j] += bias[j];
+                }
+            } else if (activation == Activation.RELU) {
+                for (int i = 0; i < n; i += outWidth) {
+                    for (int j = 0; j < outWidth; j++) host[i + j] = Math.max(host[i + j] + bias[j], 0f);
+                }
+            } else {
+                for (int i = 0; i < n; i += outWidth) {
+                    for (int j = 0; j < outWidth; j++) host[i + j] = (float) activation.apply(host[i + j] + bias[j]);
                 }
             }
             if (hidden) a.put(0, host, 0, n);
