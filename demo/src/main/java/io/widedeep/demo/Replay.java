@@ -39,7 +39,6 @@ public final class Replay {
             .flag("retime", "stamp events with the time they are sent")
             .prefix("kafka.", "Kafka producer properties, e.g. --kafka.security.protocol SASL_SSL");
 
-
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("replay", () -> OPTIONS.parse(argv));
         try {

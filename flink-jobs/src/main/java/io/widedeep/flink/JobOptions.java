@@ -59,7 +59,6 @@ public final class JobOptions implements Serializable {
             .optional("fail.after", "test hook: fail the trainer after these numbers of examples (comma-separated)")
             .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
 
-
     public final String bootstrapServers;
     public final String clicksTopic;
     public final String dlqTopic;

@@ -61,7 +61,6 @@ public final class ServingServer implements AutoCloseable {
             .option("popularity.half.life.ms", 3_600_000, "half-life of a click's weight in popularity")
             .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
 
-
     private final Server server;
     private final UpdateFeed updates;
     private final ClickFeed clicks;

@@ -68,7 +68,6 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private static final int STATE_PIECE = 16 << 20;
     private static final long PUBLISHER_STATE_V2 = -2; // epochs are positive
 
-
     private final JobOptions options;
 
     private transient WideDeepModel model;

@@ -117,7 +117,6 @@ public final class WideDeepModel {
         };
     }
 
-
     private static DenseOptimizer denseOptimizer(FeatureSpec spec) {
         return (DenseOptimizer) rowOptimizer(spec);
     }

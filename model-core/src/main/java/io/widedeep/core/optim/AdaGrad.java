@@ -23,7 +23,6 @@ public final class AdaGrad extends AccumulatorOptimizer {
         this.epsilon = epsilon;
     }
 
-
     @Override
     public void step(INDArray params, INDArray grads) {
         // grads becomes lr * g / (sqrt(G) + eps) and G += g^2, in one op.
@@ -32,14 +31,10 @@ public final class AdaGrad extends AccumulatorOptimizer {
         iterations++;
     }
 
-
     @Override
     public AdaGrad copy() {
         return new AdaGrad(learningRate, initialAccumulator, epsilon);
     }
-
-
-
 
     @Override
     public void stepRow(float[] w, int wOff, float[] state, int sOff, float[] g, int gOff, int dim, long t) {

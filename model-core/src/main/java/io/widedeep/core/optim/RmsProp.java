@@ -21,7 +21,6 @@ public final class RmsProp extends AccumulatorOptimizer {
         this.epsilon = epsilon;
     }
 
-
     @Override
     public void step(INDArray params, INDArray grads) {
         accumulator.muli(rho).addi(grads.mul(grads).muli(1 - rho));
@@ -30,14 +29,10 @@ public final class RmsProp extends AccumulatorOptimizer {
         iterations++;
     }
 
-
     @Override
     public RmsProp copy() {
         return new RmsProp(learningRate, rho, epsilon);
     }
-
-
-
 
     @Override
     public void stepRow(float[] w, int wOff, float[] state, int sOff, float[] g, int gOff, int dim, long t) {
