@@ -47,7 +47,7 @@ public class ClickRecordDeserializer implements KafkaRecordDeserializationSchema
                             + maxFutureMs + ")";
                 }
                 if (reason == null) {
-                    out.collect(SourceRecord.valid(e.getUserId(), e.getEventTime(), raw));
+                    out.collect(SourceRecord.valid(e, raw));
                     return;
                 }
             } catch (MalformedMessageException e) {

@@ -8,7 +8,6 @@ import io.widedeep.flink.records.JoinTimes;
 import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
-import io.widedeep.schemas.EventType;
 import io.widedeep.schemas.MalformedMessageException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -48,7 +47,9 @@ import org.apache.flink.util.Collector;
  *   <li>Each timer finds the impressions and clicks due at its time through an index by due time,
  *   instead of scanning everything the user has pending.</li>
  * </ul>
- * Features are extracted here, where the history lives, so the trainer only trains.
+ * Features are extracted here, where the history lives, so the trainer only trains. An event is
+ * decoded here only when its features are built (an impression when its label is known, a labelled
+ * event at once); clicks are matched and impressions parked from the header the source already read.
  */
 public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRecord, FeatureRow> {
     private final String specJson;
@@ -124,48 +125,42 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
 
     @Override
     public void processElement(SourceRecord r, Context ctx, Collector<FeatureRow> out) throws Exception {
-        ClickEvent e;
-        try {
-            e = serde.decode(r.raw);
-        } catch (MalformedMessageException ex) {
-            throw new IllegalStateException("record validated at the source no longer decodes", ex);
-        }
         if (seenEvents != null) {
-            if (seenEvents.contains(e.getEventId())) {
+            if (seenEvents.contains(r.eventId)) {
                 duplicates.inc();
                 return;
             }
-            seenEvents.put(e.getEventId(), Boolean.TRUE);
+            seenEvents.put(r.eventId, Boolean.TRUE);
         }
-        if (e.getLabel() != null && !usesHistory) {
+        if (r.labelled && !usesHistory) {
             // pre-labelled and no history features: nothing to remember, skip the state round trip
+            ClickEvent e = decode(r);
             out.collect(extractor.toRow(e, null, e.getLabel()));
             labelled.inc();
             return;
         }
         UserHistory h = loadHistory();
-        if (e.getEventType() == EventType.IMPRESSION) {
-            if (e.getLabel() != null) {
+        if (!r.click) {
+            if (r.labelled) {
+                ClickEvent e = decode(r);
                 out.collect(extractor.toRow(e, h, e.getLabel()));
                 labelled.inc();
                 extractor.updateHistory(h, e, e.getLabel() == 1);
-                history.update(h.toBytes());
-                return;
-            }
-            Long clickedAt = earlyClicks.get(e.getImpressionId());
-            if (clickedAt != null) {
-                earlyClicks.remove(e.getImpressionId());
+            } else if (earlyClicks.contains(r.impressionId)) {
+                earlyClicks.remove(r.impressionId);
+                ClickEvent e = decode(r);
                 out.collect(extractor.toRow(e, h, 1f));
                 positives.inc();
                 extractor.updateHistory(h, e, true);
             } else {
-                pending.put(e.getImpressionId(), encodePending(e.getEventTime(), r.raw, h.toBytes()));
-                dueAt(e.getEventTime() + times.windowMs(), IMPRESSION + e.getImpressionId(), ctx);
-                h.recordImpression(e.getEventTime());
+                // parked as bytes: decoded once, when its label is known
+                pending.put(r.impressionId, encodePending(r.eventTime, r.raw, h.toBytes()));
+                dueAt(r.eventTime + times.windowMs(), IMPRESSION + r.impressionId, ctx);
+                h.recordImpression(r.eventTime);
             }
             history.update(h.toBytes());
         } else {
-            String id = e.getImpressionId();
+            String id = r.impressionId;
             byte[] p = pending.get(id);
             boolean late = p == null && (p = trainedNegatives.get(id)) != null;
             if (p != null) {
@@ -177,12 +172,20 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                     positives.inc();
                 }
                 ClickEvent impression = emit(p, 1f, late, out);
-                extractor.recordClick(h, impression, e.getEventTime());
+                extractor.recordClick(h, impression, r.eventTime);
                 history.update(h.toBytes());
             } else {
-                earlyClicks.put(id, e.getEventTime());
-                dueAt(e.getEventTime() + times.windowMs(), CLICK + id, ctx);
+                earlyClicks.put(id, r.eventTime);
+                dueAt(r.eventTime + times.windowMs(), CLICK + id, ctx);
             }
+        }
+    }
+
+    private ClickEvent decode(SourceRecord r) {
+        try {
+            return serde.decode(r.raw);
+        } catch (MalformedMessageException ex) {
+            throw new IllegalStateException("record validated at the source no longer decodes", ex);
         }
     }
 

@@ -1,21 +1,31 @@
 package io.widedeep.flink.records;
 
+import io.widedeep.schemas.ClickEvent;
+import io.widedeep.schemas.EventType;
+
 /**
- * A record as read from the clicks topic: either a valid event (user, event time and its original
- * bytes, decoded again where its features are built) or a dead letter (reason and where it came from).
+ * A record as read from the clicks topic: either a valid event (what the joiner needs to route and
+ * match it, and its original bytes, decoded again only where its features are built) or a dead letter
+ * (reason and where it came from).
  *
- * <p>Invariants: {@code raw} is never null. Valid: {@code userId} and {@code eventTime} are those of
- * the event that {@code raw} decodes to, which passed validation; {@code reason} is null. Invalid:
- * {@code reason}, {@code topic}, {@code partition} and {@code offset} say why and where from. The
- * bytes, not a decoded event, cross the shuffle to the joiner: they are compact, need no Avro type
- * information in Flink, and are what the joiner keeps in state for pending impressions. Fields are
- * public and mutable only for Flink's POJO serializer; records are built by the two factories and
- * never changed.
+ * <p>Invariants: {@code raw} is never null. Valid: {@code userId}, {@code eventId},
+ * {@code impressionId}, {@code eventTime}, {@code click} (a click, else an impression) and
+ * {@code labelled} (it carries its own label) are those of the event that {@code raw} decodes to,
+ * which passed validation; {@code reason} is null. Invalid: {@code reason}, {@code topic},
+ * {@code partition} and {@code offset} say why and where from. The bytes, not a decoded event, cross
+ * the shuffle to the joiner: they are compact, need no Avro type information in Flink, and are what
+ * the joiner keeps in state for pending impressions; the header fields let it match clicks and park
+ * impressions without decoding them a second time. Fields are public and mutable only for Flink's
+ * POJO serializer; records are built by the two factories and never changed.
  */
 public class SourceRecord {
     public boolean valid;
     public String userId;
+    public String eventId;
+    public String impressionId;
     public long eventTime;
+    public boolean click;
+    public boolean labelled;
     public byte[] raw;
     public String reason;
     public String topic;
@@ -24,11 +34,16 @@ public class SourceRecord {
 
     public SourceRecord() {}
 
-    public static SourceRecord valid(String userId, long eventTime, byte[] raw) {
+    /** A validated event and the bytes it was decoded from. */
+    public static SourceRecord valid(ClickEvent e, byte[] raw) {
         SourceRecord r = new SourceRecord();
         r.valid = true;
-        r.userId = userId;
-        r.eventTime = eventTime;
+        r.userId = e.getUserId();
+        r.eventId = e.getEventId();
+        r.impressionId = e.getImpressionId();
+        r.eventTime = e.getEventTime();
+        r.click = e.getEventType() == EventType.CLICK;
+        r.labelled = e.getLabel() != null;
         r.raw = raw;
         return r;
     }
@@ -45,7 +60,8 @@ public class SourceRecord {
 
     @Override
     public String toString() {
-        return valid ? "SourceRecord(valid, user=" + userId + ", eventTime=" + eventTime + ", " + raw.length + " bytes)"
+        return valid ? "SourceRecord(valid, " + (click ? "click" : "impression") + " " + eventId + " of " + impressionId
+                + ", user=" + userId + ", eventTime=" + eventTime + (labelled ? ", labelled" : "") + ", " + raw.length + " bytes)"
                 : "SourceRecord(invalid: " + reason + ", " + topic + "-" + partition + "@" + offset + ")";
     }
 }
