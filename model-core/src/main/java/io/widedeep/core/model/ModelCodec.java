@@ -32,8 +32,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class ModelCodec {
     private static final long MAGIC = 0x57444D4F44454C31L; // "WDMODEL1"
-    /** 2 added the base rate's counts to the optimizer state; version 1 payloads are still read. */
-    private static final int FORMAT_VERSION = 2;
+    /**
+     * 2 added the base rate's counts to the optimizer state; 3 the counter mixture (its counts and
+     * weights) to every payload. Versions 1 and 2 are still read.
+     */
+    private static final int FORMAT_VERSION = 3;
     private static final int FIRST_READABLE_VERSION = 1;
     private static final byte FULL = 0;
     private static final byte DELTA = 1;
@@ -102,6 +105,9 @@ public final class ModelCodec {
         out.putLong(m.batches);
         out.putLong(m.maxEventTime);
         out.putFloat(m.bias);
+        out.putDouble(m.mixture.logOdds);
+        out.putDouble(m.mixture.counter.clicks);
+        out.putDouble(m.mixture.counter.examples);
         if (opt) {
             out.putDouble(m.biasZ[0]);
             out.putDouble(m.biasN[0]);
@@ -339,6 +345,15 @@ public final class ModelCodec {
         m.batches = in.readLong();
         m.maxEventTime = in.readLong();
         m.bias = in.readFloat();
+        if (version >= 3) {
+            m.mixture.logOdds = in.readDouble();
+            m.mixture.counter.clicks = in.readDouble();
+            m.mixture.counter.examples = in.readDouble();
+        } else {
+            // written before the mixture: a trainer starts it at its prior from the base rate's counts
+            // (below); a server scores with the model alone until an update of version 3 arrives
+            m.mixture.logOdds = Double.NEGATIVE_INFINITY;
+        }
         if (opt) {
             m.biasZ[0] = in.readDouble();
             m.biasN[0] = in.readDouble();
@@ -352,6 +367,11 @@ public final class ModelCodec {
                 m.baseRate.clicks = m.baseRate.examples / (1 + Math.exp(-m.bias));
                 m.biasZ[0] = 0;
                 m.biasN[0] = 0;
+            }
+            if (version < 3) {
+                m.mixture.counter.clicks = m.baseRate.clicks;
+                m.mixture.counter.examples = m.baseRate.examples;
+                m.mixture.reset();
             }
         }
         NumericNormalizer nz = m.normalizer;
@@ -490,7 +510,8 @@ public final class ModelCodec {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer b = ByteBuffer.allocate(64);
-            b.putLong(m.spec.fingerprint()).putLong(m.trainedExamples).putFloat(m.bias).putDouble(m.normalizer.count);
+            b.putLong(m.spec.fingerprint()).putLong(m.trainedExamples).putFloat(m.bias).putDouble(m.normalizer.count)
+                    .putDouble(m.mixture.logOdds).putDouble(m.mixture.counter.clicks).putDouble(m.mixture.counter.examples);
             md.update(b.array(), 0, b.position());
             for (int j = 0; j < m.normalizer.mean.length; j++) {
                 b.clear();

@@ -49,6 +49,7 @@ public final class WideDeepModel {
     final double[] biasZ = new double[1]; // FTRL state of the bias
     final double[] biasN = new double[1];
     final BaseRate baseRate;
+    final CounterMixture mixture;
     /** The intercept: the base rate's log-odds plus the learned offset (FTRL state biasZ, biasN). */
     float bias;
     long trainedExamples;
@@ -71,6 +72,7 @@ public final class WideDeepModel {
         this.biasFtrl = FtrlProximal.forBias(spec.ftrl());
         FeatureSpec.BaseRatePrior prior = spec.baseRate();
         this.baseRate = new BaseRate(prior.ctr(), prior.weight(), prior.halfLife());
+        this.mixture = new CounterMixture(prior.ctr(), prior.weight(), prior.halfLife(), prior.counterPrior());
         this.bias = (float) baseRate.logOdds();
         this.wide = spec.hasWide() ? new WideTable(trainable, spec.wideExpireAfterMs() > 0, 1 << 12) : null;
         this.deepFields = spec.deepFields();
@@ -159,24 +161,43 @@ public final class WideDeepModel {
         return new Scratch(capacity);
     }
 
-    /** Click probabilities of the batch's rows into {@code out}; changes nothing in the model. */
+    /**
+     * Click probabilities of the batch's rows into {@code out} (the {@link CounterMixture} of the
+     * counter and the model); changes nothing in the model.
+     */
     public void predict(ExampleBatch batch, Scratch s, float[] out) {
         forward(batch, s, false);
         for (int r = 0; r < batch.size(); r++) {
-            out[r] = sigmoid(s.logits[r]);
+            out[r] = mixture.mix(sigmoid(s.logits[r]));
         }
     }
 
+    private float[] modelOut = new float[0];
+
     /**
      * One joint step: scores the batch with the current model (those are the progressive-validation
-     * predictions, written to {@code pvOut}), then updates both parts. Returns the batch's summed log loss.
+     * predictions, written to {@code pvOut}: the {@link CounterMixture}'s, row by row), then updates
+     * both parts and the mixture. Returns the batch's summed log loss (the model's own).
      */
     public double trainBatch(ExampleBatch batch, float[] pvOut) {
+        if (modelOut.length < batch.capacity()) modelOut = new float[batch.capacity()];
+        double loss;
         if (trainedExamples < spec.batchSize() && batch.size() > 1) {
-            return trainWarmingUp(batch, pvOut);
+            loss = trainWarmingUp(batch, modelOut);
+        } else {
+            loss = forwardBackward(batch, modelOut);
+            applyUpdates(batch);
         }
-        double loss = forwardBackward(batch, pvOut);
-        applyUpdates(batch);
+        for (int r = 0, n = batch.size(); r < n; r++) {
+            if (batch.isLateClick(r)) {
+                mixture.counter.addLateClick();
+                continue;
+            }
+            // in stream order: row r is scored with what rows before it taught the counter
+            float p = mixture.mix(modelOut[r]);
+            if (pvOut != null) pvOut[r] = p;
+            mixture.observe(modelOut[r], batch.label(r));
+        }
         return loss;
     }
 

@@ -80,7 +80,7 @@ public final class FeatureSpec {
      * The intercept's prior: the CTR assumed before any example, worth {@code weight} examples, and the
      * half-life (in examples, 0 = never) after which an example's weight in the base rate halves.
      */
-    public record BaseRatePrior(double ctr, double weight, double halfLife) {}
+    public record BaseRatePrior(double ctr, double weight, double halfLife, double counterPrior) {}
 
     /** Mapping of a generic CSV file's columns to an event. */
     public record CsvInput(char delimiter, String label, String user, String item, String time,
@@ -165,7 +165,8 @@ public final class FeatureSpec {
         batchSize = tr.integer("batch_size", 256, 1, 65536);
         seed = tr.longValue("seed", 1, Long.MIN_VALUE);
         baseRate = new BaseRatePrior(tr.number("prior_ctr", 0.5, 1e-6, 1 - 1e-6),
-                tr.number("prior_weight", 1.0, 1e-6, 1e9), tr.number("base_rate_half_life", 1e6, 0, 1e15));
+                tr.number("prior_weight", 1.0, 1e-6, 1e9), tr.number("base_rate_half_life", 1e6, 0, 1e15),
+                tr.number("counter_prior", 0.99, 0, 0.999999));
         tr.rejectUnknown();
 
         JsonConfig h = c.object("history");

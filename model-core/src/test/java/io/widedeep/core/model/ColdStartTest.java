@@ -35,13 +35,17 @@ class ColdStartTest {
 
     /** Progressive-validation predictions and labels over a 0.6 %-CTR stream with a position effect. */
     static double[] run(int n, long seed) {
-        WideDeepModel m = WideDeepModel.create(FeatureSpec.parse(SPEC));
+        return run(n, seed, SPEC, new double[] {0.010, 0.006, 0.003});
+    }
+
+    /** PV log loss and the running counter's over a stream with the given click-through rate per position. */
+    static double[] run(int n, long seed, String spec, double[] positionCtr) {
+        WideDeepModel m = WideDeepModel.create(FeatureSpec.parse(spec));
         OnlineLearner learner = new OnlineLearner(m, 0);
         byte[] labels = new byte[n];
         int[] seen = {0};
         learner.setListener((row, p, y) -> labels[seen[0]++] = (byte) (y >= 0.5f ? 1 : 0));
         Random rnd = new Random(seed);
-        double[] positionCtr = {0.010, 0.006, 0.003};
         for (int e = 0; e < n; e++) {
             int position = rnd.nextInt(3);
             int label = rnd.nextDouble() < positionCtr[position] ? 1 : 0;
@@ -64,6 +68,37 @@ class ColdStartTest {
             System.out.println(msg);
             assertTrue(r[0] <= r[1], msg);
         }
+    }
+
+    @Test
+    void whereTheFeaturesAreNoiseTheCounterMixtureKeepsTheModelAtTheCounter() {
+        // clicks independent of every feature: whatever the model learns from them is noise
+        double[] noise = {0.01, 0.01, 0.01};
+        String eager = SPEC.replace("\"alpha\": 0.02, \"l1\": 2.0", "\"alpha\": 0.5, \"l1\": 0.0")
+                .replace("\"learning_rate\": 0.005", "\"learning_rate\": 0.1");
+        double[] alone = run(20_000, 4, eager.replace("\"seed\": 3", "\"seed\": 3, \"counter_prior\": 0"), noise);
+        double[] mixed = run(20_000, 4, eager, noise);
+        String msg = String.format("noise stream: model alone %.6f, mixed with the counter %.6f, running CTR %.6f",
+                alone[0], mixed[0], mixed[1]);
+        System.out.println(msg);
+        assertTrue(alone[0] > alone[1], "an eager model alone fits the noise and loses: " + msg);
+        // the aggregating algorithm's bound: at most ln(1 / 0.99) nats in total behind the counter
+        assertTrue(mixed[0] <= mixed[1] + Math.log(1 / 0.99) / 20_000 + 1e-7, msg);
+    }
+
+    @Test
+    void theMixtureMovesItsWeightByTheExpertsLogLosses() {
+        WideDeepModel m = WideDeepModel.create(FeatureSpec.parse(SPEC));
+        CounterMixture mix = m.mixture;
+        assertEquals(Math.log(99), mix.logOdds, 1e-12, "prior 0.99 for the counter");
+        double pc = mix.counter.ctr(); // the prior's 0.5 before any example
+        assertEquals(0.5, pc, 1e-12);
+        assertEquals(0.99 * 0.5 + 0.01 * 0.2, mix.mix(0.2f), 1e-6);
+        mix.observe(0.2f, 0f); // the model said 0.2, the counter 0.5, no click
+        assertEquals(Math.log(99) + (-Math.log(0.8)) - (-Math.log(0.5)), mix.logOdds, 1e-6);
+        assertEquals(0.5 / 2, mix.counter.ctr(), 1e-6, "(0 clicks + 0.5) / (1 example + 1)");
+        mix.counter.addLateClick();
+        assertEquals(1.5 / 2, mix.counter.ctr(), 1e-6, "a late click counts, no new example");
     }
 
     @Test
