@@ -70,9 +70,7 @@ public final class StreamingBench {
             .option("limit", 200_000, "events read from the file")
             .option("rate", 2000, "freshness mode: events per second")
             .option("seconds", 30, "freshness mode: how long to measure")
-            .option("parallelism", 1, "the job's --parallelism")
-            .option("publish.interval.ms", 500, "the job's --publish.interval.ms")
-            .option("checkpoint.interval.ms", 10_000, "the job's --checkpoint.interval.ms");
+            .from(JobOptions.OPTIONS, "parallelism", "publish.interval.ms", "checkpoint.interval.ms"); // passed on to the job
 
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("stream-bench", () -> OPTIONS.parse(argv));

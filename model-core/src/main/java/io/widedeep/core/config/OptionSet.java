@@ -45,6 +45,12 @@ public final class OptionSet {
         return add(new Option(name, "false", description, false));
     }
 
+    /** Options of another command, declared here as they are there (for a tool that passes them on). */
+    public OptionSet from(OptionSet other, String... names) {
+        for (String n : names) add(other.get(n));
+        return this;
+    }
+
     /** Every option starting with {@code prefix} passes through (e.g. Kafka client properties). */
     public OptionSet prefix(String prefix, String description) {
         prefixes.put(prefix, description);
