@@ -152,7 +152,8 @@ class ComposeFileTest {
         // every metric the dashboard asks for is one the code exports (server: Prometheus client; job: Flink gauges)
         String serverMetrics = Files.readString(Path.of("..", "serving", "src", "main", "java", "io", "widedeep", "serving", "http", "ServingMetrics.java"));
         String trainer = Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "OnlineTrainer.java"))
-                + Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "DeadLetterRouter.java"));
+                + Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "DeadLetterRouter.java"))
+                + Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "ImpressionClickJoiner.java"));
         Matcher m = Pattern.compile("(widedeep_[a-z_]+|flink_taskmanager_job_task_operator_([a-z_]+)|jvm_[a-z_]+)").matcher(exprs);
         int checked = 0;
         while (m.find()) {

@@ -234,7 +234,7 @@ class ServingIT {
                     .mapToDouble(l -> Double.parseDouble(l.split(" ")[1])).sum();
             assertTrue(refused >= 3, "corrupt, truncated and gap updates counted: " + metrics);
             for (String expected : List.of("# HELP widedeep_request_seconds ", "widedeep_request_seconds_bucket{endpoint=\"score\",le=\"0.003\"}",
-                    "widedeep_model_version 2", "widedeep_model_late_clicks 6", "widedeep_feed_up{feed=\"updates\"} 1", "widedeep_responses_total{status=\"200\"}",
+                    "widedeep_model_version 2", "widedeep_model_late_clicks 6", "# HELP widedeep_model_counter_weight ", "widedeep_feed_up{feed=\"updates\"} 1", "widedeep_responses_total{status=\"200\"}",
                     "# TYPE jvm_gc_collection_seconds summary", "jvm_threads_current ", "jvm_memory_used_bytes{area=\"heap\"}")) {
                 assertTrue(metrics.contains(expected), "metrics lack '" + expected + "':\n" + metrics);
             }

@@ -135,6 +135,7 @@ public final class Bench {
         out.put("format", format);
         out.put("batch", spec.batchSize());
         out.put("wide_nonzero", m.wideNonZero());
+        out.put("counter_weight", m.counterWeight());
         out.put("wide_coordinates", m.wideSize());
         out.put("embedding_rows", m.embeddingRows());
         out.put("dense_params", m.denseParams());

@@ -126,6 +126,8 @@ public final class WideDeepModel {
     public FeatureSpec spec() { return spec; }
     public boolean trainable() { return trainable; }
     public long trainedExamples() { return trainedExamples; }
+    /** The running counter's weight in every prediction ({@link CounterMixture}): near 0 once the model knows more. */
+    public double counterWeight() { return mixture.enabled() ? mixture.counterWeight() : 0; }
     public long batches() { return batches; }
     /** Latest event time learned from, or Long.MIN_VALUE before any training. */
     public long maxEventTime() { return maxEventTime; }

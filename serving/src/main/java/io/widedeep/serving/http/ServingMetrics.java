@@ -66,6 +66,9 @@ public final class ServingMetrics {
                 cb -> ifLoaded(models, l -> cb.call((System.currentTimeMillis() - l.maxEventTime()) / 1000.0)));
         gauge("widedeep_model_trained_examples", "Examples the served model has trained on",
                 cb -> ifLoaded(models, l -> cb.call(l.model().trainedExamples())));
+        gauge("widedeep_model_counter_weight", "Weight of the running click counter in the served model's predictions "
+                + "(the counter mixture; near 0 once the model knows more than the counter)",
+                cb -> ifLoaded(models, l -> cb.call(l.model().counterWeight())));
         gauge("widedeep_model_late_clicks", "Clicks that came after their impression was trained as a negative, "
                         + "trained as corrections by the served model", cb -> ifLoaded(models, l -> cb.call(l.pvLateClicks())));
         gauge("widedeep_pv_logloss", "Progressive-validation log loss of the served model's recent window",
