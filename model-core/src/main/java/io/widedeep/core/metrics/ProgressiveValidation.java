@@ -37,10 +37,20 @@ public final class ProgressiveValidation {
         this.windowY = new byte[window];
     }
 
+    /** Log loss of click probability {@code p} (clamped to [1e-7, 1 - 1e-7]) for a label (click: 1). */
+    public static double logLoss(double p, float label) {
+        double pc = clamp(p);
+        return label >= 0.5f ? -Math.log(pc) : -Math.log(1 - pc);
+    }
+
+    private static double clamp(double p) {
+        return Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+    }
+
     public void add(float p, float label) {
         boolean y = label >= 0.5f;
-        double pc = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
-        double loss = y ? -Math.log(pc) : -Math.log(1 - pc);
+        double pc = clamp(p);
+        double loss = logLoss(p, label);
         count++;
         lossSum += loss;
         predictionSum += p;
@@ -54,8 +64,7 @@ public final class ProgressiveValidation {
             if (windowFill == windowP.length) {
                 float op = windowP[windowPos];
                 boolean oy = windowY[windowPos] == 1;
-                double oc = Math.min(Math.max(op, 1e-7), 1 - 1e-7);
-                windowLoss -= oy ? -Math.log(oc) : -Math.log(1 - oc);
+                windowLoss -= logLoss(op, windowY[windowPos]);
                 windowPredictionSum -= op;
                 if (oy) windowPositives--;
             } else {

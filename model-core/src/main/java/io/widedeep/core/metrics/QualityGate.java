@@ -43,7 +43,7 @@ public final class QualityGate {
 
     /** One example scored by both models before the candidate learned from it. */
     public void add(float pCandidate, float pPublished, float label) {
-        push((float) logLoss(pCandidate, label), (float) logLoss(pPublished, label));
+        push((float) ProgressiveValidation.logLoss(pCandidate, label), (float) ProgressiveValidation.logLoss(pPublished, label));
     }
 
     private void push(float lc, float lp) {
@@ -58,11 +58,6 @@ public final class QualityGate {
         candidateSum += lc;
         publishedSum += lp;
         pos = (pos + 1) % candidate.length;
-    }
-
-    private static double logLoss(float p, float label) {
-        double pc = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
-        return label >= 0.5f ? -Math.log(pc) : -Math.log(1 - pc);
     }
 
     public Decision decide(long now) {

@@ -42,6 +42,12 @@ final class BaseRate {
         examples = examples * decay + 1;
     }
 
+    /** Takes another counter's counts (same prior and decay). */
+    void copyFrom(BaseRate other) {
+        clicks = other.clicks;
+        examples = other.examples;
+    }
+
     /**
      * The click of an example counted earlier as a non-click: one more click, no further example.
      * (The example's weight has decayed a little since; at half-lives of a million examples that

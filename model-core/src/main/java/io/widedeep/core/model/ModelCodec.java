@@ -105,9 +105,11 @@ public final class ModelCodec {
         out.putLong(m.batches);
         out.putLong(m.maxEventTime);
         out.putFloat(m.bias);
+        // the counter mixture: its weights and the counter it mixes in (servers need both; the base
+        // rate's counts stand again in the optimizer state below, where format 2 put them)
         out.putDouble(m.mixture.logOdds);
-        out.putDouble(m.mixture.counter.clicks);
-        out.putDouble(m.mixture.counter.examples);
+        out.putDouble(m.baseRate.clicks);
+        out.putDouble(m.baseRate.examples);
         if (opt) {
             out.putDouble(m.biasZ[0]);
             out.putDouble(m.biasN[0]);
@@ -347,11 +349,11 @@ public final class ModelCodec {
         m.bias = in.readFloat();
         if (version >= 3) {
             m.mixture.logOdds = in.readDouble();
-            m.mixture.counter.clicks = in.readDouble();
-            m.mixture.counter.examples = in.readDouble();
+            m.baseRate.clicks = in.readDouble();
+            m.baseRate.examples = in.readDouble();
         } else {
-            // written before the mixture: a trainer starts it at its prior from the base rate's counts
-            // (below); a server scores with the model alone until an update of version 3 arrives
+            // written before the mixture: a trainer starts its weights at the prior (below); a server scores
+            // with the model alone until an update of version 3 arrives
             m.mixture.logOdds = Double.NEGATIVE_INFINITY;
         }
         if (opt) {
@@ -369,8 +371,6 @@ public final class ModelCodec {
                 m.biasN[0] = 0;
             }
             if (version < 3) {
-                m.mixture.counter.clicks = m.baseRate.clicks;
-                m.mixture.counter.examples = m.baseRate.examples;
                 m.mixture.reset();
             }
         }
@@ -511,7 +511,7 @@ public final class ModelCodec {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer b = ByteBuffer.allocate(64);
             b.putLong(m.spec.fingerprint()).putLong(m.trainedExamples).putFloat(m.bias).putDouble(m.normalizer.count)
-                    .putDouble(m.mixture.logOdds).putDouble(m.mixture.counter.clicks).putDouble(m.mixture.counter.examples);
+                    .putDouble(m.mixture.logOdds).putDouble(m.baseRate.clicks).putDouble(m.baseRate.examples);
             md.update(b.array(), 0, b.position());
             for (int j = 0; j < m.normalizer.mean.length; j++) {
                 b.clear();

@@ -50,6 +50,7 @@ public final class WideDeepModel {
     final double[] biasN = new double[1];
     final BaseRate baseRate;
     final CounterMixture mixture;
+    private final BaseRate counterWalk; // the base rate as each row of the batch in training sees it
     /** The intercept: the base rate's log-odds plus the learned offset (FTRL state biasZ, biasN). */
     float bias;
     long trainedExamples;
@@ -72,7 +73,8 @@ public final class WideDeepModel {
         this.biasFtrl = FtrlProximal.forBias(spec.ftrl());
         FeatureSpec.BaseRatePrior prior = spec.baseRate();
         this.baseRate = new BaseRate(prior.ctr(), prior.weight(), prior.halfLife());
-        this.mixture = new CounterMixture(prior.ctr(), prior.weight(), prior.halfLife(), prior.counterPrior());
+        this.mixture = new CounterMixture(prior.counterPrior());
+        this.counterWalk = new BaseRate(prior.ctr(), prior.weight(), prior.halfLife());
         this.bias = (float) baseRate.logOdds();
         this.wide = spec.hasWide() ? new WideTable(trainable, spec.wideExpireAfterMs() > 0, 1 << 12) : null;
         this.deepFields = spec.deepFields();
@@ -127,7 +129,7 @@ public final class WideDeepModel {
     public boolean trainable() { return trainable; }
     public long trainedExamples() { return trainedExamples; }
     /** The running counter's weight in every prediction ({@link CounterMixture}): near 0 once the model knows more. */
-    public double counterWeight() { return mixture.enabled() ? mixture.counterWeight() : 0; }
+    public double counterWeight() { return mixture.counterWeight(); }
     public long batches() { return batches; }
     /** Latest event time learned from, or Long.MIN_VALUE before any training. */
     public long maxEventTime() { return maxEventTime; }
@@ -169,8 +171,9 @@ public final class WideDeepModel {
      */
     public void predict(ExampleBatch batch, Scratch s, float[] out) {
         forward(batch, s, false);
+        double counter = baseRate.ctr();
         for (int r = 0; r < batch.size(); r++) {
-            out[r] = mixture.mix(sigmoid(s.logits[r]));
+            out[r] = mixture.mix(sigmoid(s.logits[r]), counter);
         }
     }
 
@@ -183,6 +186,7 @@ public final class WideDeepModel {
      */
     public double trainBatch(ExampleBatch batch, float[] pvOut) {
         if (modelOut.length < batch.capacity()) modelOut = new float[batch.capacity()];
+        counterWalk.copyFrom(baseRate); // before the step moves it past the whole batch
         double loss;
         if (trainedExamples < spec.batchSize() && batch.size() > 1) {
             loss = trainWarmingUp(batch, modelOut);
@@ -192,13 +196,15 @@ public final class WideDeepModel {
         }
         for (int r = 0, n = batch.size(); r < n; r++) {
             if (batch.isLateClick(r)) {
-                mixture.counter.addLateClick();
+                counterWalk.addLateClick();
                 continue;
             }
             // in stream order: row r is scored with what rows before it taught the counter
-            float p = mixture.mix(modelOut[r]);
+            double counter = counterWalk.ctr();
+            float p = mixture.mix(modelOut[r], counter);
             if (pvOut != null) pvOut[r] = p;
-            mixture.observe(modelOut[r], batch.label(r));
+            mixture.observe(modelOut[r], counter, batch.label(r));
+            counterWalk.add(batch.label(r));
         }
         return loss;
     }

@@ -90,15 +90,17 @@ class ColdStartTest {
     void theMixtureMovesItsWeightByTheExpertsLogLosses() {
         WideDeepModel m = WideDeepModel.create(FeatureSpec.parse(SPEC));
         CounterMixture mix = m.mixture;
+        BaseRate counter = m.baseRate; // the counter expert is the model's intercept counter
         assertEquals(Math.log(99), mix.logOdds, 1e-12, "prior 0.99 for the counter");
-        double pc = mix.counter.ctr(); // the prior's 0.5 before any example
+        double pc = counter.ctr(); // the prior's 0.5 before any example
         assertEquals(0.5, pc, 1e-12);
-        assertEquals(0.99 * 0.5 + 0.01 * 0.2, mix.mix(0.2f), 1e-6);
-        mix.observe(0.2f, 0f); // the model said 0.2, the counter 0.5, no click
+        assertEquals(0.99 * 0.5 + 0.01 * 0.2, mix.mix(0.2f, pc), 1e-6);
+        mix.observe(0.2f, pc, 0f); // the model said 0.2, the counter 0.5, no click
+        counter.add(0f);
         assertEquals(Math.log(99) + (-Math.log(0.8)) - (-Math.log(0.5)), mix.logOdds, 1e-6);
-        assertEquals(0.5 / 2, mix.counter.ctr(), 1e-6, "(0 clicks + 0.5) / (1 example + 1)");
-        mix.counter.addLateClick();
-        assertEquals(1.5 / 2, mix.counter.ctr(), 1e-6, "a late click counts, no new example");
+        assertEquals(0.5 / 2, counter.ctr(), 1e-6, "(0 clicks + 0.5) / (1 example + 1)");
+        counter.addLateClick();
+        assertEquals(1.5 / 2, counter.ctr(), 1e-6, "a late click counts, no new example");
     }
 
     @Test

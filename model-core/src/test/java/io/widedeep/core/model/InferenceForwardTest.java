@@ -33,7 +33,7 @@ class InferenceForwardTest {
         m.forwardBackward(batch, pv); // scores with the training forward, before any update
         double maxDiff = 0;
         // scoring mixes the model with the counter; the training forward is the model's own
-        for (int i = 0; i < 256; i++) maxDiff = Math.max(maxDiff, Math.abs(scored[i] - m.mixture.mix(pv[i])));
+        for (int i = 0; i < 256; i++) maxDiff = Math.max(maxDiff, Math.abs(scored[i] - m.mixture.mix(pv[i], m.baseRate.ctr())));
         assertEquals(0, maxDiff, 1e-6, "largest difference " + maxDiff);
         // padding rows of a larger scratch stay harmless, and a served copy scores the same
         WideDeepModel served = ModelCodec.decodeFull(ModelCodec.encodeFull(m, false));
