@@ -53,10 +53,6 @@ final class Mlp {
     final double dropout;
     private final long seed;
 
-    Mlp(int inputWidth, int[] hidden, DataType dtype, DenseOptimizer optimizer, long seed) {
-        this(inputWidth, 0, hidden, Activation.RELU, 0, dtype, optimizer, seed);
-    }
-
     Mlp(int inputWidth, int crossLayers, int[] hidden, Activation activation, double dropout, DataType dtype,
         DenseOptimizer optimizer, long seed) {
         this.activation = activation;
@@ -406,7 +402,7 @@ final class Mlp {
      * gradient is scaled down to that norm, keeping its direction. Returns the norm before clipping.
      */
     double clipGradients(double maxNorm) {
-        double norm = grads.norm2Number().doubleValue();
+        double norm = gradientNorm();
         if (norm > maxNorm) {
             grads.muli(maxNorm / norm);
         }

@@ -8,7 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the accumulator, its start value, and how it is saved ({@link #state}) and forgotten ({@link #reset}).
  */
 abstract class AccumulatorOptimizer extends StepCountingOptimizer {
-    private final double initialAccumulator;
+    protected final double initialAccumulator;
     protected INDArray accumulator;
 
     AccumulatorOptimizer(double initialAccumulator) {

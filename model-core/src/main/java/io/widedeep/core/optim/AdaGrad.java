@@ -13,13 +13,11 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class AdaGrad extends AccumulatorOptimizer {
     private final double learningRate;
-    private final double initialAccumulator;
     private final double epsilon;
 
     public AdaGrad(double learningRate, double initialAccumulator, double epsilon) {
         super(initialAccumulator);
         this.learningRate = learningRate;
-        this.initialAccumulator = initialAccumulator;
         this.epsilon = epsilon;
     }
 

@@ -9,8 +9,11 @@ import java.util.Random;
  * KDD 2014), so any attribution window misses some of them.
  */
 public record ClickDelay(double medianMs, double sigma, long maxMs) {
+    /** The longest delay a built-in distribution draws: a day. */
+    static final long DAY_MS = 86_400_000L;
+
     /** Most clicks within seconds, about 5 % after 10 s and 0.3 % after 30 s. */
-    public static final ClickDelay REALISTIC = new ClickDelay(2_000, 1.0, 86_400_000L);
+    public static final ClickDelay REALISTIC = new ClickDelay(2_000, 1.0, DAY_MS);
 
     public ClickDelay {
         if (!(medianMs > 0) || !(sigma >= 0) || maxMs <= 0) {
@@ -25,7 +28,7 @@ public record ClickDelay(double medianMs, double sigma, long maxMs) {
         }
         // P(delay > w) = P(Z > ln(w / median) / sigma) = lateShare
         double z = upperQuantile(lateShare);
-        return new ClickDelay(windowMs / Math.exp(z * sigma), sigma, 86_400_000L);
+        return new ClickDelay(windowMs / Math.exp(z * sigma), sigma, DAY_MS);
     }
 
     public long sample(Random rnd) {

@@ -116,9 +116,8 @@ public final class FeatureSpec {
         this.json = root.toString();
         JsonConfig c = new JsonConfig(root, "");
 
-        fields = parseFields(c);
         Map<String, Integer> byName = new HashMap<>();
-        fields.forEach(f -> byName.put(f.name(), f.index()));
+        fields = parseFields(c, byName);
 
         JsonConfig wide = c.object("wide");
         wideFields = resolve(wide, "fields", byName, true);
@@ -188,13 +187,13 @@ public final class FeatureSpec {
         c.rejectUnknown();
     }
 
-    private static List<Field> parseFields(JsonConfig c) {
+    /** The fields, in order; fills {@code byName} with each field's index. */
+    private static List<Field> parseFields(JsonConfig c, Map<String, Integer> byName) {
         List<JsonNode> nodes = c.array("fields");
         if (nodes.isEmpty()) {
             throw new SpecException("fields", "must list at least one field");
         }
         List<Field> out = new ArrayList<>();
-        Map<String, Integer> byName = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             Field f = parseField(new JsonConfig(nodes.get(i), "fields[" + i + "]"), i);
             if (byName.put(f.name(), i) != null) {
