@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.util.ExceptionUtils;
@@ -47,10 +46,8 @@ class JobResilienceIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
 
-    /** One MiniCluster for the class; jobs started through {@code getExecutionEnvironment} run on it. */
     @RegisterExtension
-    static final MiniClusterExtension flink = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final MiniClusterExtension flink = JobCluster.extension();
 
     private static List<String> args(String[] t, Path dir, String spec, String... extra) {
         List<String> a = new ArrayList<>(List.of(

@@ -32,7 +32,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -46,10 +45,8 @@ class TrainingJobIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
 
-    /** One MiniCluster for the class; jobs started through {@code getExecutionEnvironment} run on it. */
     @RegisterExtension
-    static final MiniClusterExtension flink = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final MiniClusterExtension flink = JobCluster.extension();
 
     private static JobOptions options(String[] t, Path dir, String... extra) throws Exception {
         Path spec = dir.resolve("spec.json");
