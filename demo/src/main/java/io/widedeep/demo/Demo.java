@@ -58,17 +58,19 @@ public final class Demo implements AutoCloseable {
             Everything real in one process: a Kafka broker, the training job on a Flink MiniCluster, the
             recommendation server and a producer of simulated (or replayed) impressions and clicks. State
             lives under --dir, so the next run resumes from the last checkpoint.""")
-            .option("dir", "runs/demo", "where the broker's data, checkpoints, snapshots, logs and the learning curve live")
-            .option("port", 8080, "HTTP port of the recommendation API (0: any free port)")
-            .option("flink.port", 8081, "port of Flink's web UI (0: any free port)")
-            .option("rate", 500, "events produced per second")
-            .optional("data", "replay this file instead of simulating (needs --format)")
-            .optional("format", "format of --data: " + String.join(", ", Readers.FORMATS))
-            .optional("spec", "feature spec: a built-in name or a JSON file (default: sim, or the format's spec)")
-            .option("duration", 0, "stop after this many seconds (0: run until Ctrl-C)")
-            .option("users", 2000, "simulated users")
-            .option("items", 300, "simulated items")
-            .option("seed", 42, "seed of the simulator");
+            .table("""
+                dir         runs/demo  where the broker's data, checkpoints, snapshots, logs and the learning curve live
+                port        8080       HTTP port of the recommendation API (0: any free port)
+                flink.port  8081       port of Flink's web UI (0: any free port)
+                rate        500        events produced per second
+                data        -          replay this file instead of simulating (needs --format)
+                format      -          format of --data: %s
+                spec        -          feature spec: a built-in name or a JSON file (default: sim, or the format's spec)
+                duration    0          stop after this many seconds (0: run until Ctrl-C)
+                users       2000       simulated users
+                items       300        simulated items
+                seed        42         seed of the simulator
+                """.formatted(String.join(", ", Readers.FORMATS)));
 
     record Options(Path dir, int port, int flinkPort, double rate, Path data, String format, String spec,
                    long durationSeconds, int users, int items, long seed) {
@@ -181,21 +183,10 @@ public final class Demo implements AutoCloseable {
         produced.incrementAndGet();
     }
 
-    public int port() {
-        return server.port();
-    }
-
-    public ModelRegistry registry() {
-        return server.registry();
-    }
-
-    public long produced() {
-        return produced.get();
-    }
-
-    public ClickSimulator simulator() {
-        return sim;
-    }
+    /** For tests and embedding: the running server (its port and model registry), events produced so far, the simulator. */
+    public ServingServer server() { return server; }
+    public long produced() { return produced.get(); }
+    public ClickSimulator simulator() { return sim; }
 
     @Override
     public void close() throws Exception {
@@ -221,7 +212,7 @@ public final class Demo implements AutoCloseable {
         req.set("context", JSON.valueToTree(context));
         if (candidates != null) req.set("candidates", JSON.valueToTree(candidates));
         req.put("k", k);
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port() + "/v1/recommend"))
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/v1/recommend"))
                 .POST(HttpRequest.BodyPublishers.ofString(req.toString())).header("Content-Type", "application/json").build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException(r.statusCode() + " " + r.body());
@@ -295,7 +286,7 @@ public final class Demo implements AutoCloseable {
 
     private void console(Options o) throws Exception {
         System.out.printf("widedeep demo: Kafka at %s, Flink web UI at http://localhost:%d, API at http://localhost:%d%s%n",
-                kafka.bootstrapServers(), o.flinkPort(), port(), resumed ? " (resumed from the last checkpoint)" : "");
+                kafka.bootstrapServers(), o.flinkPort(), server.port(), resumed ? " (resumed from the last checkpoint)" : "");
         System.out.printf("producing %s at %.0f events/s; learning curve in %s; logs in %s; Ctrl-C to stop%n",
                 o.data() == null ? "simulated impressions and clicks" : o.data().toString(), o.rate(),
                 o.dir().resolve("learning-curve.html"), o.dir().resolve("logs"));
@@ -312,7 +303,7 @@ public final class Demo implements AutoCloseable {
             double rate = (p - lastProduced) * 1000.0 / Math.max(1, now - lastTime);
             lastProduced = p;
             lastTime = now;
-            ModelRegistry.Live l = registry().peek();
+            ModelRegistry.Live l = server.registry().peek();
             if (l == null) {
                 System.out.printf("\r%,d events (%.0f/s) | waiting for the first model ...        ", p, rate);
                 continue;
@@ -352,7 +343,7 @@ public final class Demo implements AutoCloseable {
 
     /** What this run did, for the last line a person sees. */
     String summary() {
-        ModelRegistry.Live l = registry().peek();
+        ModelRegistry.Live l = server.registry().peek();
         String model = l == null ? "no model served yet"
                 : String.format("served model version %d trained on %,d examples (PV logloss %.4f, AUC %.3f over the last window)",
                         l.version(), l.model().trainedExamples(), l.pvWindowLogLoss(), l.pvWindowAuc());
@@ -377,7 +368,7 @@ public final class Demo implements AutoCloseable {
     }
 
     private void printCurl(String user) {
-        System.out.println("try it:  curl -s -X POST localhost:" + port() + "/v1/recommend -H 'Content-Type: application/json' "
+        System.out.println("try it:  curl -s -X POST localhost:" + server.port() + "/v1/recommend -H 'Content-Type: application/json' "
                 + "-d '{\"user_id\":\"" + user + "\",\"context\":{\"age_group\":\"a1\",\"region\":\"r2\"},\"k\":5}'");
     }
 }

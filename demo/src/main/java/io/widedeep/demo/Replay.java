@@ -29,15 +29,17 @@ public final class Replay {
     public static final OptionSet OPTIONS = new OptionSet("""
             widedeep replay --bootstrap.servers HOST:PORT --data FILE --format FMT [options]
             Writes a file's events to the clicks topic as Avro click events, optionally at a steady rate.""")
-            .required("bootstrap.servers", "Kafka bootstrap servers")
-            .required("data", "the file to replay")
-            .required("format", "its format: " + String.join(", ", Readers.FORMATS))
-            .optional("spec", "feature spec JSON file (csv files need its input section)")
-            .option("topic", "clicks", "topic to write to")
-            .option("rate", 0, "events per second (0: as fast as possible)")
-            .option("limit", Long.MAX_VALUE, "stop after this many events")
-            .flag("retime", "stamp events with the time they are sent")
-            .prefix("kafka.", "Kafka producer properties, e.g. --kafka.security.protocol SASL_SSL");
+            .table("""
+                bootstrap.servers  required  Kafka bootstrap servers
+                data               required  the file to replay
+                format             required  its format: %s
+                spec               -         feature spec JSON file (csv files need its input section)
+                topic              clicks    topic to write to
+                rate               0         events per second (0: as fast as possible)
+                limit              -         stop after this many events (default: all)
+                retime             false     stamp events with the time they are sent
+                kafka.*            -         Kafka producer properties, e.g. --kafka.security.protocol SASL_SSL
+                """.formatted(String.join(", ", Readers.FORMATS)));
 
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("replay", () -> OPTIONS.parse(argv));
@@ -48,7 +50,7 @@ public final class Replay {
             String format = s.choice("format", Set.copyOf(Readers.FORMATS));
             FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec"))) : null;
             double rate = s.doubleValue("rate", 0, 10_000_000);
-            long limit = s.longValue("limit", 1, Long.MAX_VALUE);
+            long limit = s.has("limit") ? s.longValue("limit", 1, Long.MAX_VALUE) : Long.MAX_VALUE;
             boolean retime = s.bool("retime");
             String topic = s.string("topic");
             AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();

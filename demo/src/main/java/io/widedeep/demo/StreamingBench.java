@@ -63,13 +63,15 @@ public final class StreamingBench {
             widedeep stream-bench --mode throughput|freshness|restore --data FILE --format FMT [options]
             Runs the whole job (Kafka, Flink MiniCluster with RocksDB and checkpoints) on a file and prints one
             JSON line: examples/s end to end, the event-to-update delay, or the time to recover from failures.""")
-            .option("mode", "throughput", "throughput, freshness or restore")
-            .required("data", "the file to stream")
-            .option("format", "criteo", "its format: " + String.join(", ", Readers.FORMATS))
-            .optional("spec", "feature spec JSON file (default: the format's built-in spec)")
-            .option("limit", 200_000, "events read from the file")
-            .option("rate", 2000, "freshness mode: events per second")
-            .option("seconds", 30, "freshness mode: how long to measure")
+            .table("""
+                mode     throughput  throughput, freshness or restore
+                data     required    the file to stream
+                format   criteo      its format: %s
+                spec     -           feature spec JSON file (default: the format's built-in spec)
+                limit    200_000     events read from the file
+                rate     2000        freshness mode: events per second
+                seconds  30          freshness mode: how long to measure
+                """.formatted(String.join(", ", Readers.FORMATS)))
             .from(JobOptions.OPTIONS, "parallelism", "publish.interval.ms", "checkpoint.interval.ms"); // passed on to the job
 
     public static void main(String[] argv) throws Exception {

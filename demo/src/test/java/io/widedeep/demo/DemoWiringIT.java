@@ -27,7 +27,7 @@ class DemoWiringIT {
             long deadline = System.currentTimeMillis() + 120_000;
             ModelRegistry.Live l = null;
             while (System.currentTimeMillis() < deadline) {
-                l = demo.registry().peek();
+                l = demo.server().registry().peek();
                 if (l != null && l.model().trainedExamples() > 500 && l.version() > 3) break;
                 Thread.sleep(200);
             }
@@ -46,7 +46,7 @@ class DemoWiringIT {
             long deadline = System.currentTimeMillis() + 120_000;
             long restored = 0;
             while (System.currentTimeMillis() < deadline && restored == 0) {
-                ModelRegistry.Live l = again.registry().peek();
+                ModelRegistry.Live l = again.server().registry().peek();
                 // the restored job opens a new epoch with a full snapshot of the checkpointed model
                 if (l != null && l.epoch() > firstEpoch && l.model().trainedExamples() >= trained) {
                     restored = l.model().trainedExamples();

@@ -23,41 +23,43 @@ public final class JobOptions implements Serializable {
             Runs the training job: reads click events from Kafka, joins clicks to impressions, trains the
             Wide & Deep model online and publishes model updates (locally on a MiniCluster, or on a cluster
             with flink run ...-job.jar and the same options).""")
-            .required("bootstrap.servers", "Kafka bootstrap servers")
-            .required("spec", "feature spec: a built-in name (criteo, avazu, movielens, obd, sim) or a JSON file")
-            .option("topic.clicks", "clicks", "topic of click events (impressions and clicks, Avro)")
-            .option("topic.dlq", "clicks-dlq", "dead-letter topic for malformed events, with the reason")
-            .option("topic.updates", "model-updates", "topic the model updates are published to")
-            .option("group.id", "widedeep-trainer", "Kafka consumer group of the job")
-            .option("job.name", "widedeep-training", "Flink job name")
-            .option("parallelism", 1, "parallelism of the source and the joiner (the trainer is one task)")
-            .option("checkpoint.interval.ms", 10_000, "checkpoint interval")
-            .option("checkpoint.dir", "file:///tmp/widedeep/checkpoints", "checkpoint directory: a path or a URI (s3://, hdfs://)")
-            .option("restart.attempts", 10, "restarts after a failure before the job fails")
-            .option("starting.offsets", "committed", "where a new job starts reading: earliest, latest or committed")
-            .option("bounded", false, "stop at the end of the topic as it was at start (benchmarks)")
-            .option("attribution.window.ms", 30_000, "how long after an impression a click still counts")
-            .option("late.click.horizon.ms", 3_600_000, "a click this long after the window still corrects its impression's negative (0: dropped)")
-            .option("out.of.orderness.ms", 5_000, "how late an event may arrive before the watermark passes it")
-            .option("idleness.ms", 10_000, "a partition without events this long stops holding the watermark")
-            .option("max.future.ms", 600_000, "events further ahead of the wall clock go to the dead-letter topic")
-            .option("dlq.max.raw.bytes", 64 << 10, "bytes of a malformed record kept in its dead letter")
-            .option("dedup.ttl.ms", 3_600_000, "how long event ids are remembered to drop producer retries")
-            .option("history.ttl.ms", 30L * 86_400_000, "a user's history is dropped after this long without events")
-            .option("publish.interval.ms", 500, "how often a model update (delta) is published")
-            .option("full.snapshot.every", 120, "every n-th update is a full snapshot")
-            .option("chunk.bytes", 900_000, "largest Kafka record of an update; bigger updates are chunked")
-            .optional("snapshot.dir", "directory for full snapshots (servers start from the newest)")
-            .option("snapshot.retain", 10, "full snapshots kept in snapshot.dir")
-            .option("quality.gate.margin", 0.10, "hold an update whose PV log loss is this much worse than the published model's")
-            .option("quality.gate.window", 5_000, "examples the quality gate compares over")
-            .option("quality.gate.sample", 4, "the gate scores every n-th batch with the published model")
-            .option("quality.gate.max.hold.ms", 180_000, "longest time the gate holds updates back")
-            .option("quality.gate.on.max.hold", "publish", "after the longest hold: publish or hold")
-            .option("buffer.timeout.ms", 20, "Flink network buffer timeout (latency vs throughput)")
-            .flag("fresh", "local runs (./widedeep train): start a new model instead of resuming the newest retained checkpoint")
-            .optional("fail.after", "test hook: fail the trainer after these numbers of examples (comma-separated)")
-            .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
+            .table("""
+                bootstrap.servers         required                          Kafka bootstrap servers
+                spec                      required                          feature spec: a built-in name (criteo, avazu, movielens, obd, sim) or a JSON file
+                topic.clicks              clicks                            topic of click events (impressions and clicks, Avro)
+                topic.dlq                 clicks-dlq                        dead-letter topic for malformed events, with the reason
+                topic.updates             model-updates                     topic the model updates are published to
+                group.id                  widedeep-trainer                  Kafka consumer group of the job
+                job.name                  widedeep-training                 Flink job name
+                parallelism               1                                 parallelism of the source and the joiner (the trainer is one task)
+                checkpoint.interval.ms    10_000                            checkpoint interval
+                checkpoint.dir            file:///tmp/widedeep/checkpoints  checkpoint directory: a path or a URI (s3://, hdfs://)
+                restart.attempts          10                                restarts after a failure before the job fails
+                starting.offsets          committed                         where a new job starts reading: earliest, latest or committed
+                bounded                   false                             stop at the end of the topic as it was at start (benchmarks)
+                attribution.window.ms     30_000                            how long after an impression a click still counts
+                late.click.horizon.ms     3_600_000                         a click this long after the window still corrects its impression's negative (0: dropped)
+                out.of.orderness.ms       5_000                             how late an event may arrive before the watermark passes it
+                idleness.ms               10_000                            a partition without events this long stops holding the watermark
+                max.future.ms             600_000                           events further ahead of the wall clock go to the dead-letter topic
+                dlq.max.raw.bytes         65_536                            bytes of a malformed record kept in its dead letter
+                dedup.ttl.ms              3_600_000                         how long event ids are remembered to drop producer retries
+                history.ttl.ms            2_592_000_000                     a user's history is dropped after this long without events (30 days)
+                publish.interval.ms       500                               how often a model update (delta) is published
+                full.snapshot.every       120                               every n-th update is a full snapshot
+                chunk.bytes               900_000                           largest Kafka record of an update; bigger updates are chunked
+                snapshot.dir              -                                 directory for full snapshots (servers start from the newest)
+                snapshot.retain           10                                full snapshots kept in snapshot.dir
+                quality.gate.margin       0.10                              hold an update whose PV log loss is this much worse than the published model's
+                quality.gate.window       5_000                             examples the quality gate compares over
+                quality.gate.sample       4                                 the gate scores every n-th batch with the published model
+                quality.gate.max.hold.ms  180_000                           longest time the gate holds updates back
+                quality.gate.on.max.hold  publish                           after the longest hold: publish or hold
+                buffer.timeout.ms         20                                Flink network buffer timeout (latency vs throughput)
+                fresh                     false                             local runs (./widedeep train): start a new model instead of resuming the newest retained checkpoint
+                fail.after                -                                 test hook: fail the trainer after these numbers of examples (comma-separated)
+                kafka.*                   -                                 Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
+                """);
 
     public final String bootstrapServers;
     public final String clicksTopic;

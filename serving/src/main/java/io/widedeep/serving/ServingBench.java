@@ -42,11 +42,13 @@ public final class ServingBench {
             widedeep serve-bench --data FILE [--format criteo] [options]
             Trains a model on a file, then measures ranking in process and over HTTP (client in the same JVM;
             use load-bench for a client in another process).""")
-            .required("data", "the file to train on")
-            .option("format", "criteo", "its format")
-            .option("limit", 50_000, "examples trained before measuring")
-            .option("candidates", 100, "candidates per request")
-            .option("requests", 5000, "requests per measurement");
+            .table("""
+                data        required  the file to train on
+                format      criteo    its format
+                limit       50_000    examples trained before measuring
+                candidates  100       candidates per request
+                requests    5000      requests per measurement
+                """);
 
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("serve-bench", () -> OPTIONS.parse(argv));

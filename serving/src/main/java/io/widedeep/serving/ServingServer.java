@@ -37,29 +37,31 @@ public final class ServingServer implements AutoCloseable {
             Serves recommendations over HTTP (POST /v1/recommend) from the newest model: loads the newest full
             snapshot, then applies the updates topic as it arrives; keeps live user histories from the clicks
             topic. /healthz, /readyz and /metrics (Prometheus) for operators.""")
-            .required("bootstrap.servers", "Kafka bootstrap servers")
-            .option("port", DEFAULT_PORT, "HTTP port (0: any free port)")
-            .option("host", "0.0.0.0", "address to listen on")
-            .option("topic.updates", "model-updates", "topic the training job publishes model updates to")
-            .option("topic.clicks", "clicks", "topic of click events, for live user histories and popularity")
-            .optional("snapshot.dir", "the job's snapshot directory: start from its newest full snapshot")
-            .option("threads", 16, "HTTP worker threads")
-            .option("max.connections", 2048, "open connections beyond this wait to be accepted")
-            .option("idle.timeout.ms", 30_000, "an idle connection is closed after this long")
-            .option("body.timeout.ms", 5_000, "a request body must arrive within this long (slow clients get 408)")
-            .option("max.body.bytes", 256 << 10, "largest request body (413 beyond)")
-            .option("max.candidates", 1000, "most candidates a request may rank")
-            .option("max.k", 1000, "most items a request may ask for")
-            .option("max.staleness.ms", 900_000, "/healthz fails when the served model is older than this (0: never)")
-            .option("feed.timeout.ms", 15_000, "a feed that cannot reach Kafka this long is reported down (it keeps retrying)")
-            .option("history.max.users", 1_000_000, "users whose recent history is kept (least recently seen go first)")
-            .option("history.ttl.ms", 30L * 86_400_000, "a user's history is dropped after this long without events")
-            .option("history.lookback.ms", 3_600_000, "at start, read this much of the clicks topic back")
-            .option("items.max", 1_000_000, "items whose popularity is kept")
-            .option("items.ttl.ms", 7L * 86_400_000, "an item is forgotten after this long without events")
-            .option("popular.size", 1000, "length of the popular-items list (candidates when a request has none)")
-            .option("popularity.half.life.ms", 3_600_000, "half-life of a click's weight in popularity")
-            .prefix("kafka.", "Kafka client properties, e.g. --kafka.security.protocol SASL_SSL");
+            .table("""
+                bootstrap.servers        required       Kafka bootstrap servers
+                port                     %d             HTTP port (0: any free port)
+                host                     0.0.0.0        address to listen on
+                topic.updates            model-updates  topic the training job publishes model updates to
+                topic.clicks             clicks         topic of click events, for live user histories and popularity
+                snapshot.dir             -              the job's snapshot directory: start from its newest full snapshot
+                threads                  16             HTTP worker threads
+                max.connections          2048           open connections beyond this wait to be accepted
+                idle.timeout.ms          30_000         an idle connection is closed after this long
+                body.timeout.ms          5_000          a request body must arrive within this long (slow clients get 408)
+                max.body.bytes           262_144        largest request body (413 beyond)
+                max.candidates           1000           most candidates a request may rank
+                max.k                    1000           most items a request may ask for
+                max.staleness.ms         900_000        /healthz fails when the served model is older than this (0: never)
+                feed.timeout.ms          15_000         a feed that cannot reach Kafka this long is reported down (it keeps retrying)
+                history.max.users        1_000_000      users whose recent history is kept (least recently seen go first)
+                history.ttl.ms           2_592_000_000  a user's history is dropped after this long without events (30 days)
+                history.lookback.ms      3_600_000      at start, read this much of the clicks topic back
+                items.max                1_000_000      items whose popularity is kept
+                items.ttl.ms             604_800_000    an item is forgotten after this long without events (7 days)
+                popular.size             1000           length of the popular-items list (candidates when a request has none)
+                popularity.half.life.ms  3_600_000      half-life of a click's weight in popularity
+                kafka.*                  -              Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
+                """.formatted(DEFAULT_PORT));
 
     private final Server server;
     private final UpdateFeed updates;

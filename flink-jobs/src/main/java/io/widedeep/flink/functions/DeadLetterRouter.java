@@ -25,7 +25,6 @@ public class DeadLetterRouter extends ProcessFunction<SourceRecord, SourceRecord
 
     private final int maxRawBytes;
     private transient AvroSerde<DeadLetter> serde;
-    private transient MessageDigest sha256;
     private transient Counter deadLetters;
 
     public DeadLetterRouter(int maxRawBytes) {
@@ -33,9 +32,8 @@ public class DeadLetterRouter extends ProcessFunction<SourceRecord, SourceRecord
     }
 
     @Override
-    public void open(OpenContext ctx) throws NoSuchAlgorithmException {
+    public void open(OpenContext ctx) {
         serde = AvroSerde.deadLetters();
-        sha256 = MessageDigest.getInstance("SHA-256");
         deadLetters = getRuntimeContext().getMetricGroup().counter("dead_letters");
     }
 
@@ -49,7 +47,16 @@ public class DeadLetterRouter extends ProcessFunction<SourceRecord, SourceRecord
         ctx.output(DEAD_LETTERS, serde.encode(DeadLetter.newBuilder()
                 .setReason(r.reason).setSourceTopic(r.topic).setSourcePartition(r.partition)
                 .setSourceOffset(r.offset).setRaw(ByteBuffer.wrap(r.raw, 0, Math.min(r.raw.length, maxRawBytes)))
-                .setRawLength(r.raw.length).setRawSha256(HexFormat.of().formatHex(sha256.digest(r.raw)))
+                .setRawLength(r.raw.length).setRawSha256(sha256(r.raw))
                 .setDetectedAt(System.currentTimeMillis()).build()));
+    }
+
+    /** Hex SHA-256 of the whole record, so a truncated dead letter still identifies it. */
+    private static String sha256(byte[] raw) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(raw));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
     }
 }

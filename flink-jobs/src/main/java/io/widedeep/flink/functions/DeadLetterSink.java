@@ -16,19 +16,12 @@ import org.slf4j.LoggerFactory;
  * Writes dead letters to their topic at least once (flushed at every checkpoint) and never fails
  * the job: a dead letter that cannot be sent (the topic is missing, the broker refuses it) is
  * counted in {@code dead_letters_failed} and logged, and training goes on. Dead letters are a
- * diagnostic; a broken diagnostic must not stop the learner.
+ * diagnostic; a broken diagnostic must not stop the learner. {@code producerConfig}: the Kafka
+ * producer's properties (bootstrap servers and the job's {@code kafka.*} options).
  */
-public class DeadLetterSink implements Sink<byte[]> {
+public record DeadLetterSink(String topic, Properties producerConfig) implements Sink<byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterSink.class);
     private static final long LOG_EVERY_MS = 10_000;
-
-    private final String topic;
-    private final Properties producerConfig;
-
-    public DeadLetterSink(String topic, Properties producerConfig) {
-        this.topic = topic;
-        this.producerConfig = producerConfig;
-    }
 
     @Override
     public SinkWriter<byte[]> createWriter(WriterInitContext context) {

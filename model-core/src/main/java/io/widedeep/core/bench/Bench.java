@@ -44,14 +44,16 @@ public final class Bench {
             Replays a file in order through the learner with progressive validation (every example scored
             before it is trained on) and prints one JSON line: examples/s, PV log loss and AUC, calibration,
             and the running-CTR and constant-CTR baselines.""")
-            .required("data", "the file to replay")
-            .required("format", "its format: " + String.join(", ", Readers.FORMATS))
-            .optional("spec", "feature spec JSON file (default: the format's built-in spec)")
-            .option("limit", Long.MAX_VALUE, "stop after this many examples")
-            .option("model", "widedeep", "variant: widedeep, wide, deep, deepfm or dcn (cross layers)")
-            .optional("compare", "run several variants on the same file and print a table (default list: " + VARIANTS + ")")
-            .optional("batch", "mini-batch size (default: the spec's training.batch_size)")
-            .flag("quiet", "no progress lines on stderr");
+            .table("""
+                data     required  the file to replay
+                format   required  its format: %s
+                spec     -         feature spec JSON file (default: the format's built-in spec)
+                limit    -         stop after this many examples (default: all)
+                model    widedeep  variant: widedeep, wide, deep, deepfm or dcn (cross layers)
+                compare  -         run several variants on the same file and print a table (default list: %s)
+                batch    -         mini-batch size (default: the spec's training.batch_size)
+                quiet    false     no progress lines on stderr
+                """.formatted(String.join(", ", Readers.FORMATS), VARIANTS));
 
     public static void main(String[] argv) throws Exception {
         Settings args = CommandLine.parseOrExit("bench", () -> OPTIONS.parse(argv));
@@ -109,7 +111,7 @@ public final class Bench {
         OnlineLearner learner = new OnlineLearner(m, 10_000);
         PredictionLog log = new PredictionLog();
         learner.setListener(log);
-        BatchReader reader = new BatchReader(format, data, spec, args.longValue("limit", 1, Long.MAX_VALUE));
+        BatchReader reader = new BatchReader(format, data, spec, args.has("limit") ? args.longValue("limit", 1, Long.MAX_VALUE) : Long.MAX_VALUE);
         boolean quiet = args.bool("quiet");
 
         reader.start();

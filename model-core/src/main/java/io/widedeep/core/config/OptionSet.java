@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A command's options, declared once: name, default and meaning. The same declaration parses
@@ -16,6 +17,8 @@ public final class OptionSet {
     /** One option; {@code defaultValue} null means required, or optional without a default (see {@link Settings#has}). */
     public record Option(String name, String defaultValue, String description, boolean required) {}
 
+    private static final Pattern NUMBER = Pattern.compile("-?[0-9][0-9_]*(\\.[0-9]+)?");
+
     private final String usage;
     private final Map<String, Option> options = new LinkedHashMap<>();
     private final Map<String, String> prefixes = new LinkedHashMap<>();
@@ -25,35 +28,34 @@ public final class OptionSet {
         this.usage = usage;
     }
 
-    /** An option with a default (any value's text form). */
-    public OptionSet option(String name, Object defaultValue, String description) {
-        return add(new Option(name, String.valueOf(defaultValue), description, false));
-    }
-
-    /** An option that must be given. */
-    public OptionSet required(String name, String description) {
-        return add(new Option(name, null, description, true));
-    }
-
-    /** An option without a default: absent unless given. */
-    public OptionSet optional(String name, String description) {
-        return add(new Option(name, null, description, false));
-    }
-
-    /** A flag: false unless given ({@code --name} alone means true). */
-    public OptionSet flag(String name, String description) {
-        return add(new Option(name, "false", description, false));
+    /**
+     * Options as a table, one a line: name, default, meaning, separated by blanks (the default
+     * has none). The default is a value (a number may use {@code _} between digits, as in Java),
+     * {@code required} (must be given) or {@code -} (absent unless given, see {@link Settings#has}).
+     * A name ending in {@code *} is a prefix: every option starting with it passes through (e.g.
+     * Kafka client properties). A flag is an option whose default is {@code false}.
+     */
+    public OptionSet table(String rows) {
+        for (String line : rows.strip().split("\n")) {
+            String[] cols = line.strip().split("\\s+", 3);
+            if (cols.length < 3) throw new IllegalStateException("option row needs a name, a default and a meaning: " + line);
+            String name = cols[0];
+            String value = cols[1];
+            if (name.endsWith("*")) {
+                prefixes.put(name.substring(0, name.length() - 1), cols[2]);
+            } else if (value.equals("required")) {
+                add(new Option(name, null, cols[2], true));
+            } else {
+                String dflt = value.equals("-") ? null : NUMBER.matcher(value).matches() ? value.replace("_", "") : value;
+                add(new Option(name, dflt, cols[2], false));
+            }
+        }
+        return this;
     }
 
     /** Options of another command, declared here as they are there (for a tool that passes them on). */
     public OptionSet from(OptionSet other, String... names) {
         for (String n : names) add(other.get(n));
-        return this;
-    }
-
-    /** Every option starting with {@code prefix} passes through (e.g. Kafka client properties). */
-    public OptionSet prefix(String prefix, String description) {
-        prefixes.put(prefix, description);
         return this;
     }
 

@@ -9,17 +9,15 @@ import java.nio.ByteBuffer;
  * Values are stored as hashes, never as strings, to keep keyed state small.
  */
 public final class UserHistory {
-    private long[] recentItems;
-    private int itemCount;
-    private long[] recentCategories;
-    private int categoryCount;
+    private final RecentIds items;
+    private final RecentIds categories;
     private long impressions;
     private long clicks;
     private long lastEventTime;
 
     public UserHistory(int maxItems) {
-        this.recentItems = new long[maxItems];
-        this.recentCategories = new long[maxItems];
+        this.items = new RecentIds(maxItems);
+        this.categories = new RecentIds(maxItems);
     }
 
     public void recordImpression(long eventTime) {
@@ -30,34 +28,17 @@ public final class UserHistory {
     /** A click on an item (hash of its id) with the given category hash (0 when none). */
     public void recordClick(long itemHash, long categoryHash, boolean hasCategory, long eventTime) {
         clicks++;
-        itemCount = pushFront(recentItems, itemCount, itemHash);
+        items.push(itemHash);
         if (hasCategory) {
-            categoryCount = pushFront(recentCategories, categoryCount, categoryHash);
+            categories.push(categoryHash);
         }
         lastEventTime = Math.max(lastEventTime, eventTime);
     }
 
-    private static int pushFront(long[] ring, int count, long value) {
-        if (ring.length == 0) {
-            return 0;
-        }
-        int pos = count;
-        for (int i = 0; i < count; i++) {
-            if (ring[i] == value) {
-                pos = i;
-                break;
-            }
-        }
-        int last = Math.min(pos, ring.length - 1);
-        System.arraycopy(ring, 0, ring, 1, last);
-        ring[0] = value;
-        return pos == count ? Math.min(count + 1, ring.length) : count;
-    }
-
-    public int itemCount() { return itemCount; }
-    public long item(int i) { return recentItems[i]; }
-    public int categoryCount() { return categoryCount; }
-    public long category(int i) { return recentCategories[i]; }
+    public int itemCount() { return items.count(); }
+    public long item(int i) { return items.get(i); }
+    public int categoryCount() { return categories.count(); }
+    public long category(int i) { return categories.get(i); }
     public long impressions() { return impressions; }
     public long clicks() { return clicks; }
     public long lastEventTime() { return lastEventTime; }
@@ -71,12 +52,10 @@ public final class UserHistory {
     }
 
     public byte[] toBytes() {
-        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 8 * itemCount + 4 + 8 * categoryCount + 24);
-        b.putInt(recentItems.length);
-        b.putInt(itemCount);
-        for (int i = 0; i < itemCount; i++) b.putLong(recentItems[i]);
-        b.putInt(categoryCount);
-        for (int i = 0; i < categoryCount; i++) b.putLong(recentCategories[i]);
+        ByteBuffer b = ByteBuffer.allocate(4 + items.serializedSize() + categories.serializedSize() + 24);
+        b.putInt(items.capacity());
+        items.write(b);
+        categories.write(b);
         b.putLong(impressions).putLong(clicks).putLong(lastEventTime);
         return b.array();
     }
@@ -84,18 +63,10 @@ public final class UserHistory {
     /** Restores a history; if the spec's bound changed since it was written, keeps the most recent. */
     public static UserHistory fromBytes(byte[] bytes, int maxItems) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        b.getInt();
+        b.getInt(); // the bound it was written with
         UserHistory h = new UserHistory(maxItems);
-        int n = b.getInt();
-        for (int i = 0; i < n; i++) {
-            long v = b.getLong();
-            if (i < maxItems) h.recentItems[h.itemCount++] = v;
-        }
-        int m = b.getInt();
-        for (int i = 0; i < m; i++) {
-            long v = b.getLong();
-            if (i < maxItems) h.recentCategories[h.categoryCount++] = v;
-        }
+        h.items.read(b);
+        h.categories.read(b);
         h.impressions = b.getLong();
         h.clicks = b.getLong();
         h.lastEventTime = b.getLong();

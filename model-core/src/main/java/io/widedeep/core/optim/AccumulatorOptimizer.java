@@ -5,14 +5,25 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What the optimisers with one squared-gradient accumulator per parameter share (AdaGrad, RMSprop):
- * the accumulator, its start value, and how it is saved ({@link #state}) and forgotten ({@link #reset}).
+ * the step {@code w -= lr * g / (sqrt(G) + eps)} on an accumulator that moves as
+ * {@code G = decay G + gain g^2} (AdaGrad: 1 and 1, it only grows; RMSprop: rho and 1 - rho, it
+ * leaks), its start value, and how it is saved ({@link #state}) and forgotten ({@link #reset}).
+ * The sparse row step is written once, here; each subclass keeps its own dense step.
  */
 abstract class AccumulatorOptimizer extends StepCountingOptimizer {
+    protected final double learningRate;
     protected final double initialAccumulator;
+    protected final double epsilon;
+    private final float decay;
+    private final float gain;
     protected INDArray accumulator;
 
-    AccumulatorOptimizer(double initialAccumulator) {
+    AccumulatorOptimizer(double learningRate, double initialAccumulator, double epsilon, double decay, double gain) {
+        this.learningRate = learningRate;
         this.initialAccumulator = initialAccumulator;
+        this.epsilon = epsilon;
+        this.decay = (float) decay;
+        this.gain = (float) gain;
     }
 
     @Override
@@ -27,6 +38,18 @@ abstract class AccumulatorOptimizer extends StepCountingOptimizer {
             accumulator.assign(initialAccumulator);
         }
         iterations = 0;
+    }
+
+    @Override
+    public void stepRow(float[] w, int wOff, float[] state, int sOff, float[] g, int gOff, int dim, long t) {
+        float lr = (float) learningRate;
+        float eps = (float) epsilon;
+        for (int j = 0; j < dim; j++) {
+            float gj = g[gOff + j];
+            float acc = decay * state[sOff + j] + gain * gj * gj;
+            state[sOff + j] = acc;
+            w[wOff + j] -= lr * gj / ((float) Math.sqrt(acc) + eps);
+        }
     }
 
     @Override

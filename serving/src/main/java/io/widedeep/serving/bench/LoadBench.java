@@ -43,17 +43,19 @@ public final class LoadBench {
             widedeep load-bench --bootstrap.servers HOST:PORT [--snapshot.dir DIR] | --url URL  [options]
             Loads a recommendation server from other processes (wrk, closed loop) and prints one JSON line with
             latency percentiles, throughput, errors, versions applied and the longest GC pause per run.""")
-            .optional("url", "load a running server at this URL")
-            .optional("bootstrap.servers", "or start a server JVM on this Kafka (e.g. the demo's)")
-            .optional("snapshot.dir", "the started server's --snapshot.dir")
-            .option("concurrency", "1,4,16", "connections of each run, comma-separated")
-            .option("duration", 30, "seconds per run")
-            .option("warmup", 30, "seconds of warm-up before the first run")
-            .option("candidates", 100, "candidates per request")
-            .option("users", 2000, "distinct users in the requests")
-            .option("items", 300, "distinct items in the candidates")
-            .option("dir", "runs/load-bench", "where the script, the server's log and its GC log go")
-            .option("heap", "2g", "the started server's heap");
+            .table("""
+                url                -                load a running server at this URL
+                bootstrap.servers  -                or start a server JVM on this Kafka (e.g. the demo's)
+                snapshot.dir       -                the started server's --snapshot.dir
+                concurrency        1,4,16           connections of each run, comma-separated
+                duration           30               seconds per run
+                warmup             30               seconds of warm-up before the first run
+                candidates         100              candidates per request
+                users              2000             distinct users in the requests
+                items              300              distinct items in the candidates
+                dir                runs/load-bench  where the script, the server's log and its GC log go
+                heap               2g               the started server's heap
+                """);
 
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("load-bench", () -> {
