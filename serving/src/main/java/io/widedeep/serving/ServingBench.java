@@ -53,16 +53,39 @@ public final class ServingBench {
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("serve-bench", () -> OPTIONS.parse(argv));
         String format = s.string("format");
-        Path data = Path.of(s.string("data"));
-        int limit = s.intValue("limit", 1, Integer.MAX_VALUE);
         int candidates = s.intValue("candidates", 1, 10_000);
         int requests = s.intValue("requests", 100, 10_000_000);
 
         FeatureSpec spec = Readers.defaultSpec(format);
         WideDeepModel model = WideDeepModel.create(spec);
+        ClickEvent sample = train(model, format, Path.of(s.string("data")), s.intValue("limit", 1, Integer.MAX_VALUE));
+        Path dir = writeSnapshot(model);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < candidates; i++) ids.add("item-" + i);
+
+        ObjectNode out = JSON.createObjectNode();
+        out.put("candidates", candidates);
+        out.put("dense_params", model.denseParams());
+        try (ServingServer server = new ServingServer(new String[] {"--bootstrap.servers", "127.0.0.1:9",
+                "--port", "0", "--host", "127.0.0.1", "--snapshot.dir", dir.toString(), "--max.candidates", "10000"})) {
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!server.registry().ready() && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            measureInProcess(server, sample, ids, requests, out);
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/recommend");
+            String body = requestBody(sample, ids);
+            for (int threads = 1; threads <= 2; threads++) measureHttp(uri, body, threads, requests, candidates, out);
+        }
+        System.out.println(out);
+        System.exit(0);
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Trains the model on the file's first {@code limit} examples; returns the first event (the requests' user and context). */
+    private static ClickEvent train(WideDeepModel model, String format, Path data, int limit) throws IOException {
         OnlineLearner learner = new OnlineLearner(model, 1000);
         ClickEvent sample = null;
-        try (EventReader r = Readers.open(format, data, spec)) {
+        try (EventReader r = Readers.open(format, data, model.spec())) {
             for (int i = 0; i < limit && r.hasNext(); i++) {
                 ClickEvent e = r.next();
                 if (sample == null) sample = e;
@@ -70,66 +93,65 @@ public final class ServingBench {
             }
         }
         learner.flush();
+        return sample;
+    }
+
+    /** A snapshot directory holding the model as the job would leave it, for the server to start from. */
+    private static Path writeSnapshot(WideDeepModel model) throws IOException {
         Path dir = Files.createTempDirectory("widedeep-serve-bench");
         String name = SnapshotFiles.name(1, 1);
         Files.write(dir.resolve(name), ModelCodec.encodeFull(model, false));
         Files.writeString(dir.resolve(SnapshotFiles.LATEST), name);
+        return dir;
+    }
 
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode req = json.createObjectNode();
+    private static String requestBody(ClickEvent sample, List<String> ids) throws IOException {
+        ObjectNode req = JSON.createObjectNode();
         req.put("user_id", sample.getUserId());
-        req.set("context", json.valueToTree(sample.getContext()));
-        req.set("numeric", json.valueToTree(sample.getNumeric()));
+        req.set("context", JSON.valueToTree(sample.getContext()));
+        req.set("numeric", JSON.valueToTree(sample.getNumeric()));
         var cands = req.putArray("candidates");
-        for (int i = 0; i < candidates; i++) cands.add("item-" + i);
+        ids.forEach(cands::add);
         req.put("k", 10);
-        String body = json.writeValueAsString(req);
+        return JSON.writeValueAsString(req);
+    }
 
-        ObjectNode out = json.createObjectNode();
-        out.put("candidates", candidates);
-        out.put("dense_params", model.denseParams());
-        try (ServingServer server = new ServingServer(new String[] {"--bootstrap.servers", "127.0.0.1:9",
-                "--port", "0", "--host", "127.0.0.1", "--snapshot.dir", dir.toString(), "--max.candidates", "10000"})) {
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (!server.registry().ready() && System.currentTimeMillis() < deadline) Thread.sleep(20);
-            // the scoring itself, in process, without HTTP
-            List<String> ids = new ArrayList<>();
-            for (int i = 0; i < candidates; i++) ids.add("item-" + i);
-            long[] direct = new long[requests];
-            ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long allocated = 0;
-            for (int i = 0; i < 2000 + requests; i++) {
-                if (i == 2000) allocated = mx.getCurrentThreadAllocatedBytes();
-                long t0 = System.nanoTime();
-                server.recommender().recommend(sample.getUserId(), sample.getContext(), sample.getNumeric(), ids, 10);
-                if (i >= 2000) direct[i - 2000] = System.nanoTime() - t0;
-            }
-            out.put("in_process_allocated_bytes_per_request", (mx.getCurrentThreadAllocatedBytes() - allocated) / requests);
-            Arrays.sort(direct);
-            out.put("in_process_p50_ms", direct[requests / 2] / 1e6);
-            out.put("in_process_p99_ms", direct[(int) (requests * 0.99)] / 1e6);
-            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/recommend");
-            for (int threads = 1; threads <= 2; threads++) {
-                long[][] lat = new long[threads][];
-                Thread[] ts = new Thread[threads];
-                long start = System.nanoTime();
-                for (int t = 0; t < threads; t++) {
-                    final int id = t;
-                    ts[t] = new Thread(() -> lat[id] = run(uri, body, requests));
-                    ts[t].start();
-                }
-                for (Thread t : ts) t.join();
-                double seconds = (System.nanoTime() - start) / 1e9;
-                long[] all = Arrays.stream(lat).flatMapToLong(Arrays::stream).sorted().toArray();
-                String p = "threads" + threads + "_";
-                out.put(p + "p50_ms", all[all.length / 2] / 1e6);
-                out.put(p + "p99_ms", all[(int) (all.length * 0.99)] / 1e6);
-                out.put(p + "requests_per_sec", Math.round(all.length / seconds));
-                out.put(p + "candidates_per_sec", Math.round(all.length * (double) candidates / seconds));
-            }
+    /** The scoring itself, in process, without HTTP: latency and bytes allocated per request. */
+    private static void measureInProcess(ServingServer server, ClickEvent sample, List<String> ids, int requests, ObjectNode out) {
+        long[] direct = new long[requests];
+        ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long allocated = 0;
+        for (int i = 0; i < 2000 + requests; i++) {
+            if (i == 2000) allocated = mx.getCurrentThreadAllocatedBytes();
+            long t0 = System.nanoTime();
+            server.recommender().recommend(sample.getUserId(), sample.getContext(), sample.getNumeric(), ids, 10);
+            if (i >= 2000) direct[i - 2000] = System.nanoTime() - t0;
         }
-        System.out.println(out);
-        System.exit(0);
+        out.put("in_process_allocated_bytes_per_request", (mx.getCurrentThreadAllocatedBytes() - allocated) / requests);
+        Arrays.sort(direct);
+        out.put("in_process_p50_ms", direct[requests / 2] / 1e6);
+        out.put("in_process_p99_ms", direct[(int) (requests * 0.99)] / 1e6);
+    }
+
+    /** {@code threads} clients, each on its own keep-alive connection, {@code requests} each. */
+    private static void measureHttp(URI uri, String body, int threads, int requests, int candidates, ObjectNode out)
+            throws InterruptedException {
+        long[][] lat = new long[threads][];
+        Thread[] ts = new Thread[threads];
+        long start = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            final int id = t;
+            ts[t] = new Thread(() -> lat[id] = run(uri, body, requests));
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long[] all = Arrays.stream(lat).flatMapToLong(Arrays::stream).sorted().toArray();
+        String p = "threads" + threads + "_";
+        out.put(p + "p50_ms", all[all.length / 2] / 1e6);
+        out.put(p + "p99_ms", all[(int) (all.length * 0.99)] / 1e6);
+        out.put(p + "requests_per_sec", Math.round(all.length / seconds));
+        out.put(p + "candidates_per_sec", Math.round(all.length * (double) candidates / seconds));
     }
 
     /**
