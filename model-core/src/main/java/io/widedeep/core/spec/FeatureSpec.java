@@ -128,13 +128,7 @@ public final class FeatureSpec {
 
         JsonConfig deep = c.object("deep");
         deepFields = resolve(deep, "fields", byName, true);
-        int defaultDim = deep.integer("embedding_dim", 16, 1, 1024);
-        JsonConfig dims = deep.object("embedding_dims");
-        embeddingDims = new int[deepFields.length];
-        for (int i = 0; i < deepFields.length; i++) {
-            embeddingDims[i] = dims.integer(fields.get(deepFields[i]).name(), defaultDim, 1, 1024);
-        }
-        dims.rejectUnknown();
+        embeddingDims = parseEmbeddingDims(deep);
         numericFields = resolve(deep, "numeric", byName, false);
         hidden = parseHidden(deep);
         if ((deepFields.length > 0 || numericFields.length > 0) && hidden.length == 0) {
@@ -148,10 +142,7 @@ public final class FeatureSpec {
         if (interaction == Interaction.FM) {
             requireOneEmbeddingSize();
         }
-        crossLayers = interaction == Interaction.CROSS ? deep.integer("cross_layers", 2, 1, 8) : 0;
-        if (interaction != Interaction.CROSS && deep.has("cross_layers")) {
-            throw new SpecException("deep.cross_layers", "needs \"interaction\": \"cross\"");
-        }
+        crossLayers = parseCrossLayers(deep);
         deep.rejectUnknown();
         if (wideFields.length == 0 && crosses.length == 0 && deepFields.length == 0 && numericFields.length == 0) {
             throw new SpecException("wide", "neither wide nor deep has any input");
@@ -170,21 +161,46 @@ public final class FeatureSpec {
 
         JsonConfig h = c.object("history");
         historyMaxItems = h.integer("max_items", 20, 0, 1000);
+        historyCategoryKey = parseHistoryCategory(h);
+        h.rejectUnknown();
+
+        csvInput = c.has("input") ? parseCsv(c.object("input")) : null;
+        c.rejectUnknown();
+    }
+
+    /** {@code deep.embedding_dims}: per deep field, its own size or {@code embedding_dim}. */
+    private int[] parseEmbeddingDims(JsonConfig deep) {
+        int defaultDim = deep.integer("embedding_dim", 16, 1, 1024);
+        JsonConfig dims = deep.object("embedding_dims");
+        int[] out = new int[deepFields.length];
+        for (int i = 0; i < deepFields.length; i++) {
+            out[i] = dims.integer(fields.get(deepFields[i]).name(), defaultDim, 1, 1024);
+        }
+        dims.rejectUnknown();
+        return out;
+    }
+
+    /** {@code deep.cross_layers}: only with cross interaction (0 otherwise). */
+    private int parseCrossLayers(JsonConfig deep) {
+        if (interaction != Interaction.CROSS && deep.has("cross_layers")) {
+            throw new SpecException("deep.cross_layers", "needs \"interaction\": \"cross\"");
+        }
+        return interaction == Interaction.CROSS ? deep.integer("cross_layers", 2, 1, 8) : 0;
+    }
+
+    /** The context key of {@code history.category_source} (null if none); required when a field reads recent categories. */
+    private String parseHistoryCategory(JsonConfig h) {
         String cat = h.has("category_source") ? h.string("category_source", null) : null;
         if (cat != null && !cat.startsWith("context.")) {
             throw new SpecException("history.category_source", "must be context.KEY, got '" + cat + "'");
         }
-        historyCategoryKey = cat == null ? null : cat.substring("context.".length());
-        h.rejectUnknown();
         for (Field fl : fields) {
-            if (fl.kind() == SourceKind.RECENT_CATEGORIES && historyCategoryKey == null) {
+            if (fl.kind() == SourceKind.RECENT_CATEGORIES && cat == null) {
                 throw new SpecException("history.category_source",
                         "is required because field '" + fl.name() + "' uses history.recent_categories");
             }
         }
-
-        csvInput = c.has("input") ? parseCsv(c.object("input")) : null;
-        c.rejectUnknown();
+        return cat == null ? null : cat.substring("context.".length());
     }
 
     /** The fields, in order; fills {@code byName} with each field's index. */
