@@ -9,11 +9,16 @@ import java.util.Map;
 /**
  * Turns (event, user history) into one row of an {@link ExampleBatch}: value hashes of every
  * categorical field, transformed numerics, and the wide keys of single fields and of every cross.
- * The one implementation used by training and serving alike.
+ * The one implementation used by training and serving alike. With {@code wide.unknown_values}
+ * every single-field wide key is followed by its field's "unknown value" key (sign bit set), which
+ * the model counts only while the value's own weight is zero (see {@code WideDeepModel}).
  */
 public final class FeatureExtractor {
     private static final long BUCKET_SEED = 0x5bd1e995L;
     private static final long MISSING = Hashing.string("\u0000missing");
+    private static final long UNKNOWN_VALUE = Hashing.string("\u0000unknown");
+    /** The sign bit marks a field's "unknown value" key; with {@code wide.unknown_values} no other key has it. */
+    public static final long UNKNOWN_VALUE_FLAG = Long.MIN_VALUE;
 
     private final FeatureSpec spec;
     private final Field[] fields;
@@ -22,6 +27,7 @@ public final class FeatureExtractor {
     private final int[] wideFields;
     private final int[][] crosses;
     private final long wideMask;
+    private final long[] unknownValueKeys; // per field, 0 when wide.unknown_values is off
     private final String categoryKey;
     private final int[] cursor; // scratch for cross enumeration
 
@@ -43,7 +49,12 @@ public final class FeatureExtractor {
         }
         this.cursor = new int[maxArity];
         this.wideFields = spec.wideFields();
-        this.wideMask = spec.hashBits() == 0 ? -1L : (1L << spec.hashBits()) - 1;
+        long mask = spec.hashBits() == 0 ? -1L : (1L << spec.hashBits()) - 1;
+        this.wideMask = spec.wideUnknownValues() ? mask & ~UNKNOWN_VALUE_FLAG : mask;
+        this.unknownValueKeys = new long[fields.length];
+        if (spec.wideUnknownValues()) {
+            for (int f : wideFields) unknownValueKeys[f] = UNKNOWN_VALUE_FLAG | (Hashing.mix(fieldSeeds[f], UNKNOWN_VALUE) & wideMask);
+        }
         this.categoryKey = spec.historyCategoryKey();
     }
 
@@ -125,6 +136,7 @@ public final class FeatureExtractor {
         for (int f : wideFields) {
             for (int i = batch.valueStart(row, f), e = batch.valueEnd(row, f); i < e; i++) {
                 batch.addWideKey(Hashing.mix(fieldSeeds[f], batch.value(i)) & wideMask);
+                if (unknownValueKeys[f] != 0) batch.addWideKey(unknownValueKeys[f]); // counts only while the key before it has no weight
             }
         }
         for (int c = 0; c < crosses.length; c++) {

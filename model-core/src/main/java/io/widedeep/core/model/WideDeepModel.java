@@ -29,6 +29,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  * negative's gradient {@code p} the impression has, in expectation, been trained once as the
  * positive it is ({@code p - 1}); the intercept's counter counts the click without a second example.
  *
+ * <p><b>Unknown values</b> ({@code wide.unknown_values}). A field's value whose own wide weight is
+ * still zero (never seen, or held at zero by L1 for want of evidence) adds its field's shared
+ * "unknown value" weight instead, which learns what such values have in common: the out-of-vocabulary
+ * token of Criteo's winning field-aware FM entries (rare values mapped to one), but decided by the
+ * weight itself, so serving (which holds the weights) decides exactly as training did.
+ *
  * <p>A trainable model holds optimizer state; a serving model ({@link #forServing}) holds weights
  * only and is filled by snapshots and deltas. Both score through the same {@link #predict}.
  * Training is single-threaded; {@link #predict} may run on many threads, each with its own
@@ -62,6 +68,7 @@ public final class WideDeepModel {
     private final int[] numericFields;
     private final int[] embeddingOffsets;
     private final boolean fm;
+    private final boolean unknownValues;
     private Scratch trainScratch;
     private float[] dOut;
 
@@ -82,6 +89,7 @@ public final class WideDeepModel {
         this.embeddings = new EmbeddingTable[deepFields.length];
         this.embeddingOffsets = new int[deepFields.length];
         this.fm = spec.interaction() == FeatureSpec.Interaction.FM;
+        this.unknownValues = spec.wideUnknownValues();
         int off = 0;
         for (int k = 0; k < deepFields.length; k++) {
             SparseRowOptimizer opt = trainable ? rowOptimizer(spec) : null;
@@ -272,7 +280,7 @@ public final class WideDeepModel {
         if (wide != null) {
             for (int r = 0; r < n; r++) {
                 for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
-                    wide.addGrad(s.wideSlots[i], dOut[r]);
+                    if (s.wideSlots[i] >= 0) wide.addGrad(s.wideSlots[i], dOut[r]);
                 }
             }
         }
@@ -411,15 +419,21 @@ public final class WideDeepModel {
             for (int r = 0; r < n; r++) {
                 long t = batch.eventTime(r);
                 double sum = 0;
+                float previous = 0f; // weight of the key before: an unknown-value key counts only after a zero
                 for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
                     long key = batch.wideKey(i);
+                    if (unknownValues && key < 0 && previous != 0f) {
+                        s.wideSlots[i] = -1;
+                        continue;
+                    }
                     if (training) {
                         int slot = wide.slotForTraining(key, t);
                         s.wideSlots[i] = slot;
-                        sum += wide.w[slot];
+                        previous = wide.w[slot];
                     } else {
-                        sum += wide.weight(key);
+                        previous = wide.weight(key);
                     }
+                    sum += previous;
                 }
                 s.logits[r] += sum;
             }

@@ -92,6 +92,7 @@ public final class FeatureSpec {
     private final int[] wideFields;
     private final int[][] crosses;
     private final int hashBits;
+    private final boolean wideUnknownValues;
     private final long wideExpireAfterMs;
     private final int[] deepFields;
     private final int[] embeddingDims;
@@ -123,6 +124,7 @@ public final class FeatureSpec {
         wideFields = resolve(wide, "fields", byName, true);
         crosses = parseCrosses(wide, byName);
         hashBits = wide.integer("hash_bits", 0, 0, 62);
+        wideUnknownValues = wide.bool("unknown_values", false);
         wideExpireAfterMs = wide.longValue("expire_after_ms", 0, 0);
         wide.rejectUnknown();
 
@@ -478,6 +480,8 @@ public final class FeatureSpec {
     public int[] wideFields() { return wideFields; }
     public int[][] crosses() { return crosses; }
     public int hashBits() { return hashBits; }
+    /** {@code wide.unknown_values}: a field's value without a wide weight of its own falls back to the field's "unknown value" weight. */
+    public boolean wideUnknownValues() { return wideUnknownValues; }
     public long wideExpireAfterMs() { return wideExpireAfterMs; }
     public int[] deepFields() { return deepFields; }
     public int[] embeddingDims() { return embeddingDims; }

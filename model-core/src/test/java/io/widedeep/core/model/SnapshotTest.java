@@ -30,9 +30,9 @@ class SnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross"})
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+unknown"})
     void saveLoadGivesBitIdenticalPredictionsAndTraining(String variant) throws Exception {
-        String optimizer = variant.replace("+dropout", "").replace("+cross", "");
+        String optimizer = variant.replaceAll("\\+.*", "");
         String json = TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\"");
         if (variant.endsWith("+dropout")) {
             json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.2"); // masks follow the restored step
@@ -40,7 +40,11 @@ class SnapshotTest {
         if (variant.endsWith("+cross")) {
             json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"interaction\": \"cross\"");
         }
+        if (variant.endsWith("+unknown")) {
+            json = json.replace("\"wide\": {", "\"wide\": {\"unknown_values\": true, ");
+        }
         FeatureSpec spec = FeatureSpec.parse(json);
+        assertEquals(variant.endsWith("+unknown"), spec.wideUnknownValues());
         assertEquals(optimizer, spec.deepOptimizer().type().name().toLowerCase());
         WideDeepModel a = WideDeepModel.create(spec);
         train(a, 30, 1);

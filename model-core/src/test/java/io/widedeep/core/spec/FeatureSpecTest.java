@@ -26,6 +26,8 @@ class FeatureSpecTest {
         assertEquals(26 * 16 + 13, criteo.deepInputWidth());
         assertEquals(256, criteo.batchSize());
         assertEquals(3, criteo.hidden().length);
+        assertTrue(criteo.wideUnknownValues(), "criteo: long-tailed fields fall back to an unknown-value weight");
+        assertTrue(!FeatureSpec.parse(TestData.SMALL_SPEC).wideUnknownValues(), "off unless asked for");
     }
 
     @ParameterizedTest
@@ -39,6 +41,7 @@ class FeatureSpecTest {
         "\"numeric\": [\"price\"]|\"numeric\": [\"user\"]|deep.numeric[0]",
         "\"embedding_dims\": {\"item\": 3}|\"embedding_dims\": {\"itme\": 3}|deep.embedding_dims.itme",
         "\"name\": \"device\"|\"name\": \"user\"|fields[2].name",
+        "\"wide\": {|\"wide\": {\"unknown_values\": \"yes\", |wide.unknown_values",
     })
     void invalidSpecNamesTheOffendingKey(String from, String to, String key) {
         String bad = TestData.SMALL_SPEC.replace(from, to);
