@@ -19,6 +19,8 @@ public final class FeatureExtractor {
     private static final long UNKNOWN_VALUE = Hashing.string("\u0000unknown");
     /** The sign bit marks a field's "unknown value" key; with {@code wide.unknown_values} no other key has it. */
     public static final long UNKNOWN_VALUE_FLAG = Long.MIN_VALUE;
+    /** With {@code wide.field_gates} a key carries its group (wide field or cross) + 1 from this bit up. */
+    public static final int GROUP_SHIFT = FeatureSpec.MAX_GATED_HASH_BITS;
 
     private final FeatureSpec spec;
     private final Field[] fields;
@@ -28,6 +30,8 @@ public final class FeatureExtractor {
     private final int[][] crosses;
     private final long wideMask;
     private final long[] unknownValueKeys; // per field, 0 when wide.unknown_values is off
+    private final long[] fieldGroupTags; // per field, its group's bits when wide.field_gates is on, else 0
+    private final long[] crossGroupTags;
     private final String categoryKey;
     private final int[] cursor; // scratch for cross enumeration
 
@@ -51,9 +55,17 @@ public final class FeatureExtractor {
         this.wideFields = spec.wideFields();
         long mask = spec.hashBits() == 0 ? -1L : (1L << spec.hashBits()) - 1;
         this.wideMask = spec.wideUnknownValues() ? mask & ~UNKNOWN_VALUE_FLAG : mask;
+        this.fieldGroupTags = new long[fields.length];
+        this.crossGroupTags = new long[crosses.length];
+        if (spec.fieldGates()) {
+            for (int g = 0; g < wideFields.length; g++) fieldGroupTags[wideFields[g]] = (g + 1L) << GROUP_SHIFT;
+            for (int c = 0; c < crosses.length; c++) crossGroupTags[c] = (wideFields.length + c + 1L) << GROUP_SHIFT;
+        }
         this.unknownValueKeys = new long[fields.length];
         if (spec.wideUnknownValues()) {
-            for (int f : wideFields) unknownValueKeys[f] = UNKNOWN_VALUE_FLAG | (Hashing.mix(fieldSeeds[f], UNKNOWN_VALUE) & wideMask);
+            for (int f : wideFields) {
+                unknownValueKeys[f] = UNKNOWN_VALUE_FLAG | fieldGroupTags[f] | (Hashing.mix(fieldSeeds[f], UNKNOWN_VALUE) & wideMask);
+            }
         }
         this.categoryKey = spec.historyCategoryKey();
     }
@@ -135,7 +147,7 @@ public final class FeatureExtractor {
         }
         for (int f : wideFields) {
             for (int i = batch.valueStart(row, f), e = batch.valueEnd(row, f); i < e; i++) {
-                batch.addWideKey(Hashing.mix(fieldSeeds[f], batch.value(i)) & wideMask);
+                batch.addWideKey(fieldGroupTags[f] | (Hashing.mix(fieldSeeds[f], batch.value(i)) & wideMask));
                 if (unknownValueKeys[f] != 0) batch.addWideKey(unknownValueKeys[f]); // counts only while the key before it has no weight
             }
         }
@@ -161,7 +173,7 @@ public final class FeatureExtractor {
             for (int j = 0; j < arity; j++) {
                 h = Hashing.mix(h, batch.value(cursor[j]));
             }
-            batch.addWideKey(h & wideMask);
+            batch.addWideKey(crossGroupTags[c] | (h & wideMask));
             int j = arity - 1;
             while (j >= 0 && ++cursor[j] == batch.valueEnd(row, cross[j])) {
                 cursor[j] = batch.valueStart(row, cross[j]);

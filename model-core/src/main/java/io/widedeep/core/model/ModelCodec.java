@@ -22,7 +22,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <pre>
  * magic "WDMODEL1" | format version | kind (FULL/DELTA) | flags | spec fingerprint
- * [FULL: spec JSON] | counters | bias | numeric normaliser | wide | embeddings | MLP
+ * [FULL: spec JSON] | counters | bias | numeric normaliser | wide | [field gates] | embeddings | MLP
  * CRC-32C of all preceding bytes | total length
  * </pre>
  * Full snapshots keep the exact slot layout of every table, so a model restored from a snapshot
@@ -124,6 +124,12 @@ public final class ModelCodec {
         }
         if (m.wide != null) {
             if (delta) wideDelta(out, m.wide); else if (opt) wideExact(out, m.wide); else wideWeights(out, m.wide);
+        }
+        if (m.gates != null) { // only with wide.field_gates, which the spec (fingerprinted above) says
+            for (float g : m.gates.gate) out.putFloat(g);
+            if (opt) {
+                for (double a : m.gates.accumulator) out.putDouble(a);
+            }
         }
         for (EmbeddingTable t : m.embeddings) {
             if (delta) embeddingDelta(out, t); else if (opt) embeddingExact(out, t); else embeddingWeights(out, t);
@@ -383,6 +389,12 @@ public final class ModelCodec {
         if (m.wide != null) {
             if (opt) readWideExact(in, m.wide); else readWideSparse(in, m.wide);
         }
+        if (m.gates != null) {
+            for (int g = 0; g < m.gates.size(); g++) m.gates.gate[g] = in.readFloat();
+            if (opt) {
+                for (int g = 0; g < m.gates.size(); g++) m.gates.accumulator[g] = in.readDouble();
+            }
+        }
         for (EmbeddingTable t : m.embeddings) {
             if (opt) readEmbeddingExact(in, t); else readEmbeddingSparse(in, t);
         }
@@ -517,6 +529,12 @@ public final class ModelCodec {
                 b.clear();
                 b.putDouble(m.normalizer.mean[j]).putDouble(m.normalizer.m2[j]);
                 md.update(b.array(), 0, b.position());
+            }
+            if (m.gates != null) {
+                for (float g : m.gates.gate) {
+                    b.clear();
+                    md.update(b.putFloat(g).array(), 0, b.position());
+                }
             }
             if (m.wide != null) {
                 long[] keys = sortedKeys(m.wide.index, s -> m.wide.w[s] != 0f);

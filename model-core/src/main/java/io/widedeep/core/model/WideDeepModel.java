@@ -1,6 +1,7 @@
 package io.widedeep.core.model;
 
 import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.optim.AdaGrad;
 import io.widedeep.core.optim.Adam;
 import io.widedeep.core.optim.AdamW;
@@ -69,6 +70,8 @@ public final class WideDeepModel {
     private final int[] embeddingOffsets;
     private final boolean fm;
     private final boolean unknownValues;
+    /** Per wide group (field or cross) weights, null unless {@code wide.field_gates}. */
+    final FieldGates gates;
     private Scratch trainScratch;
     private float[] dOut;
 
@@ -90,6 +93,7 @@ public final class WideDeepModel {
         this.embeddingOffsets = new int[deepFields.length];
         this.fm = spec.interaction() == FeatureSpec.Interaction.FM;
         this.unknownValues = spec.wideUnknownValues();
+        this.gates = spec.fieldGates() && wide != null ? new FieldGates(spec.wideGroups(), spec.fieldGateLearningRate()) : null;
         int off = 0;
         for (int k = 0; k < deepFields.length; k++) {
             SparseRowOptimizer opt = trainable ? rowOptimizer(spec) : null;
@@ -157,11 +161,13 @@ public final class WideDeepModel {
         int[] wideSlots = new int[1024];
         int[] valueSlots = new int[1024];
         final double[] logits;
+        final float[] groupSums; // [row * groups + group]: each wide group's summed weights, when gated
 
         Scratch(int capacity) {
             this.capacity = capacity;
             this.ws = mlp == null ? null : mlp.newWorkspace(capacity);
             this.logits = new double[capacity];
+            this.groupSums = gates == null ? null : new float[capacity * gates.size()];
         }
 
         public int capacity() {
@@ -277,10 +283,20 @@ public final class WideDeepModel {
         }
         lastBiasGrad = biasGrad;
         lastBiasGradSq = biasGradSq;
-        if (wide != null) {
+        if (wide != null && gates == null) {
             for (int r = 0; r < n; r++) {
                 for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
                     if (s.wideSlots[i] >= 0) wide.addGrad(s.wideSlots[i], dOut[r]);
+                }
+            }
+        } else if (wide != null) {
+            // a gated key's gradient is scaled by its group's gate; a gate's is the logit's times its group's sum
+            for (int r = 0; r < n; r++) {
+                for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
+                    if (s.wideSlots[i] >= 0) wide.addGrad(s.wideSlots[i], dOut[r] * gates.gate[group(batch.wideKey(i))]);
+                }
+                for (int g = 0, base = r * gates.size(); g < gates.size(); g++) {
+                    if (s.groupSums[base + g] != 0f) gates.addGrad(g, (double) dOut[r] * s.groupSums[base + g]);
                 }
             }
         }
@@ -312,6 +328,11 @@ public final class WideDeepModel {
     private double lastBiasGrad;
     private double lastBiasGradSq;
 
+    /** The wide group (field or cross) a gated key belongs to: the bits above its hash (see FeatureExtractor). */
+    private static int group(long key) {
+        return (int) ((key >>> FeatureExtractor.GROUP_SHIFT) & 0x7FFF) - 1;
+    }
+
     double biasGrad() {
         return lastBiasGrad;
     }
@@ -329,6 +350,9 @@ public final class WideDeepModel {
         bias = (float) (baseRate.logOdds() + offset);
         if (wide != null) {
             wide.applyFtrl(ftrl);
+        }
+        if (gates != null) {
+            if (trainedExamples >= spec.fieldGateWarmup()) gates.step(); else gates.discard();
         }
         batches++;
         if (mlp != null) {
@@ -420,6 +444,7 @@ public final class WideDeepModel {
                 long t = batch.eventTime(r);
                 double sum = 0;
                 float previous = 0f; // weight of the key before: an unknown-value key counts only after a zero
+                if (gates != null) Arrays.fill(s.groupSums, r * gates.size(), (r + 1) * gates.size(), 0f);
                 for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
                     long key = batch.wideKey(i);
                     if (unknownValues && key < 0 && previous != 0f) {
@@ -433,7 +458,14 @@ public final class WideDeepModel {
                     } else {
                         previous = wide.weight(key);
                     }
-                    sum += previous;
+                    if (gates == null) {
+                        sum += previous;
+                    } else {
+                        s.groupSums[r * gates.size() + group(key)] += previous;
+                    }
+                }
+                if (gates != null) {
+                    for (int g = 0, base = r * gates.size(); g < gates.size(); g++) sum += gates.gate[g] * s.groupSums[base + g];
                 }
                 s.logits[r] += sum;
             }

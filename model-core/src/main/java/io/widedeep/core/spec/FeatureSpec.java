@@ -93,6 +93,8 @@ public final class FeatureSpec {
     private final int[][] crosses;
     private final int hashBits;
     private final boolean wideUnknownValues;
+    private final double fieldGateLearningRate;
+    private final long fieldGateWarmup;
     private final long wideExpireAfterMs;
     private final int[] deepFields;
     private final int[] embeddingDims;
@@ -125,6 +127,8 @@ public final class FeatureSpec {
         crosses = parseCrosses(wide, byName);
         hashBits = wide.integer("hash_bits", 0, 0, 62);
         wideUnknownValues = wide.bool("unknown_values", false);
+        fieldGateLearningRate = parseFieldGates(wide);
+        fieldGateWarmup = fieldGateLearningRate > 0 ? wide.longValue("gate_warmup", 20_000, 0) : 0;
         wideExpireAfterMs = wide.longValue("expire_after_ms", 0, 0);
         wide.rejectUnknown();
 
@@ -169,6 +173,25 @@ public final class FeatureSpec {
         csvInput = c.has("input") ? parseCsv(c.object("input")) : null;
         c.rejectUnknown();
     }
+
+    /** {@code wide.field_gates} and {@code wide.gate_learning_rate}: the gates' learning rate, 0 when off. */
+    private double parseFieldGates(JsonConfig wide) {
+        double rate = wide.number("gate_learning_rate", 0.2, 1e-6, 10);
+        if (!wide.bool("field_gates", false)) {
+            for (String key : new String[] {"gate_learning_rate", "gate_warmup"}) {
+                if (wide.has(key)) throw new SpecException("wide." + key, "needs \"field_gates\": true");
+            }
+            return 0;
+        }
+        if (hashBits < 1 || hashBits > MAX_GATED_HASH_BITS) {
+            // a gated key carries its group in the bits above the hash (see FeatureExtractor)
+            throw new SpecException("wide.field_gates", "needs hash_bits between 1 and " + MAX_GATED_HASH_BITS + ", got " + hashBits);
+        }
+        return rate;
+    }
+
+    /** Largest {@code hash_bits} with {@code field_gates}: keys keep bits 48-62 for their group. */
+    public static final int MAX_GATED_HASH_BITS = 48;
 
     /** {@code deep.embedding_dims}: per deep field, its own size or {@code embedding_dim}. */
     private int[] parseEmbeddingDims(JsonConfig deep) {
@@ -482,6 +505,13 @@ public final class FeatureSpec {
     public int hashBits() { return hashBits; }
     /** {@code wide.unknown_values}: a field's value without a wide weight of its own falls back to the field's "unknown value" weight. */
     public boolean wideUnknownValues() { return wideUnknownValues; }
+    /** {@code wide.field_gates}: one learned weight per wide field and per cross scales its weights' sum. */
+    public boolean fieldGates() { return fieldGateLearningRate > 0; }
+    public double fieldGateLearningRate() { return fieldGateLearningRate; }
+    /** Examples a new model trains before its gates move ({@code wide.gate_warmup}). */
+    public long fieldGateWarmup() { return fieldGateWarmup; }
+    /** Wide groups: the wide fields, then the crosses (what {@link #fieldGates} weighs). */
+    public int wideGroups() { return wideFields.length + crosses.length; }
     public long wideExpireAfterMs() { return wideExpireAfterMs; }
     public int[] deepFields() { return deepFields; }
     public int[] embeddingDims() { return embeddingDims; }

@@ -119,6 +119,20 @@ class GradientCheckTest {
     }
 
     @Test
+    void fieldGateGradientsMatchFiniteDifferences() {
+        // gates learning from the first example (no warm-up), so they and the wide weights they scale have moved;
+        // with unknown values, whose keys share their field's gate
+        FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"wide\": {",
+                "\"wide\": {\"hash_bits\": 20, \"field_gates\": true, \"gate_warmup\": 0, \"unknown_values\": true, "));
+        assertEquals(5, spec.wideGroups());
+        WideDeepModel m = trainedModel(spec);
+        boolean moved = false;
+        for (float g : m.gates.gate) moved |= g != 1f;
+        assertTrue(moved, "gates moved in training: " + m.gates);
+        checkEveryParameter(spec);
+    }
+
+    @Test
     void factorisationMachineGradientsMatchFiniteDifferences() {
         // DeepFM: the pairwise term over the field embeddings (one size for all fields) beside the MLP
         String fm = TestData.SMALL_SPEC.replace("\"embedding_dims\": {\"item\": 3}, ", "")
@@ -224,6 +238,17 @@ class GradientCheckTest {
             checked++;
         }
         assertTrue(nonTrivial > 10, "wide gradients are mostly non-zero, got " + nonTrivial);
+        if (m.gates != null) {
+            FieldGates gates = m.gates;
+            for (int g = 0; g < gates.size(); g++) {
+                final int group = g;
+                check("field gate " + g, gates.grad(g), m, batch, new Param() {
+                    public float get() { return gates.gate[group]; }
+                    public void set(float v) { gates.gate[group] = v; }
+                });
+                checked++;
+            }
+        }
 
         for (int k = 0; k < m.embeddings.length; k++) {
             EmbeddingTable t = m.embeddings[k];

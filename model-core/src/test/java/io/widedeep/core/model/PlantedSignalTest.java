@@ -103,6 +103,19 @@ class PlantedSignalTest {
     }
 
     @Test
+    void fieldGatesKeepTheDeepPartWhereItMatters() {
+        // gates learning from the first example slow the wide part's early fit, and the deep part then never
+        // leaves its start (0.501, the wide part's figure); after the warm-up the deep part is intact
+        FeatureSpec gated = FeatureSpec.parse(SPEC.replace("\"crosses\": [[\"region\", \"item\"]]",
+                "\"crosses\": [[\"region\", \"item\"]], \"hash_bits\": 24, \"field_gates\": true"));
+        double joint = joint();
+        double withGates = run(gated, N);
+        String msg = String.format("PV logloss (last 20%%): widedeep %.5f, with field gates %.5f", joint, withGates);
+        System.out.println(msg);
+        assertTrue(withGates < joint, msg);
+    }
+
+    @Test
     void interactionLayersHelpWhereAttributesInteract() {
         // the (user attribute x item attribute) effect is a rank-3 inner product: exactly the FM's pairwise
         // form, and a product of input features that cross layers build

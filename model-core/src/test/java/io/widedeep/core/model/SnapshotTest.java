@@ -30,7 +30,7 @@ class SnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+unknown"})
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+unknown", "adagrad+gates"})
     void saveLoadGivesBitIdenticalPredictionsAndTraining(String variant) throws Exception {
         String optimizer = variant.replaceAll("\\+.*", "");
         String json = TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\"");
@@ -39,6 +39,9 @@ class SnapshotTest {
         }
         if (variant.endsWith("+cross")) {
             json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"interaction\": \"cross\"");
+        }
+        if (variant.endsWith("+gates")) {
+            json = json.replace("\"wide\": {", "\"wide\": {\"hash_bits\": 20, \"field_gates\": true, \"gate_warmup\": 0, ");
         }
         if (variant.endsWith("+unknown")) {
             json = json.replace("\"wide\": {", "\"wide\": {\"unknown_values\": true, ");
@@ -67,8 +70,12 @@ class SnapshotTest {
         assertEquals(50 * 16, b.trainedExamples());
     }
 
-    @Test
-    void weightsOnlySnapshotAndDeltasRebuildTheTrainersWeights() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void weightsOnlySnapshotAndDeltasRebuildTheTrainersWeights(boolean gated) throws Exception {
+        FeatureSpec spec = gated ? FeatureSpec.parse(this.spec.json().replace("\"wide\":{",
+                "\"wide\":{\"hash_bits\":20,\"field_gates\":true,\"gate_warmup\":0,\"unknown_values\":true,")) : this.spec;
+        assertEquals(gated, spec.fieldGates());
         WideDeepModel trainer = WideDeepModel.create(spec);
         train(trainer, 5, 1);
         WideDeepModel reader = ModelCodec.decodeFull(ModelCodec.encodeFull(trainer, false));

@@ -42,6 +42,8 @@ class FeatureSpecTest {
         "\"embedding_dims\": {\"item\": 3}|\"embedding_dims\": {\"itme\": 3}|deep.embedding_dims.itme",
         "\"name\": \"device\"|\"name\": \"user\"|fields[2].name",
         "\"wide\": {|\"wide\": {\"unknown_values\": \"yes\", |wide.unknown_values",
+        "\"wide\": {|\"wide\": {\"field_gates\": true, |wide.field_gates",
+        "\"wide\": {|\"wide\": {\"gate_warmup\": 100, |wide.gate_warmup",
     })
     void invalidSpecNamesTheOffendingKey(String from, String to, String key) {
         String bad = TestData.SMALL_SPEC.replace(from, to);
