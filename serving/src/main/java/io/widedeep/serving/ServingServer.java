@@ -45,6 +45,7 @@ public final class ServingServer implements AutoCloseable {
                 topic.clicks             clicks         topic of click events, for live user histories and popularity
                 snapshot.dir             -              the job's snapshot directory: start from its newest full snapshot
                 threads                  16             HTTP worker threads
+                scoring.concurrency      0              requests scored at once, in arrival order (0: no limit; on a dedicated host, its cores)
                 max.connections          2048           open connections beyond this wait to be accepted
                 idle.timeout.ms          30_000         an idle connection is closed after this long
                 body.timeout.ms          5_000          a request body must arrive within this long (slow clients get 408)
@@ -79,7 +80,7 @@ public final class ServingServer implements AutoCloseable {
         String host = s.string("host");
         ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 1024, 64 << 20),
                 s.intValue("max.candidates", 1, 100_000), s.intValue("max.k", 1, 100_000),
-                s.longValue("body.timeout.ms", 100, 600_000));
+                s.longValue("body.timeout.ms", 100, 600_000), s.intValue("scoring.concurrency", 0, 1024));
         int maxConnections = s.intValue("max.connections", 1, 1_000_000);
         long idleTimeoutMs = s.longValue("idle.timeout.ms", 100, 3_600_000);
         long feedTimeoutMs = s.longValue("feed.timeout.ms", 1000, 3_600_000);

@@ -162,7 +162,8 @@ class HostileHttpIT {
             kafka.createTopic("hostile-clicks", 1, Map.of());
             try (ServingServer s = new ServingServer(new String[] {"--bootstrap.servers", kafka.bootstrapServers(),
                     "--port", "0", "--host", "127.0.0.1", "--topic.updates", "hostile-updates", "--topic.clicks",
-                    "hostile-clicks", "--max.candidates", "1000", "--body.timeout.ms", "1000", "--threads", "8"});
+                    "hostile-clicks", "--max.candidates", "1000", "--body.timeout.ms", "1000", "--threads", "8",
+                    "--scoring.concurrency", "1"}); // one request scored at a time: stalled uploads must not hold the turn
                  UpdatePublisher pub = new UpdatePublisher(kafka.bootstrapServers(), "hostile-updates", 11)) {
                 pub.send(pub.next(true));
                 long deadline = System.currentTimeMillis() + 30_000;

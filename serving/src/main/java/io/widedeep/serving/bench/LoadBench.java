@@ -55,6 +55,7 @@ public final class LoadBench {
                 items              300              distinct items in the candidates
                 dir                runs/load-bench  where the script, the server's log and its GC log go
                 heap               2g               the started server's heap
+                serve.*            -                options for the started server, e.g. --serve.scoring.concurrency 0
                 """);
 
     public static void main(String[] argv) throws Exception {
@@ -164,6 +165,7 @@ public final class LoadBench {
             cmd.add("--snapshot.dir");
             cmd.add(s.string("snapshot.dir"));
         }
+        s.withPrefix("serve.").forEach((k, v) -> cmd.addAll(List.of("--" + k, String.valueOf(v))));
         System.err.println("starting a server in a separate JVM on port " + port + " (log: " + log + ")");
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
@@ -45,7 +46,8 @@ public final class ApiHandler extends Handler.Abstract {
 
     public record ScoreRow(String user_id, String item_id, Map<String, String> context, Map<String, Double> numeric) {}
 
-    public record Limits(int maxBodyBytes, int maxCandidates, int maxK, long bodyTimeoutMs) {}
+    /** {@code scoringConcurrency}: requests parsed, scored and encoded at once (0: no limit); see {@link #handle}. */
+    public record Limits(int maxBodyBytes, int maxCandidates, int maxK, long bodyTimeoutMs, int scoringConcurrency) {}
 
     private static final class BadRequest extends Exception {
         final int status;
@@ -67,9 +69,11 @@ public final class ApiHandler extends Handler.Abstract {
     private final Limits limits;
     private final ServingMetrics metrics;
     private final Health health;
+    private final Semaphore scoring;
 
     public ApiHandler(Recommender recommender, Limits limits, Health health, ServingMetrics metrics) {
         this.health = health;
+        this.scoring = limits.scoringConcurrency() > 0 ? new Semaphore(limits.scoringConcurrency(), true) : null;
         this.recommender = recommender;
         this.limits = limits;
         this.metrics = metrics;
@@ -176,7 +180,7 @@ public final class ApiHandler extends Handler.Abstract {
                             }
                             throw new BadRequest(400, "unreadable body: " + cause.getMessage());
                         }
-                        send(response, callback, 200, JSON_TYPE, handler.handle(content));
+                        send(response, callback, 200, JSON_TYPE, handleInTurn(handler, content));
                     } catch (BadRequest e) {
                         fail(response, callback, e);
                     } catch (ModelNotReady e) {
@@ -185,6 +189,26 @@ public final class ApiHandler extends Handler.Abstract {
                         send(response, callback, 500, JSON_TYPE, error("internal error: " + e));
                     }
                 });
+    }
+
+    /**
+     * Runs the CPU-bound part of a request (parse, score, encode) with at most
+     * {@code scoring.concurrency} others, in arrival order. With more requests in flight than cores,
+     * the scheduler would otherwise time-slice them all, and a request preempted mid-scoring waits a
+     * whole time slice (milliseconds) for the CPU; queued in order it waits only for the requests
+     * ahead of it (a fraction of a millisecond each). The body has fully arrived before a request
+     * queues, so slow uploads never hold a turn.
+     */
+    private byte[] handleInTurn(BodyHandler handler, byte[] content) throws BadRequest, ModelNotReady, IOException {
+        if (scoring == null) {
+            return handler.handle(content);
+        }
+        scoring.acquireUninterruptibly();
+        try {
+            return handler.handle(content);
+        } finally {
+            scoring.release();
+        }
     }
 
     private void fail(Response response, Callback callback, BadRequest e) {
