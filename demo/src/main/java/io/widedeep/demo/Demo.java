@@ -92,6 +92,7 @@ public final class Demo implements AutoCloseable {
     private final EmbeddedKafka kafka;
     private final JobClient job;
     private final ServingServer server;
+    private final int flinkPort;
     private final Thread producer;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong produced = new AtomicLong();
@@ -100,8 +101,8 @@ public final class Demo implements AutoCloseable {
 
     private Demo(Options o) throws Exception {
         this.o = o;
-        checkPort(o.port(), "--port");
-        checkPort(o.flinkPort(), "--flink.port");
+        usablePort(o.port(), "--port"); // fails fast if taken; 0 is left to the server
+        flinkPort = usablePort(o.flinkPort(), "--flink.port");
         Files.createDirectories(o.dir());
         FeatureSpec spec = o.spec() != null ? (Files.isRegularFile(Path.of(o.spec())) ? FeatureSpec.load(Path.of(o.spec()))
                 : FeatureSpec.builtIn(o.spec())) : o.data() != null ? Readers.defaultSpec(o.format()) : FeatureSpec.builtIn("sim");
@@ -120,7 +121,7 @@ public final class Demo implements AutoCloseable {
                 "--attribution.window.ms", "10000", "--out.of.orderness.ms", "2000", "--idleness.ms", "2000",
                 "--publish.interval.ms", "500", "--group.id", "widedeep-demo", "--job.name", "widedeep-demo"});
         Configuration conf = new Configuration();
-        conf.setString("rest.port", String.valueOf(o.flinkPort()));
+        conf.setString("rest.port", String.valueOf(flinkPort));
         conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         Optional<Path> latest = RetainedCheckpoints.latest(checkpoints.toString());
         resumed = latest.isPresent();
@@ -139,10 +140,11 @@ public final class Demo implements AutoCloseable {
         return new Demo(o);
     }
 
-    private static void checkPort(int port, String option) {
-        if (port == 0) return;
+    /** The port to use: {@code port} if it is free, a free one if it is 0 (so the banner can say which). */
+    private static int usablePort(int port, String option) {
         try (ServerSocket s = new ServerSocket(port)) {
             s.setReuseAddress(true);
+            return s.getLocalPort();
         } catch (IOException e) {
             throw new OptionException(option, "port " + port + " is already in use; choose another with " + option + " PORT");
         }
@@ -286,7 +288,7 @@ public final class Demo implements AutoCloseable {
 
     private void console(Options o) throws Exception {
         System.out.printf("widedeep demo: Kafka at %s, Flink web UI at http://localhost:%d, API at http://localhost:%d%s%n",
-                kafka.bootstrapServers(), o.flinkPort(), server.port(), resumed ? " (resumed from the last checkpoint)" : "");
+                kafka.bootstrapServers(), flinkPort, server.port(), resumed ? " (resumed from the last checkpoint)" : "");
         System.out.printf("producing %s at %.0f events/s; learning curve in %s; logs in %s; Ctrl-C to stop%n",
                 o.data() == null ? "simulated impressions and clicks" : o.data().toString(), o.rate(),
                 o.dir().resolve("learning-curve.html"), o.dir().resolve("logs"));
