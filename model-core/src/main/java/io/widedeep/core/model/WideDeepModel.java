@@ -283,20 +283,17 @@ public final class WideDeepModel {
         }
         lastBiasGrad = biasGrad;
         lastBiasGradSq = biasGradSq;
-        if (wide != null && gates == null) {
-            for (int r = 0; r < n; r++) {
-                for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
-                    if (s.wideSlots[i] >= 0) wide.addGrad(s.wideSlots[i], dOut[r]);
-                }
-            }
-        } else if (wide != null) {
+        if (wide != null) {
             // a gated key's gradient is scaled by its group's gate; a gate's is the logit's times its group's sum
             for (int r = 0; r < n; r++) {
                 for (int i = batch.wideStart(r), e = batch.wideEnd(r); i < e; i++) {
-                    if (s.wideSlots[i] >= 0) wide.addGrad(s.wideSlots[i], dOut[r] * gates.gate[group(batch.wideKey(i))]);
+                    if (s.wideSlots[i] < 0) continue; // an unknown-value key that did not count
+                    wide.addGrad(s.wideSlots[i], gates == null ? dOut[r] : dOut[r] * gates.gate[group(batch.wideKey(i))]);
                 }
-                for (int g = 0, base = r * gates.size(); g < gates.size(); g++) {
-                    if (s.groupSums[base + g] != 0f) gates.addGrad(g, (double) dOut[r] * s.groupSums[base + g]);
+                if (gates != null) {
+                    for (int g = 0, base = r * gates.size(); g < gates.size(); g++) {
+                        if (s.groupSums[base + g] != 0f) gates.addGrad(g, (double) dOut[r] * s.groupSums[base + g]);
+                    }
                 }
             }
         }
