@@ -50,6 +50,7 @@ public final class LoadBench {
                 concurrency        1,4,16           connections of each run, comma-separated
                 duration           30               seconds per run
                 warmup             30               seconds of warm-up before the first run
+                rate               0                0: closed loop (wrk); R > 0: R requests/s on a fixed schedule over the connections, latency from the scheduled send (a client JVM of its own)
                 candidates         100              candidates per request
                 users              2000             distinct users in the requests
                 items              300              distinct items in the candidates
@@ -93,9 +94,10 @@ public final class LoadBench {
                 System.err.printf("warm-up: %d s at concurrency %d%n", warmup, levels.get(levels.size() - 1));
                 wrk(script, url, levels.get(levels.size() - 1), warmup);
             }
+            double rate = s.doubleValue("rate", 0, 1_000_000);
             for (int c : levels) {
                 Metrics before = Metrics.scrape(url);
-                ObjectNode run = wrk(script, url, c, duration);
+                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration) : wrk(script, url, c, duration);
                 Metrics after = Metrics.scrape(url);
                 run.put("concurrency", c);
                 run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
@@ -113,6 +115,7 @@ public final class LoadBench {
             out.put("bench", "load");
             out.put("candidates", candidates);
             out.put("duration_s", duration);
+            out.put("load", rate > 0 ? "open loop, " + rate + " requests/s per run (PacedLoad, own JVM)" : "closed loop (wrk)");
             out.put("server", server == null ? url : "separate JVM started by the bench (ZGC)");
             out.set("runs", runs);
             System.out.println(JSON.writeValueAsString(out));
@@ -150,6 +153,18 @@ public final class LoadBench {
         if (p.waitFor() != 0) throw new IOException("wrk failed: " + out);
         String last = out.strip().lines().reduce((a, b) -> b).orElse("");
         return (ObjectNode) JSON.readTree(last);
+    }
+
+    /** One open-loop run of {@link PacedLoad} in its own JVM (3 s of its own warm-up first, not counted). */
+    private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                PacedLoad.class.getName(), url, String.valueOf(connections), String.valueOf(rate), String.valueOf(seconds), "3",
+                s.string("candidates"), s.string("users"), s.string("items"))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new IOException("paced client failed: " + out);
+        return (ObjectNode) JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
     }
 
     private static Process startServer(Settings s, int port, Path gcLog, Path log) throws IOException {
