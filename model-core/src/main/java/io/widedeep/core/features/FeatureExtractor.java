@@ -34,6 +34,11 @@ public final class FeatureExtractor {
     private final long[] crossGroupTags;
     private final String categoryKey;
     private final int[] cursor; // scratch for cross enumeration
+    // the last log1p input and result per field: a request's candidates share the user's numerics,
+    // and Math.log1p was a fifteenth of the server's scoring time. Compared as bits (so -0 and 0 stay
+    // apart); the initial pattern is a NaN, which no input is
+    private final int[] log1pIn;
+    private final float[] log1pOut;
 
     public FeatureExtractor(FeatureSpec spec) {
         this.spec = spec;
@@ -52,6 +57,9 @@ public final class FeatureExtractor {
             maxArity = Math.max(maxArity, crosses[c].length);
         }
         this.cursor = new int[maxArity];
+        this.log1pIn = new int[fields.length];
+        this.log1pOut = new float[fields.length];
+        Arrays.fill(log1pIn, 0x7fc0_0001);
         this.wideFields = spec.wideFields();
         long mask = spec.hashBits() == 0 ? -1L : (1L << spec.hashBits()) - 1;
         this.wideMask = spec.wideUnknownValues() ? mask & ~UNKNOWN_VALUE_FLAG : mask;
@@ -134,7 +142,12 @@ public final class FeatureExtractor {
             }
             if (field.kind().numeric) {
                 if (field.transform() == FeatureSpec.Transform.LOG1P) {
-                    num = (float) (num >= 0 ? Math.log1p(num) : -Math.log1p(-num));
+                    int bits = Float.floatToRawIntBits(num);
+                    if (bits != log1pIn[f]) {
+                        log1pIn[f] = bits;
+                        log1pOut[f] = (float) (num >= 0 ? Math.log1p(num) : -Math.log1p(-num));
+                    }
+                    num = log1pOut[f];
                 }
                 if (field.type() == FeatureSpec.FieldType.BUCKETIZE) {
                     int bucket = Arrays.binarySearch(field.boundaries(), num);

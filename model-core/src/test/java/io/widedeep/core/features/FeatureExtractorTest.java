@@ -51,4 +51,24 @@ class FeatureExtractorTest {
         assertEquals(10, back.clicks());
         assertEquals(2, UserHistory.fromBytes(h.toBytes(), 2).itemCount());
     }
+
+    @Test
+    void log1pMemoAnswersLikeAFreshExtractor() {
+        // the extractor remembers the last log1p per field; alternating, repeated, signed and zero inputs
+        // must give exactly what a fresh extractor computes
+        FeatureExtractor reused = new FeatureExtractor(spec);
+        ExampleBatch rb = reused.newBatch(16);
+        double[] prices = {3.5, 3.5, 99.0, 3.5, -2.0, -0.0, 0.0, 0.0, -0.0, 1e-30, 7.25, 7.25};
+        for (int i = 0; i < prices.length; i++) {
+            java.util.Map<String, Double> num = java.util.Map.of("price", prices[i]);
+            int row = reused.extract("u", "i", java.util.Map.of(), num, 0L, null, 0f, rb);
+            FeatureExtractor fresh = new FeatureExtractor(spec);
+            ExampleBatch fb = fresh.newBatch(1);
+            fresh.extract("u", "i", java.util.Map.of(), num, 0L, null, 0f, fb);
+            float p = (float) prices[i];
+            float expected = (float) (p >= 0 ? Math.log1p(p) : -Math.log1p(-p));
+            assertEquals(Float.floatToRawIntBits(fb.numeric(0, 3)), Float.floatToRawIntBits(rb.numeric(row, 3)), "price " + prices[i]);
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(rb.numeric(row, 3)), "price " + prices[i]);
+        }
+    }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -88,6 +89,8 @@ public final class ApiHandler extends Handler.Abstract {
         m.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
         this.json = m;
+        this.recommendReader = m.readerFor(RecommendRequest.class);
+        this.scoreReader = m.readerFor(ScoreRequest.class);
     }
 
     @Override
@@ -102,8 +105,8 @@ public final class ApiHandler extends Handler.Abstract {
                     requireJson(request);
                     readBodyThen(request, response, callback, content -> {
                         byte[] body = path.equals("/v1/recommend")
-                                ? recommend(parse(content, RecommendRequest.class))
-                                : score(parse(content, ScoreRequest.class));
+                                ? recommend(parse(content, recommendReader))
+                                : score(parse(content, scoreReader));
                         if (path.equals("/v1/recommend")) metrics.recommendTook(System.nanoTime() - start);
                         else metrics.scoreTook(System.nanoTime() - start);
                         return body;
@@ -273,11 +276,15 @@ public final class ApiHandler extends Handler.Abstract {
         return true;
     }
 
-    private <T> T parse(byte[] buf, Class<T> type) throws BadRequest, IOException {
+    /** Readers built once: {@code readValue(byte[], Class)} resolved the type on every request. */
+    private final ObjectReader recommendReader;
+    private final ObjectReader scoreReader;
+
+    private <T> T parse(byte[] buf, ObjectReader reader) throws BadRequest, IOException {
         if (buf.length == 0) throw new BadRequest(400, "empty body: a JSON object is required");
         if (!validUtf8(buf)) throw new BadRequest(400, "the body is not valid UTF-8");
         try {
-            T value = json.readValue(buf, type);
+            T value = reader.readValue(buf);
             if (value == null) throw new BadRequest(400, "body must be a JSON object");
             return value;
         } catch (JsonProcessingException e) {
