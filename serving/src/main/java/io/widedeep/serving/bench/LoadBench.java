@@ -56,6 +56,8 @@ public final class LoadBench {
                 items              300              distinct items in the candidates
                 dir                runs/load-bench  where the script, the server's log and its GC log go
                 heap               2g               the started server's heap
+                server.cpus        -                pin the started server to these CPUs (taskset list, e.g. 1), as a host of its own would be
+                client.cpus        -                pin the load generator (wrk or the paced client) to these CPUs, e.g. 0
                 serve.*            -                options for the started server, e.g. --serve.scoring.concurrency 0
                 """);
 
@@ -64,6 +66,11 @@ public final class LoadBench {
             Settings parsed = OPTIONS.parse(argv);
             if (parsed.has("url") == parsed.has("bootstrap.servers")) {
                 throw new OptionException("--url", "give either --url of a running server or --bootstrap.servers to start one");
+            }
+            for (String cpus : List.of("server.cpus", "client.cpus")) {
+                if (parsed.has(cpus) && !parsed.string(cpus).matches("[0-9]+([-,][0-9]+)*")) {
+                    throw new OptionException("--" + cpus, "a CPU list such as 1 or 0,2-3, not '" + parsed.string(cpus) + "'");
+                }
             }
             return parsed;
         });
@@ -92,12 +99,12 @@ public final class LoadBench {
             ArrayNode runs = JSON.createArrayNode();
             if (warmup > 0) {
                 System.err.printf("warm-up: %d s at concurrency %d%n", warmup, levels.get(levels.size() - 1));
-                wrk(script, url, levels.get(levels.size() - 1), warmup);
+                wrk(s, script, url, levels.get(levels.size() - 1), warmup);
             }
             double rate = s.doubleValue("rate", 0, 1_000_000);
             for (int c : levels) {
                 Metrics before = Metrics.scrape(url);
-                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration) : wrk(script, url, c, duration);
+                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration) : wrk(s, script, url, c, duration);
                 Metrics after = Metrics.scrape(url);
                 run.put("concurrency", c);
                 run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
@@ -146,22 +153,26 @@ public final class LoadBench {
     }
 
     /** One closed-loop run of wrk; its script's {@code done} prints the summary as one JSON line. */
-    private static ObjectNode wrk(Path script, String url, int connections, int seconds) throws Exception {
-        Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "10s",
-                "-s", script.toString(), url + "/v1/recommend").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    private static ObjectNode wrk(Settings s, Path script, String url, int connections, int seconds) throws Exception {
+        List<String> cmd = pinned(s, "client.cpus", List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s",
+                "--timeout", "10s", "-s", script.toString(), url + "/v1/recommend"));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) throw new IOException("wrk failed: " + out);
         String last = out.strip().lines().reduce((a, b) -> b).orElse("");
         return (ObjectNode) JSON.readTree(last);
     }
 
-    /** One open-loop run of {@link PacedLoad} in its own JVM (3 s of its own warm-up first, not counted). */
+    /**
+     * One open-loop run of {@link PacedLoad} in its own JVM, after 10 s of its own warm-up (not counted):
+     * with 3 s the client's JIT was still compiling its send loop, and a late send counts as latency.
+     */
     private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                PacedLoad.class.getName(), url, String.valueOf(connections), String.valueOf(rate), String.valueOf(seconds), "3",
-                s.string("candidates"), s.string("users"), s.string("items"))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
+                String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items")));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) throw new IOException("paced client failed: " + out);
         return (ObjectNode) JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
@@ -171,7 +182,7 @@ public final class LoadBench {
         String java = ProcessHandle.current().info().command().orElse("java");
         // the JVM options ./widedeep serve uses, handed over by the launcher
         // setsid: its own session, so its own scheduling group (autogroup), as a server on its own host would be
-        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Xmx" + s.string("heap")));
+        List<String> cmd = new ArrayList<>(pinned(s, "server.cpus", List.of("setsid", java, "-Xmx" + s.string("heap"))));
         for (String o : System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")) cmd.add(o);
         cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"), ServingServer.class.getName(),
@@ -183,6 +194,14 @@ public final class LoadBench {
         s.withPrefix("serve.").forEach((k, v) -> cmd.addAll(List.of("--" + k, String.valueOf(v))));
         System.err.println("starting a server in a separate JVM on port " + port + " (log: " + log + ")");
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** The command run under {@code taskset -c LIST} when the option names CPUs. */
+    private static List<String> pinned(Settings s, String option, List<String> cmd) {
+        if (!s.has(option)) return cmd;
+        List<String> out = new ArrayList<>(List.of("taskset", "-c", s.string(option)));
+        out.addAll(cmd);
+        return out;
     }
 
     private static void awaitReady(String url, Process server) throws Exception {
