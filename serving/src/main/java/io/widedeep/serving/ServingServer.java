@@ -45,6 +45,7 @@ public final class ServingServer implements AutoCloseable {
                 topic.clicks             clicks         topic of click events, for live user histories and popularity
                 snapshot.dir             -              the job's snapshot directory: start from its newest full snapshot
                 threads                  16             HTTP worker threads
+                reserved.threads         0              Jetty threads held ready to take over the selector (0: none; -1: Jetty's own choice)
                 scoring.concurrency      0              requests scored at once, in arrival order (0: no limit; on a dedicated host, its cores)
                 max.connections          2048           open connections beyond this wait to be accepted
                 idle.timeout.ms          30_000         an idle connection is closed after this long
@@ -86,6 +87,7 @@ public final class ServingServer implements AutoCloseable {
         long feedTimeoutMs = s.longValue("feed.timeout.ms", 1000, 3_600_000);
         long maxStalenessMs = s.longValue("max.staleness.ms", 0, 30L * 86_400_000);
         int threads = s.intValue("threads", 2, 1024);
+        int reservedThreads = s.intValue("reserved.threads", -1, 1024);
         LiveContext live = new LiveContext(new LiveContext.Limits(
                 s.longValue("popularity.half.life.ms", 1000, 365L * 86_400_000),
                 s.intValue("history.max.users", 100, Integer.MAX_VALUE),
@@ -100,6 +102,11 @@ public final class ServingServer implements AutoCloseable {
 
         QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
         pool.setName("http");
+        // Without reserved threads Jetty hands each ready connection to a pool thread (produce-execute-consume)
+        // instead of running it on the selector and waking a reserved thread to select next: on a server with
+        // one busy core that hand-over was the tail (closed loop c=4, 100 candidates: p99 11.3 -> 3.0 ms,
+        // p99.9 19 -> 5.1 ms, 2,700 -> 3,800 req/s)
+        pool.setReservedThreads(reservedThreads);
         server = new Server(pool);
         ServerConnector connector = new ServerConnector(server);
         connector.setHost(host);
