@@ -156,11 +156,7 @@ public final class LoadBench {
     private static ObjectNode wrk(Settings s, Path script, String url, int connections, int seconds) throws Exception {
         List<String> cmd = pinned(s, "client.cpus", List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s",
                 "--timeout", "10s", "-s", script.toString(), url + "/v1/recommend"));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) throw new IOException("wrk failed: " + out);
-        String last = out.strip().lines().reduce((a, b) -> b).orElse("");
-        return (ObjectNode) JSON.readTree(last);
+        return lastJsonLine(cmd, "wrk");
     }
 
     /**
@@ -172,9 +168,14 @@ public final class LoadBench {
         List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
                 String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items")));
+        return lastJsonLine(cmd, "paced client");
+    }
+
+    /** Runs a load generator to its end and reads the JSON summary it prints last. */
+    private static ObjectNode lastJsonLine(List<String> cmd, String what) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) throw new IOException("paced client failed: " + out);
+        if (p.waitFor() != 0) throw new IOException(what + " failed: " + out);
         return (ObjectNode) JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
     }
 

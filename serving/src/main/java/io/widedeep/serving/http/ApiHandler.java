@@ -66,6 +66,9 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private final ObjectMapper json;
+    /** Readers built once: {@code readValue(byte[], Class)} resolved the type on every request. */
+    private final ObjectReader recommendReader;
+    private final ObjectReader scoreReader;
     private final Recommender recommender;
     private final Limits limits;
     private final ServingMetrics metrics;
@@ -275,10 +278,6 @@ public final class ApiHandler extends Handler.Abstract {
         }
         return true;
     }
-
-    /** Readers built once: {@code readValue(byte[], Class)} resolved the type on every request. */
-    private final ObjectReader recommendReader;
-    private final ObjectReader scoreReader;
 
     private <T> T parse(byte[] buf, ObjectReader reader) throws BadRequest, IOException {
         if (buf.length == 0) throw new BadRequest(400, "empty body: a JSON object is required");
