@@ -46,7 +46,7 @@ public final class JobOptions implements Serializable {
                 dedup.ttl.ms              3_600_000                         how long event ids are remembered to drop producer retries
                 history.ttl.ms            2_592_000_000                     a user's history is dropped after this long without events (30 days)
                 publish.interval.ms       500                               how often a model update (delta) is published
-                full.snapshot.every       120                               every n-th update is a full snapshot
+                full.snapshot.every       120                               every n-th version is also published in full (after its delta)
                 chunk.bytes               900_000                           largest Kafka record of an update; bigger updates are chunked
                 snapshot.dir              -                                 directory for full snapshots (servers start from the newest)
                 snapshot.retain           10                                full snapshots kept in snapshot.dir

@@ -107,6 +107,18 @@ class TrainingJobIT {
         assertEquals(s.impressions(), last.pvExamples());
         assertTrue(last.pvLogLoss() < baseline, "PV logloss " + last.pvLogLoss() + " beats constant CTR " + baseline);
         assertEquals(ModelCodec.weightsDigest(finalSnapshot(dir)), ModelCodec.weightsDigest(replica.model()));
+        int periodicFull = -1;
+        for (int i = 1; i < updates.size(); i++) {
+            ModelUpdate u = updates.get(i), before = updates.get(i - 1);
+            if (!u.full()) continue;
+            periodicFull = i;
+            assertTrue(!before.full() && before.epoch() == u.epoch() && before.version() == u.version(),
+                    "a periodic full snapshot follows the delta of its own version, which current readers apply instead");
+        }
+        assertTrue(periodicFull > 0, "the run published a periodic full snapshot: " + updates.size() + " updates");
+        ModelReplica lateReader = UpdatesTopic.replay(updates.subList(periodicFull, updates.size()));
+        assertEquals(ModelCodec.weightsDigest(replica.model()), ModelCodec.weightsDigest(lateReader.model()),
+                "a reader starting at the last full snapshot ends with the same model as one that read every delta");
         assertTrue(UpdatesTopic.readAll(kafka.bootstrapServers(), t[1]).isEmpty(), "no dead letters");
         String config = rest("/jobs/" + job + "/checkpoints/config");
         assertTrue(config.contains("\"state_backend\":\"EmbeddedRocksDBStateBackend\""), "RocksDB on the shared MiniCluster: " + config);

@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * without restarts and says so.
  *
  * <p><b>Publishing.</b> Every {@code publish.interval.ms} (processing time, independent of
- * checkpoints) it emits a delta with what changed, and every {@code full.snapshot.every} versions a
- * full snapshot. Updates carry (epoch, version). Each (re)start opens a new epoch, larger than any
+ * checkpoints) it emits a delta with what changed, and every {@code full.snapshot.every} versions also a
+ * full snapshot of the same version after that version's delta (current readers ignore it as stale;
+ * it is where readers that start late or lost their place pick up). Updates carry (epoch, version). Each (re)start opens a new epoch, larger than any
  * before, whose first update is a full snapshot of the restored model: whatever was published after
  * the last checkpoint is rolled back cleanly.
  *
@@ -286,25 +287,38 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             return;
         }
         boolean full = needFull || versionsSinceFull + 1 >= options.fullSnapshotEvery;
-        byte[] payload = full ? ModelCodec.encodeFull(model, false) : ModelCodec.encodeDelta(model);
-        ModelCodec.clearChanges(model);
         long base = version;
         version++;
-        ModelUpdate u = new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
-                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload);
-        for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
-            out.collect(serde.encode(c));
+        // A periodic full snapshot goes out after a delta of the same version: current readers apply the
+        // delta and skip the snapshot as stale (it is for readers that start or lost their place), so a
+        // server never decodes a whole model on its serving cores just because a minute went by.
+        ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model));
+        ModelCodec.clearChanges(model);
+        if (delta != null) emit(out, delta);
+        if (full) {
+            ModelUpdate snapshot = update(true, base, ModelCodec.encodeFull(model, false));
+            emit(out, snapshot);
+            if (snapshots != null) snapshots.write(snapshot.epoch(), snapshot.version(), snapshot.payload());
+            if (delta == null) published.apply(snapshot);
         }
-        if (full && snapshots != null) {
-            snapshots.write(u.epoch(), u.version(), u.payload());
-        }
-        published.apply(u); // the gate's reference: exactly what readers now have
+        if (delta != null) published.apply(delta); // the gate's reference: exactly what readers now have
         gate.published();
         needFull = false;
         versionsSinceFull = full ? 0 : versionsSinceFull + 1;
         publishedExamples = model.trainedExamples();
         publishedCount.inc();
+    }
+
+    private ModelUpdate update(boolean full, long base, byte[] payload) {
+        return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
+                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
+                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload);
+    }
+
+    private void emit(Collector<byte[]> out, ModelUpdate u) {
+        for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
+            out.collect(serde.encode(c));
+        }
     }
 
     private boolean passesGate() {
