@@ -54,7 +54,7 @@ public final class LoadBench {
                 candidates         100              candidates per request
                 users              2000             distinct users in the requests
                 items              300              distinct items in the candidates
-                dir                runs/load-bench  where the script, the server's log and its GC log go
+                dir                runs/load-bench  where the script, the server's log, its GC log and the paced runs' slow requests (> 3 ms) go
                 heap               2g               the started server's heap
                 server.cpus        -                pin the started server to these CPUs (taskset list, e.g. 1), as a host of its own would be
                 client.cpus        -                pin the load generator (wrk or the paced client) to these CPUs, e.g. 0
@@ -102,9 +102,12 @@ public final class LoadBench {
                 wrk(s, script, url, levels.get(levels.size() - 1), warmup);
             }
             double rate = s.doubleValue("rate", 0, 1_000_000);
-            for (int c : levels) {
+            for (int i = 0; i < levels.size(); i++) {
+                int c = levels.get(i);
                 Metrics before = Metrics.scrape(url);
-                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration) : wrk(s, script, url, c, duration);
+                // the paced client lists its slow requests with wall-clock times, to line up with the server's logs
+                Path slow = dir.resolve("slow-" + (i + 1) + "-c" + c + ".txt");
+                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration, slow) : wrk(s, script, url, c, duration);
                 Metrics after = Metrics.scrape(url);
                 run.put("concurrency", c);
                 run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
@@ -163,11 +166,13 @@ public final class LoadBench {
      * One open-loop run of {@link PacedLoad} in its own JVM, after 10 s of its own warm-up (not counted):
      * with 3 s the client's JIT was still compiling its send loop, and a late send counts as latency.
      */
-    private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds) throws Exception {
+    private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds, Path slowLog)
+            throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
-                String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items")));
+                String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items"),
+                slowLog.toAbsolutePath().toString()));
         return lastJsonLine(cmd, "paced client");
     }
 
@@ -185,7 +190,7 @@ public final class LoadBench {
         // setsid: its own session, so its own scheduling group (autogroup), as a server on its own host would be
         List<String> cmd = new ArrayList<>(pinned(s, "server.cpus", List.of("setsid", java, "-Xmx" + s.string("heap"))));
         for (String o : System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")) cmd.add(o);
-        cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath(),
+        cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath() + ":time,uptime,level,tags",
                 "-cp", System.getProperty("java.class.path"), ServingServer.class.getName(),
                 "--bootstrap.servers", s.string("bootstrap.servers"), "--port", String.valueOf(port)));
         if (s.has("snapshot.dir")) {
@@ -247,7 +252,7 @@ public final class LoadBench {
     static final class GcLog {
         record Pauses(double maxGcPauseMs, double maxSafepointMs) {}
 
-        private static final Pattern UPTIME = Pattern.compile("^\\[(\\d+\\.\\d+)s\\]");
+        private static final Pattern UPTIME = Pattern.compile("\\[(\\d+\\.\\d+)s\\]"); // after the wall-clock time
         private static final Pattern GC_PAUSE = Pattern.compile("Pause [^\\n]*? (\\d+\\.\\d+)ms$");
         private static final Pattern SAFEPOINT = Pattern.compile("Safepoint .* Total: (\\d+) ns");
 

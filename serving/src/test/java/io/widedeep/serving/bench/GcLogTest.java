@@ -28,4 +28,16 @@ class GcLogTest {
         assertEquals(9.12, all.maxGcPauseMs(), 1e-9);
         assertEquals(17.529458, all.maxSafepointMs(), 1e-9);
     }
+
+    @Test
+    void readsTheUptimeAfterAWallClockTime(@TempDir Path dir) throws Exception {
+        // what the bench asks for (time,uptime,...): the wall-clock time lines a pause up with the paced client's slow log
+        Path log = dir.resolve("gc.log");
+        Files.writeString(log, """
+                [2026-12-03T14:25:36.907+0000][5.000s][info][gc,phases   ] GC(3) Pause Mark Start 0.900ms
+                [2026-12-03T14:25:46.907+0000][15.000s][info][gc,phases   ] GC(4) Pause Mark End 0.045ms
+                """);
+        assertEquals(0.045, LoadBench.GcLog.read(log, 10.0, 30.0).maxGcPauseMs(), 1e-9);
+        assertEquals(0.9, LoadBench.GcLog.read(log, 0, 30.0).maxGcPauseMs(), 1e-9);
+    }
 }
