@@ -2,14 +2,13 @@ package io.widedeep.serving;
 
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.core.features.UserHistory;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.registry.ModelRegistry;
-import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Scores candidates for a user with the live model: features through the same
@@ -17,9 +16,9 @@ import java.util.Set;
  * as last shown (request context wins over them), scored in one batch by {@link WideDeepModel#predict}.
  *
  * <p>The ranking path ({@link #rank}) allocates nothing per candidate: each request thread keeps its
- * own batch, model scratch, score array, overlay maps (item attributes under the request's context,
- * without copying either) and a {@link Ranking} of primitive arrays, all sized in powers of two and
- * reused. Only what the caller builds from the ranking (the response) is new per request.
+ * own batch, model scratch, score array, the request's context and numerics resolved once per request
+ * (each item's were resolved when it was shown, so a candidate costs no map probe or string hash for
+ * them) and a {@link Ranking} of primitive arrays, all sized in powers of two and reused. Only what the caller builds from the ranking (the response) is new per request.
  */
 public final class Recommender {
     public record Scored(String itemId, float score) {}
@@ -58,44 +57,21 @@ public final class Recommender {
         this.live = live;
     }
 
-    /** A map that answers from {@code top} and falls back to {@code base}; read with {@code get} only. */
-    private static final class Overlay<V> extends AbstractMap<String, V> {
-        Map<String, V> top = Map.of();
-        Map<String, V> base = Map.of();
-
-        Map<String, V> of(Map<String, V> base, Map<String, V> top) {
-            if (base.isEmpty()) return top;
-            if (top.isEmpty()) return base;
-            this.base = base;
-            this.top = top;
-            return this;
-        }
-
-        @Override
-        public V get(Object key) {
-            V v = top.get(key);
-            return v != null ? v : base.get(key);
-        }
-
-        @Override
-        public Set<Entry<String, V>> entrySet() {
-            throw new UnsupportedOperationException("an overlay is read by key");
-        }
-    }
-
     private final class Worker {
         final long fingerprint;
         final FeatureExtractor extractor;
         final ExampleBatch[] batches = new ExampleBatch[16];
         final WideDeepModel.Scratch[] scratches = new WideDeepModel.Scratch[16];
         float[] out = new float[16];
-        final Overlay<String> context = new Overlay<>();
-        final Overlay<Double> numeric = new Overlay<>();
+        final FeatureExtractor.FieldValues request;
+        final FeatureExtractor.FieldValues shownScratch;
         final Ranking ranking = new Ranking();
 
         Worker(WideDeepModel m) {
             fingerprint = m.spec().fingerprint();
             extractor = new FeatureExtractor(m.spec());
+            request = extractor.newValues();
+            shownScratch = extractor.newValues();
         }
 
         int bucket(int n) {
@@ -119,11 +95,20 @@ public final class Recommender {
             return out;
         }
 
-        void add(ExampleBatch batch, String user, String item, Map<String, String> ctx, Map<String, Double> num, long now) {
+        /** Looks up the request's context and numerics once, for all its candidates. */
+        FeatureExtractor.FieldValues request(Map<String, String> ctx, Map<String, Double> num) {
+            return extractor.resolve(ctx, num, request);
+        }
+
+        /** One candidate: the request's values over the item's as last shown. */
+        void add(ExampleBatch batch, String user, String item, FeatureExtractor.FieldValues req, UserHistory history, long now) {
             LiveContext.Item shown = live.item(item);
-            Map<String, String> c = shown == null ? ctx : context.of(shown.context(), ctx);
-            Map<String, Double> x = shown == null ? num : numeric.of(shown.numeric(), num);
-            extractor.extract(user, item, c, x, now, live.history(user), 0f, batch);
+            FeatureExtractor.FieldValues attrs = null;
+            if (shown != null) {
+                attrs = shown.values().specFingerprint() == fingerprint ? shown.values()
+                        : extractor.resolve(shown.context(), shown.numeric(), shownScratch); // resolved for another spec
+            }
+            extractor.extract(user, item, req, attrs, now, history, 0f, batch);
         }
     }
 
@@ -151,7 +136,9 @@ public final class Recommender {
             if (n == 0) return r;
             ExampleBatch batch = w.batchFor(m, n);
             long now = System.currentTimeMillis();
-            for (int i = 0; i < n; i++) w.add(batch, user, items.get(i), context, numeric, now);
+            FeatureExtractor.FieldValues req = w.request(context, numeric);
+            UserHistory history = live.history(user);
+            for (int i = 0; i < n; i++) w.add(batch, user, items.get(i), req, history, now);
             topK(w.predict(m, batch, n), n, Math.min(k, n), r);
             return r;
         } finally {
@@ -216,7 +203,9 @@ public final class Recommender {
             int n = rows.size();
             ExampleBatch batch = w.batchFor(l.model(), n);
             long now = System.currentTimeMillis();
-            for (Row r : rows) w.add(batch, r.userId(), r.itemId(), r.context(), r.numeric(), now);
+            for (Row r : rows) {
+                w.add(batch, r.userId(), r.itemId(), w.request(r.context(), r.numeric()), live.history(r.userId()), now);
+            }
             float[] p = w.predict(l.model(), batch, n);
             List<Scored> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) out.add(new Scored(rows.get(i).itemId(), p[i]));

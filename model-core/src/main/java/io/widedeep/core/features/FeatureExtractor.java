@@ -107,8 +107,66 @@ public final class FeatureExtractor {
                 event.getEventTime(), history, label, batch);
     }
 
-    /** Appends one example from its parts; serving uses this to score candidates without building events. */
+    /**
+     * A source's context and numeric values looked up for this extractor's fields, once: serving
+     * resolves a request's values once per request and an item's once when it is shown, then
+     * extracts each of a hundred candidates from arrays instead of probing maps and hashing strings
+     * per candidate. Tied to the spec it was resolved for ({@link #specFingerprint}).
+     */
+    public static final class FieldValues {
+        private final long specFingerprint;
+        final long[] hash; // CONTEXT fields: the value's hash
+        final float[] number; // NUMERIC fields: the value, 0 when not finite
+        final boolean[] present; // the source has the field's key
+
+        FieldValues(long specFingerprint, int fields) {
+            this.specFingerprint = specFingerprint;
+            this.hash = new long[fields];
+            this.number = new float[fields];
+            this.present = new boolean[fields];
+        }
+
+        public long specFingerprint() {
+            return specFingerprint;
+        }
+    }
+
+    public FieldValues newValues() {
+        return new FieldValues(spec.fingerprint(), fields.length);
+    }
+
+    /** Looks the context and numeric fields up in the maps (either may be null) into {@code into}; returns it. */
+    public FieldValues resolve(Map<String, String> context, Map<String, Double> numeric, FieldValues into) {
+        for (int f = 0; f < fields.length; f++) {
+            Field field = fields[f];
+            if (field.kind() == FeatureSpec.SourceKind.CONTEXT) {
+                String v = context == null ? null : context.get(field.sourceKey());
+                into.present[f] = v != null;
+                into.hash[f] = v == null ? MISSING : Hashing.string(v);
+            } else if (field.kind() == FeatureSpec.SourceKind.NUMERIC) {
+                Double d = numeric == null ? null : numeric.get(field.sourceKey());
+                into.present[f] = d != null;
+                into.number[f] = d == null || !Double.isFinite(d) ? 0f : (float) d.doubleValue();
+            }
+        }
+        return into;
+    }
+
+    private FieldValues mapValues;
+
+    /** Appends one example from its parts. */
     public int extract(String userId, String itemId, Map<String, String> context, Map<String, Double> numeric,
+                       long eventTime, UserHistory history, float label, ExampleBatch batch) {
+        if (mapValues == null) mapValues = newValues();
+        return extract(userId, itemId, resolve(context, numeric, mapValues), null, eventTime, history, label, batch);
+    }
+
+    /**
+     * Appends one example whose context and numerics come from {@code values}, field by field, and
+     * where it lacks a field from {@code fallback} (may be null): serving's request values over the
+     * item's as last shown. The same row as the map form with the two sources' maps merged.
+     */
+    public int extract(String userId, String itemId, FieldValues values, FieldValues fallback,
                        long eventTime, UserHistory history, float label, ExampleBatch batch) {
         int row = batch.beginRow(label, eventTime);
         int nf = fields.length;
@@ -118,10 +176,8 @@ public final class FeatureExtractor {
             switch (field.kind()) {
                 case USER_ID -> batch.addValue(Hashing.string(userId));
                 case ITEM_ID -> batch.addValue(itemHash(itemId));
-                case CONTEXT -> {
-                    String v = context == null ? null : context.get(field.sourceKey());
-                    batch.addValue(v == null ? MISSING : Hashing.string(v));
-                }
+                case CONTEXT -> batch.addValue(values.present[f] ? values.hash[f]
+                        : fallback != null && fallback.present[f] ? fallback.hash[f] : MISSING);
                 case RECENT_ITEMS -> {
                     if (history != null) {
                         for (int i = 0; i < history.itemCount(); i++) batch.addValue(history.item(i));
@@ -132,10 +188,8 @@ public final class FeatureExtractor {
                         for (int i = 0; i < history.categoryCount(); i++) batch.addValue(history.category(i));
                     }
                 }
-                case NUMERIC -> {
-                    Double d = numeric == null ? null : numeric.get(field.sourceKey());
-                    num = d == null || !Double.isFinite(d) ? 0f : (float) d.doubleValue();
-                }
+                case NUMERIC -> num = values.present[f] ? values.number[f]
+                        : fallback != null && fallback.present[f] ? fallback.number[f] : 0f;
                 case HISTORY_IMPRESSIONS -> num = history == null ? 0f : history.impressions();
                 case HISTORY_CLICKS -> num = history == null ? 0f : history.clicks();
                 case HISTORY_CTR -> num = (float) (history == null ? UserHistory.PRIOR_CTR : history.ctr());

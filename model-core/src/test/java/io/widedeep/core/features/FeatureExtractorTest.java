@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import io.widedeep.core.TestData;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.schemas.ClickEvent;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +71,64 @@ class FeatureExtractorTest {
             float expected = (float) (p >= 0 ? Math.log1p(p) : -Math.log1p(-p));
             assertEquals(Float.floatToRawIntBits(fb.numeric(0, 3)), Float.floatToRawIntBits(rb.numeric(row, 3)), "price " + prices[i]);
             assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(rb.numeric(row, 3)), "price " + prices[i]);
+        }
+    }
+
+    @Test
+    void resolvedValuesGiveTheRowsOfTheMergedMaps() {
+        // serving: the request's values over the item's as last shown, both resolved ahead of time, must
+        // give bit for bit the row the map form gives for the two maps merged (request keys winning)
+        FeatureSpec two = FeatureSpec.parse("""
+                {"fields": [{"name": "user", "source": "user_id"}, {"name": "item", "source": "item_id"},
+                            {"name": "device", "source": "context.device"}, {"name": "region", "source": "context.region"},
+                            {"name": "price", "source": "numeric.price", "type": "numeric", "transform": "log1p"},
+                            {"name": "age", "source": "numeric.age", "type": "numeric"},
+                            {"name": "recent", "source": "history.recent_items"}],
+                 "wide": {"fields": ["item", "device", "region"], "crosses": [["region", "item"], ["recent", "device"]]},
+                 "deep": {"fields": ["user", "item", "region"], "numeric": ["price", "age"], "embedding_dim": 4, "hidden": [4]}}
+                """);
+        FeatureExtractor fx = new FeatureExtractor(two);
+        Random rnd = new Random(3);
+        String[] keys = {"device", "region", "other"};
+        String[] nums = {"price", "age", "other"};
+        double[] odd = {0.0, -0.0, -2.5, 7.0, Double.NaN, Double.POSITIVE_INFINITY, 1e30};
+        UserHistory h = new UserHistory(3);
+        h.recordClick(FeatureExtractor.itemHash("x"), 0, false, 1);
+        ExampleBatch viaMaps = fx.newBatch(400), viaValues = fx.newBatch(400);
+        FeatureExtractor.FieldValues top = fx.newValues(), base = fx.newValues();
+        for (int r = 0; r < 400; r++) {
+            Map<String, String> req = new HashMap<>(), shown = new HashMap<>();
+            Map<String, Double> reqNum = new HashMap<>(), shownNum = new HashMap<>();
+            for (String k : keys) {
+                if (rnd.nextInt(3) == 0) req.put(k, "v" + rnd.nextInt(4));
+                if (rnd.nextBoolean()) shown.put(k, "v" + rnd.nextInt(4));
+            }
+            for (String k : nums) {
+                if (rnd.nextInt(3) == 0) reqNum.put(k, odd[rnd.nextInt(odd.length)]);
+                if (rnd.nextBoolean()) shownNum.put(k, rnd.nextGaussian() * 10);
+            }
+            Map<String, String> merged = new HashMap<>(shown);
+            merged.putAll(req);
+            Map<String, Double> mergedNum = new HashMap<>(shownNum);
+            mergedNum.putAll(reqNum);
+            UserHistory hist = r % 2 == 0 ? h : null;
+            fx.extract("u" + r % 7, "i" + r % 5, merged, mergedNum, 10, hist, 0, viaMaps);
+            boolean noItem = r % 9 == 0; // an item never shown: the request's values alone
+            fx.extract("u" + r % 7, "i" + r % 5, fx.resolve(noItem ? merged : req, noItem ? mergedNum : reqNum, top),
+                    noItem ? null : fx.resolve(shown, shownNum, base), 10, hist, 0, viaValues);
+        }
+        for (int r = 0; r < 400; r++) {
+            for (int f = 0; f < viaMaps.numFields(); f++) {
+                assertEquals(Float.floatToRawIntBits(viaMaps.numeric(r, f)), Float.floatToRawIntBits(viaValues.numeric(r, f)), "row " + r + " field " + f);
+                assertEquals(viaMaps.valueEnd(r, f) - viaMaps.valueStart(r, f), viaValues.valueEnd(r, f) - viaValues.valueStart(r, f));
+                for (int i = viaMaps.valueStart(r, f), j = viaValues.valueStart(r, f); i < viaMaps.valueEnd(r, f); i++, j++) {
+                    assertEquals(viaMaps.value(i), viaValues.value(j), "row " + r + " field " + f);
+                }
+            }
+            assertEquals(viaMaps.wideEnd(r) - viaMaps.wideStart(r), viaValues.wideEnd(r) - viaValues.wideStart(r));
+            for (int i = viaMaps.wideStart(r), j = viaValues.wideStart(r); i < viaMaps.wideEnd(r); i++, j++) {
+                assertEquals(viaMaps.wideKey(i), viaValues.wideKey(j), "row " + r);
+            }
         }
     }
 }

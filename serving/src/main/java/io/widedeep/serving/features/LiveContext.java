@@ -34,7 +34,8 @@ import java.util.function.ToLongFunction;
  */
 public final class LiveContext {
     /** An item's context and numerics as carried by its latest impression. */
-    public record Item(Map<String, String> context, Map<String, Double> numeric) {}
+    /** An item's attributes as last shown, and the same resolved for the serving spec's fields. */
+    public record Item(Map<String, String> context, Map<String, Double> numeric, FeatureExtractor.FieldValues values) {}
 
     /** How much the context keeps. Times are event times. */
     public record Limits(long halfLifeMs, int maxUsers, long userTtlMs, int maxItems, long itemTtlMs, int popularSize) {}
@@ -91,7 +92,11 @@ public final class LiveContext {
         boolean clicked = e.getLabel() != null && e.getLabel() == 1;
         ItemState item = items.computeIfAbsent(e.getItemId(), ItemState::new);
         item.lastSeen = Math.max(item.lastSeen, t);
-        if (impression) item.shown = new Item(Map.copyOf(e.getContext()), Map.copyOf(e.getNumeric()));
+        if (impression) {
+            Map<String, String> c = Map.copyOf(e.getContext());
+            Map<String, Double> x = Map.copyOf(e.getNumeric());
+            item.shown = new Item(c, x, fx.resolve(c, x, fx.newValues()));
+        }
         users.compute(e.getUserId(), (k, old) -> {
             int max = fx.spec().historyMaxItems();
             UserHistory h = old == null ? new UserHistory(max) : UserHistory.fromBytes(old.toBytes(), max);
