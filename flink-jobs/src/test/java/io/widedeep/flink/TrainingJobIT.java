@@ -117,8 +117,8 @@ class TrainingJobIT {
         }
         if (periodicFull > 0) { // how many versions a run publishes depends on the machine's speed
             ModelReplica lateReader = UpdatesTopic.replay(updates.subList(periodicFull, updates.size()));
-        assertEquals(ModelCodec.weightsDigest(replica.model()), ModelCodec.weightsDigest(lateReader.model()),
-                "a reader starting at the last full snapshot ends with the same model as one that read every delta");
+            assertEquals(ModelCodec.weightsDigest(replica.model()), ModelCodec.weightsDigest(lateReader.model()),
+                    "a reader starting at the last full snapshot ends with the same model as one that read every delta");
         }
         assertTrue(UpdatesTopic.readAll(kafka.bootstrapServers(), t[1]).isEmpty(), "no dead letters");
         String config = rest("/jobs/" + job + "/checkpoints/config");

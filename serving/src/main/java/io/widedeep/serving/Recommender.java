@@ -18,7 +18,8 @@ import java.util.Map;
  * <p>The ranking path ({@link #rank}) allocates nothing per candidate: each request thread keeps its
  * own batch, model scratch, score array, the request's context and numerics resolved once per request
  * (each item's were resolved when it was shown, so a candidate costs no map probe or string hash for
- * them) and a {@link Ranking} of primitive arrays, all sized in powers of two and reused. Only what the caller builds from the ranking (the response) is new per request.
+ * them) and a {@link Ranking} of primitive arrays, all sized in powers of two and reused. Only what
+ * the caller builds from the ranking (the response) is new per request.
  */
 public final class Recommender {
     public record Scored(String itemId, float score) {}

@@ -47,10 +47,10 @@ import org.slf4j.LoggerFactory;
  * without restarts and says so.
  *
  * <p><b>Publishing.</b> Every {@code publish.interval.ms} (processing time, independent of
- * checkpoints) it emits a delta with what changed, and every {@code full.snapshot.every} versions also a
- * full snapshot of the same version after that version's delta (current readers ignore it as stale;
- * it is where readers that start late or lost their place pick up). Updates carry (epoch, version). Each (re)start opens a new epoch, larger than any
- * before, whose first update is a full snapshot of the restored model: whatever was published after
+ * checkpoints) it emits a delta with what changed, and every {@code full.snapshot.every} versions also
+ * a full snapshot of the same version after that version's delta (current readers ignore it as stale;
+ * it is where readers that start late or lost their place pick up). Updates carry (epoch, version).
+ * Each (re)start opens a new epoch, larger than any before, whose first update is a full snapshot of the restored model: whatever was published after
  * the last checkpoint is rolled back cleanly.
  *
  * <p><b>Quality gate.</b> The trainer keeps a replica of what it published (the same
@@ -295,13 +295,14 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model));
         ModelCodec.clearChanges(model);
         if (delta != null) emit(out, delta);
+        ModelUpdate snapshot = null;
         if (full) {
-            ModelUpdate snapshot = update(true, base, ModelCodec.encodeFull(model, false));
+            snapshot = update(true, base, ModelCodec.encodeFull(model, false));
             emit(out, snapshot);
             if (snapshots != null) snapshots.write(snapshot.epoch(), snapshot.version(), snapshot.payload());
-            if (delta == null) published.apply(snapshot);
         }
-        if (delta != null) published.apply(delta); // the gate's reference: exactly what readers now have
+        // the gate's reference: exactly what a current reader now has (the delta, where there is one)
+        published.apply(delta != null ? delta : snapshot);
         gate.published();
         needFull = false;
         versionsSinceFull = full ? 0 : versionsSinceFull + 1;

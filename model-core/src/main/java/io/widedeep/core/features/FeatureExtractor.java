@@ -39,6 +39,7 @@ public final class FeatureExtractor {
     // apart); the initial pattern is a NaN, which no input is
     private final int[] log1pIn;
     private final float[] log1pOut;
+    private final FieldValues mapValues; // the map form of extract resolves into this, per example
 
     public FeatureExtractor(FeatureSpec spec) {
         this.spec = spec;
@@ -76,6 +77,7 @@ public final class FeatureExtractor {
             }
         }
         this.categoryKey = spec.historyCategoryKey();
+        this.mapValues = newValues();
     }
 
     public FeatureSpec spec() {
@@ -152,12 +154,9 @@ public final class FeatureExtractor {
         return into;
     }
 
-    private FieldValues mapValues;
-
     /** Appends one example from its parts. */
     public int extract(String userId, String itemId, Map<String, String> context, Map<String, Double> numeric,
                        long eventTime, UserHistory history, float label, ExampleBatch batch) {
-        if (mapValues == null) mapValues = newValues();
         return extract(userId, itemId, resolve(context, numeric, mapValues), null, eventTime, history, label, batch);
     }
 

@@ -33,8 +33,7 @@ import java.util.function.ToLongFunction;
  * weights leave double range.)
  */
 public final class LiveContext {
-    /** An item's context and numerics as carried by its latest impression. */
-    /** An item's attributes as last shown, and the same resolved for the serving spec's fields. */
+    /** An item's context and numerics as carried by its latest impression, and the same resolved for the spec's fields. */
     public record Item(Map<String, String> context, Map<String, Double> numeric, FeatureExtractor.FieldValues values) {}
 
     /** How much the context keeps. Times are event times. */
