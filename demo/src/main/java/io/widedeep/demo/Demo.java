@@ -153,7 +153,7 @@ public final class Demo implements AutoCloseable {
     private void produce() {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
-        p.put("linger.ms", "5");
+        p.put("linger.ms", "20"); // batches of ~10 events at 500/s: a produce request per event kept the broker busy
         AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
         try (KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
              EventReader file = o.data() == null ? null : Readers.open(o.format(), o.data(), o.spec() == null
