@@ -11,6 +11,7 @@ import io.widedeep.serving.http.Health;
 import io.widedeep.serving.http.JsonErrorHandler;
 import io.widedeep.serving.http.ServingMetrics;
 import io.widedeep.serving.kafka.SupervisedFeed;
+import io.widedeep.serving.os.SchedulerSlice;
 import io.widedeep.serving.registry.ModelRegistry;
 import io.widedeep.serving.registry.UpdateFeed;
 import java.io.IOException;
@@ -45,6 +46,7 @@ public final class ServingServer implements AutoCloseable {
                 topic.clicks             clicks         topic of click events, for live user histories and popularity
                 snapshot.dir             -              the job's snapshot directory: start from its newest full snapshot
                 threads                  16             HTTP worker threads
+                sched.slice.us           100            Linux scheduler slice of the server's threads (6.12+): a request preempts batch work within this (0: kernel default)
                 reserved.threads         0              Jetty threads held ready to take over the selector (0: none; -1: Jetty's own choice)
                 scoring.concurrency      0              requests scored at once, in arrival order (0: no limit; on a dedicated host, its cores)
                 max.connections          2048           open connections beyond this wait to be accepted
@@ -72,6 +74,7 @@ public final class ServingServer implements AutoCloseable {
     private final Thread updateThread;
     private final Thread clickThread;
     private final Recommender recommender;
+    private final String schedulerSlice;
 
     public ServingServer(String[] argv) throws Exception {
         Settings s = OPTIONS.parse(argv);
@@ -88,54 +91,62 @@ public final class ServingServer implements AutoCloseable {
         long maxStalenessMs = s.longValue("max.staleness.ms", 0, 30L * 86_400_000);
         int threads = s.intValue("threads", 2, 1024);
         int reservedThreads = s.intValue("reserved.threads", -1, 1024);
-        LiveContext live = new LiveContext(new LiveContext.Limits(
-                s.longValue("popularity.half.life.ms", 1000, 365L * 86_400_000),
-                s.intValue("history.max.users", 100, Integer.MAX_VALUE),
-                s.longValue("history.ttl.ms", 1000, Long.MAX_VALUE),
-                s.intValue("items.max", 100, Integer.MAX_VALUE),
-                s.longValue("items.ttl.ms", 1000, Long.MAX_VALUE),
-                s.intValue("popular.size", 1, 100_000)));
-        Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir").replaceFirst("^file://", "")) : null;
-        updates = new UpdateFeed(registry, kafka, s.string("topic.updates"), snapshots, feedTimeoutMs);
-        clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks"),
-                s.longValue("history.lookback.ms", 0, Long.MAX_VALUE), feedTimeoutMs);
-
-        QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
-        pool.setName("http");
-        // Without reserved threads Jetty hands each ready connection to a pool thread (produce-execute-consume)
-        // instead of running it on the selector and waking a reserved thread to select next: on a server with
-        // one busy core that hand-over was the tail (closed loop c=4, 100 candidates: p99 11.3 -> 3.0 ms,
-        // p99.9 19 -> 5.1 ms, 2,700 -> 3,800 req/s)
-        pool.setReservedThreads(reservedThreads);
-        server = new Server(pool);
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost(host);
-        connector.setPort(port);
-        connector.setIdleTimeout(idleTimeoutMs);
-        server.addConnector(connector);
-        // beyond this many connections Jetty stops accepting until some close: a flood queues in the
-        // kernel's backlog instead of exhausting memory and threads
-        server.addBean(new ConnectionLimit(maxConnections, server));
-        server.setErrorHandler(new JsonErrorHandler());
-        recommender = new Recommender(registry, live);
-        List<SupervisedFeed> feeds = List.of(updates, clicks);
-        server.setHandler(new ApiHandler(recommender, limits, new Health(registry, feeds, maxStalenessMs),
-                new ServingMetrics(registry, live, feeds, updates)));
-        try {
-            server.start();
-        } catch (IOException e) {
-            if (e instanceof BindException || e.getCause() instanceof BindException) {
-                server.stop();
-                throw new OptionException("--port", "port " + port + " is already in use; choose another with --port");
-            }
-            throw e;
+        long sliceMicros = s.longValue("sched.slice.us", 0, 100_000);
+        if (sliceMicros > 0 && sliceMicros < 100) {
+            throw new OptionException("--sched.slice.us", "must be 0 or in [100, 100000] (the kernel's range), got " + sliceMicros);
         }
-        updateThread = new Thread(updates, "update-feed");
-        clickThread = new Thread(clicks, "click-feed");
-        updateThread.setDaemon(true);
-        clickThread.setDaemon(true);
-        updateThread.start();
-        clickThread.start();
+        // every thread the server starts (Jetty's, the feeds') inherits the slice; this thread gets its own back
+        try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(sliceMicros)) {
+            schedulerSlice = slice.outcome();
+            LiveContext live = new LiveContext(new LiveContext.Limits(
+                    s.longValue("popularity.half.life.ms", 1000, 365L * 86_400_000),
+                    s.intValue("history.max.users", 100, Integer.MAX_VALUE),
+                    s.longValue("history.ttl.ms", 1000, Long.MAX_VALUE),
+                    s.intValue("items.max", 100, Integer.MAX_VALUE),
+                    s.longValue("items.ttl.ms", 1000, Long.MAX_VALUE),
+                    s.intValue("popular.size", 1, 100_000)));
+            Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir").replaceFirst("^file://", "")) : null;
+            updates = new UpdateFeed(registry, kafka, s.string("topic.updates"), snapshots, feedTimeoutMs);
+            clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks"),
+                    s.longValue("history.lookback.ms", 0, Long.MAX_VALUE), feedTimeoutMs);
+
+            QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
+            pool.setName("http");
+            // Without reserved threads Jetty hands each ready connection to a pool thread (produce-execute-consume)
+            // instead of running it on the selector and waking a reserved thread to select next: on a server with
+            // one busy core that hand-over was the tail (closed loop c=4, 100 candidates: p99 11.3 -> 3.0 ms,
+            // p99.9 19 -> 5.1 ms, 2,700 -> 3,800 req/s)
+            pool.setReservedThreads(reservedThreads);
+            server = new Server(pool);
+            ServerConnector connector = new ServerConnector(server);
+            connector.setHost(host);
+            connector.setPort(port);
+            connector.setIdleTimeout(idleTimeoutMs);
+            server.addConnector(connector);
+            // beyond this many connections Jetty stops accepting until some close: a flood queues in the
+            // kernel's backlog instead of exhausting memory and threads
+            server.addBean(new ConnectionLimit(maxConnections, server));
+            server.setErrorHandler(new JsonErrorHandler());
+            recommender = new Recommender(registry, live);
+            List<SupervisedFeed> feeds = List.of(updates, clicks);
+            server.setHandler(new ApiHandler(recommender, limits, new Health(registry, feeds, maxStalenessMs),
+                    new ServingMetrics(registry, live, feeds, updates)));
+            try {
+                server.start();
+            } catch (IOException e) {
+                if (e instanceof BindException || e.getCause() instanceof BindException) {
+                    server.stop();
+                    throw new OptionException("--port", "port " + port + " is already in use; choose another with --port");
+                }
+                throw e;
+            }
+            updateThread = new Thread(updates, "update-feed");
+            clickThread = new Thread(clicks, "click-feed");
+            updateThread.setDaemon(true);
+            clickThread.setDaemon(true);
+            updateThread.start();
+            clickThread.start();
+        }
     }
 
     public int port() {
@@ -165,7 +176,7 @@ public final class ServingServer implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         ServingServer s = CommandLine.parseOrExit("serve", () -> new ServingServer(args));
-        System.err.println("widedeep serve: listening on port " + s.port()
+        System.err.println("widedeep serve: listening on port " + s.port() + " (scheduler slice " + s.schedulerSlice + ")"
                 + (CommandLine.logFile() == null ? "" : "; logs in " + CommandLine.logFile()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.config.Settings;
 import io.widedeep.serving.ServingServer;
+import io.widedeep.serving.os.SchedulerSlice;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -58,6 +59,7 @@ public final class LoadBench {
                 heap               2g               the started server's heap
                 server.cpus        -                pin the started server to these CPUs (taskset list, e.g. 1), as a host of its own would be
                 client.cpus        -                pin the load generator (wrk or the paced client) to these CPUs, e.g. 0
+                client.slice.us    100              Linux scheduler slice of the load generator, as serve's sched.slice.us (0: kernel default)
                 serve.*            -                options for the started server, e.g. --serve.scoring.concurrency 0
                 """);
 
@@ -85,6 +87,14 @@ public final class LoadBench {
         Files.writeString(script, WrkScript.recommend(candidates, s.intValue("users", 1, 10_000_000),
                 s.intValue("items", 1, 10_000_000)));
         requireWrk();
+        long clientSliceUs = s.longValue("client.slice.us", 0, 100_000);
+        if (clientSliceUs > 0 && clientSliceUs < 100) {
+            throw new OptionException("--client.slice.us", "must be 0 or in [100, 100000], got " + clientSliceUs);
+        }
+        String clientSlice;
+        try (SchedulerSlice probe = SchedulerSlice.forThreadsStartedHere(clientSliceUs)) {
+            clientSlice = probe.outcome();
+        }
 
         Process server = null;
         Path gcLog = dir.resolve("serve-gc.log");
@@ -127,6 +137,7 @@ public final class LoadBench {
             out.put("duration_s", duration);
             out.put("load", rate > 0 ? "open loop, " + rate + " requests/s per run (PacedLoad, own JVM)" : "closed loop (wrk)");
             out.put("server", server == null ? url : "separate JVM started by the bench (ZGC)");
+            out.put("client_slice", clientSlice);
             out.set("runs", runs);
             System.out.println(JSON.writeValueAsString(out));
         } finally {
@@ -159,7 +170,7 @@ public final class LoadBench {
     private static ObjectNode wrk(Settings s, Path script, String url, int connections, int seconds) throws Exception {
         List<String> cmd = pinned(s, "client.cpus", List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s",
                 "--timeout", "10s", "-s", script.toString(), url + "/v1/recommend"));
-        return lastJsonLine(cmd, "wrk");
+        return lastJsonLine(s, cmd, "wrk");
     }
 
     /**
@@ -173,12 +184,19 @@ public final class LoadBench {
                 System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
                 String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items"),
                 slowLog.toAbsolutePath().toString()));
-        return lastJsonLine(cmd, "paced client");
+        return lastJsonLine(s, cmd, "paced client");
     }
 
-    /** Runs a load generator to its end and reads the JSON summary it prints last. */
-    private static ObjectNode lastJsonLine(List<String> cmd, String what) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    /**
+     * Runs a load generator to its end and reads the JSON summary it prints last. It inherits the
+     * slice of the thread that starts it: a client that measures latency must not wait for the CPU
+     * behind a neighbour's batch work more than a client on a host of its own would.
+     */
+    private static ObjectNode lastJsonLine(Settings s, List<String> cmd, String what) throws Exception {
+        Process p;
+        try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(s.longValue("client.slice.us", 0, 100_000))) {
+            p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        }
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) throw new IOException(what + " failed: " + out);
         return (ObjectNode) JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
