@@ -17,6 +17,7 @@ import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
 import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.flink.local.RetainedCheckpoints;
+import io.widedeep.flink.local.WorkingDirs;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.serving.ServingServer;
@@ -39,6 +40,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -122,6 +124,8 @@ public final class Demo implements AutoCloseable {
                 "--publish.interval.ms", "500", "--group.id", "widedeep-demo", "--job.name", "widedeep-demo"});
         Configuration conf = new Configuration();
         conf.setString("rest.port", String.valueOf(flinkPort));
+        // RocksDB's working copy of the state: under --dir, in a run directory a killed demo's next run removes
+        conf.set(CoreOptions.TMP_DIRS, WorkingDirs.claim(o.dir().toAbsolutePath().resolve("flink-tmp")).dir().toString());
         conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         Optional<Path> latest = RetainedCheckpoints.latest(checkpoints.toString());
         resumed = latest.isPresent();

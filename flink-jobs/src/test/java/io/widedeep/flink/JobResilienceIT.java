@@ -1,6 +1,7 @@
 package io.widedeep.flink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.EventType;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -238,7 +240,9 @@ class JobResilienceIT {
         pushWatermark(t[0], ClickStreams.T0 + 1_800_000L, "kill1"); // all of the first stream can be labelled
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")),
                 "-cp", System.getProperty("java.class.path"), "io.widedeep.flink.local.LocalTraining"));
+        Path workBase = dir.resolve("tmp").resolve("widedeep-flink");
         command.addAll(args(t, dir, specFile(dir, ClickStreams.SPEC).toString(), "--attribution.window.ms", "10000"));
 
         Process trainer = launch(command, dir.resolve("run1.log"));
@@ -253,6 +257,11 @@ class JobResilienceIT {
         assertEquals(137, trainer.exitValue(), "killed by SIGKILL");
         long trainedBeforeKill = lastUpdate(t[2]).trainedExamples();
         assertTrue(Files.readAllLines(dir.resolve("run1.log")).get(0).startsWith("widedeep train: starting a new model"));
+        List<Path> left = runDirs(workBase);
+        assertEquals(1, left.size(), "the killed run's working directory: " + left);
+        try (var files = Files.walk(left.get(0))) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().endsWith(".sst")), "RocksDB worked in it");
+        }
 
         // more events arrive while it is down
         ClickStreams.Stream second = later(ClickStreams.impressionsAndClicks(4000, 22, 2500));
@@ -267,6 +276,10 @@ class JobResilienceIT {
             assertEquals(total, lastUpdate(t[2]).trainedExamples(), "every labelled event trained exactly once");
             assertEquals(first.clicks() + second.clicks(), lastUpdate(t[2]).pvPositives(), "every click once");
             assertTrue(Files.readAllLines(dir.resolve("run2.log")).get(0).startsWith("widedeep train: resuming from checkpoint"));
+            assertFalse(Files.exists(left.get(0)), "the killed run's working directory is removed by the next run");
+            assertEquals(1, runDirs(workBase).size(), "only the running trainer's own");
+            assertTrue(Files.readAllLines(dir.resolve("run2.log")).contains(
+                    "widedeep train: removed 1 working directory left by runs that were killed"));
             Map<Long, List<ModelUpdate>> epochs = byEpoch(t[2]);
             assertEquals(2, epochs.size());
             ModelUpdate resumed = new ArrayList<>(epochs.values()).get(1).get(0);
@@ -276,6 +289,12 @@ class JobResilienceIT {
             assertTrue(end.epoch() > resumed.epoch() - 1);
         } finally {
             trainer.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static List<Path> runDirs(Path base) throws IOException {
+        try (var s = Files.list(base)) {
+            return s.filter(Files::isDirectory).toList();
         }
     }
 

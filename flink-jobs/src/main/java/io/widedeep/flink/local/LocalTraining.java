@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -37,6 +38,12 @@ public final class LocalTraining {
                     ? " (checkpoint.dir is remote: resume on a cluster with flink run -s <checkpoint>)"
                     : " (no checkpoint retained in " + options.checkpointDir + ")"));
         }
+        WorkingDirs.Claim work = WorkingDirs.claim(Path.of(System.getProperty("java.io.tmpdir"), "widedeep-flink"));
+        if (work.removed() > 0) {
+            System.out.println("widedeep train: removed " + work.removed() + " working director"
+                    + (work.removed() == 1 ? "y" : "ies") + " left by runs that were killed");
+        }
+        conf.set(CoreOptions.TMP_DIRS, work.dir().toString());
         if (CommandLine.logFile() != null) {
             System.out.println("widedeep train: logs in " + CommandLine.logFile());
         }
