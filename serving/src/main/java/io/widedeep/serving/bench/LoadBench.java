@@ -60,6 +60,7 @@ public final class LoadBench {
                 server.cpus        -                pin the started server to these CPUs (taskset list, e.g. 1), as a host of its own would be
                 client.cpus        -                pin the load generator (wrk or the paced client) to these CPUs, e.g. 0
                 client.slice.us    100              Linux scheduler slice of the load generator, as serve's sched.slice.us (0: kernel default)
+                stall.meter        true             with --rate: a stall meter on every CPU (a small JVM each) finds when the whole machine stopped; each run also reports its figures outside those times
                 serve.*            -                options for the started server, e.g. --serve.scoring.concurrency 0
                 """);
 
@@ -104,20 +105,25 @@ public final class LoadBench {
             server = startServer(s, port, gcLog, dir.resolve("serve.log"));
             url = "http://localhost:" + port;
         }
+        List<Process> meters = new ArrayList<>();
+        List<Path> meterFiles = new ArrayList<>();
         try {
             awaitReady(url, server);
+            double rate = s.doubleValue("rate", 0, 1_000_000);
+            if (rate > 0 && s.bool("stall.meter")) startMeters(s, dir, meters, meterFiles);
             ArrayNode runs = JSON.createArrayNode();
             if (warmup > 0) {
                 System.err.printf("warm-up: %d s at concurrency %d%n", warmup, levels.get(levels.size() - 1));
                 wrk(s, script, url, levels.get(levels.size() - 1), warmup);
             }
-            double rate = s.doubleValue("rate", 0, 1_000_000);
             for (int i = 0; i < levels.size(); i++) {
                 int c = levels.get(i);
                 Metrics before = Metrics.scrape(url);
                 // the paced client lists its slow requests with wall-clock times, to line up with the server's logs
                 Path slow = dir.resolve("slow-" + (i + 1) + "-c" + c + ".txt");
-                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration, slow) : wrk(s, script, url, c, duration);
+                Path requests = dir.resolve("requests-" + (i + 1) + "-c" + c + ".bin");
+                ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration, slow, requests) : wrk(s, script, url, c, duration);
+                if (!meters.isEmpty()) addStalls(run, requests, meterFiles);
                 Metrics after = Metrics.scrape(url);
                 run.put("concurrency", c);
                 run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
@@ -141,6 +147,7 @@ public final class LoadBench {
             out.set("runs", runs);
             System.out.println(JSON.writeValueAsString(out));
         } finally {
+            for (Process m : meters) m.destroy();
             if (server != null) {
                 server.destroy();
                 server.waitFor();
@@ -149,12 +156,59 @@ public final class LoadBench {
     }
 
     private static String describe(ObjectNode r) {
-        return String.format("c=%d: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.1f ms, %.0f req/s, %d errors, %d versions applied%s",
+        String line = String.format("c=%d: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.1f ms, %.0f req/s, %d errors, %d versions applied%s",
                 r.get("concurrency").asInt(), r.get("p50_ms").asDouble(), r.get("p99_ms").asDouble(),
                 r.get("p999_ms").asDouble(), r.get("max_ms").asDouble(), r.get("rps").asDouble(), r.get("errors").asLong(),
                 r.get("versions_applied").asLong(), r.has("max_gc_pause_ms")
                         ? String.format(", longest GC pause %.3f ms, longest safepoint %.3f ms",
                         r.get("max_gc_pause_ms").asDouble(), r.get("max_safepoint_ms").asDouble()) : "");
+        if (!r.has("machine_stalls")) return line;
+        JsonNode o = r.get("outside_stalls");
+        return line + String.format("%n     machine stalls %d (longest %.1f ms); the %d requests outside them: p99 %.2f ms, p99.9 %.2f ms, max %.1f ms",
+                r.get("machine_stalls").asInt(), r.get("machine_stall_max_ms").asDouble(), o.get("requests").asInt(),
+                o.get("p99_ms").asDouble(), o.get("p999_ms").asDouble(), o.get("max_ms").asDouble());
+    }
+
+    /**
+     * One {@link StallMeter} JVM pinned to each CPU, in this process's slice scope like the load
+     * generator. They run from before the warm-up to the end of the last run.
+     */
+    private static void startMeters(Settings s, Path dir, List<Process> meters, List<Path> files) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(s.longValue("client.slice.us", 0, 100_000))) {
+            for (int cpu = 0; cpu < Runtime.getRuntime().availableProcessors(); cpu++) {
+                Path file = dir.resolve("stalls-cpu" + cpu + ".txt");
+                Files.deleteIfExists(file);
+                files.add(file);
+                meters.add(new ProcessBuilder("taskset", "-c", String.valueOf(cpu), java, "-Xms16m", "-Xmx16m",
+                        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                        StallMeter.class.getName(), file.toAbsolutePath().toString())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+        }
+    }
+
+    /** The run's machine stalls (every CPU's meter late at once, 1 ms or more) and its figures outside them. */
+    private static void addStalls(ObjectNode run, Path requestsFile, List<Path> meterFiles) throws IOException {
+        long[][] requests = MachineStalls.readRequests(requestsFile);
+        long from = Long.MAX_VALUE, to = Long.MIN_VALUE;
+        for (int i = 0; i < requests[0].length; i++) {
+            from = Math.min(from, requests[0][i]);
+            to = Math.max(to, requests[0][i] + requests[1][i]);
+        }
+        List<long[]> perCpu = new ArrayList<>();
+        for (Path f : meterFiles) perCpu.add(MachineStalls.read(f));
+        long[] stalls = MachineStalls.within(MachineStalls.intersect(perCpu), from, to, 1_000_000L);
+        MachineStalls.Outside o = MachineStalls.outside(requests[0], requests[1], stalls);
+        run.put("machine_stalls", stalls.length / 2);
+        run.put("machine_stall_max_ms", MachineStalls.longestMs(stalls));
+        ObjectNode out = run.putObject("outside_stalls");
+        out.put("requests", o.requests());
+        out.put("excluded", o.excluded());
+        out.put("p50_ms", o.p50Ms());
+        out.put("p99_ms", o.p99Ms());
+        out.put("p999_ms", o.p999Ms());
+        out.put("max_ms", o.maxMs());
     }
 
     private static void requireWrk() {
@@ -177,13 +231,13 @@ public final class LoadBench {
      * One open-loop run of {@link PacedLoad} in its own JVM, after 10 s of its own warm-up (not counted):
      * with 3 s the client's JIT was still compiling its send loop, and a late send counts as latency.
      */
-    private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds, Path slowLog)
-            throws Exception {
+    private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds, Path slowLog,
+                                    Path requests) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
                 String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items"),
-                slowLog.toAbsolutePath().toString()));
+                slowLog.toAbsolutePath().toString(), requests.toAbsolutePath().toString()));
         return lastJsonLine(s, cmd, "paced client");
     }
 

@@ -34,7 +34,11 @@ import java.util.concurrent.locks.LockSupport;
 public final class PacedLoad {
     private PacedLoad() {}
 
-    /** {@code URL CONNECTIONS RATE SECONDS WARMUP_SECONDS CANDIDATES USERS ITEMS [SLOW_LOG]} */
+    /**
+     * {@code URL CONNECTIONS RATE SECONDS WARMUP_SECONDS CANDIDATES USERS ITEMS [SLOW_LOG [REQUESTS_FILE]]}:
+     * the requests file gets every measured request's scheduled send and latency (nanos), for
+     * {@link MachineStalls}.
+     */
     public static void main(String[] args) throws Exception {
         URI url = URI.create(args[0]);
         int connections = Integer.parseInt(args[1]);
@@ -63,12 +67,15 @@ public final class PacedLoad {
             errors += c.errors;
         }
         long[] all = new long[n];
+        long[] due = new long[n];
         int at = 0;
         for (Connection c : cs) {
             System.arraycopy(c.latencies, 0, all, at, c.count);
+            System.arraycopy(c.dueAt, 0, due, at, c.count);
             at += c.count;
         }
         if (args.length > 8) writeSlow(cs, Path.of(args[8]), start);
+        if (args.length > 9) MachineStalls.writeRequests(Path.of(args[9]), due, all, n);
         Arrays.sort(all);
         double secs = (end - measureFrom) / 1e9;
         System.out.printf(Locale.ROOT, "{\"requests\":%d,\"errors\":%d,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
@@ -91,7 +98,7 @@ public final class PacedLoad {
         Files.write(file, lines);
     }
 
-    private static double pct(long[] sorted, double p) {
+    static double pct(long[] sorted, double p) {
         if (sorted.length == 0) return 0;
         int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;

@@ -9,9 +9,13 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The open-loop client against a real HTTP server that fails every tenth request and stalls once for
@@ -20,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class PacedLoadTest {
     @Test
-    void countsErrorsAndMeasuresStallsFromTheSchedule() throws Exception {
+    void countsErrorsAndMeasuresStallsFromTheSchedule(@TempDir Path dir) throws Exception {
         // the JDK server writes headers and body apart; without TCP_NODELAY Nagle and delayed ACKs add 40 ms
         System.setProperty("sun.net.httpserver.nodelay", "true");
         AtomicInteger seen = new AtomicInteger();
@@ -47,7 +51,8 @@ class PacedLoadTest {
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             // 2 connections, 200 requests/s for 3 s, no warm-up, 3 candidates, 10 users, 10 items
-            PacedLoad.main(new String[] {"http://127.0.0.1:" + server.getAddress().getPort(), "2", "200", "3", "0", "3", "10", "10"});
+            PacedLoad.main(new String[] {"http://127.0.0.1:" + server.getAddress().getPort(), "2", "200", "3", "0", "3", "10", "10",
+                    dir.resolve("slow.txt").toString(), dir.resolve("requests.bin").toString()});
         } finally {
             System.setOut(stdout);
             server.stop(0);
@@ -63,5 +68,10 @@ class PacedLoadTest {
         assertTrue(r.get("p99_ms").asDouble() >= 50, "requests due during the stall waited for it: " + r);
         assertTrue(r.get("p50_ms").asDouble() < 50, "most requests were not near the stall: " + r);
         assertEquals(200.0, r.get("rate").asDouble());
+        // every answered request is in the requests file, its schedule 5 ms apart per connection
+        long[][] requests = MachineStalls.readRequests(dir.resolve("requests.bin"));
+        assertEquals(ok, requests[0].length);
+        assertEquals(r.get("max_ms").asDouble(), Arrays.stream(requests[1]).max().orElseThrow() / 1e6, 0.001);
+        assertTrue(Files.readAllLines(dir.resolve("slow.txt")).size() >= 10, "the stall's requests are listed as slow");
     }
 }
