@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -119,12 +120,18 @@ public final class LoadBench {
             for (int i = 0; i < levels.size(); i++) {
                 int c = levels.get(i);
                 Metrics before = Metrics.scrape(url);
+                Map<String, long[]> irqsBefore = DeviceInterrupts.read();
                 // the paced client lists its slow requests with wall-clock times, to line up with the server's logs
                 Path slow = dir.resolve("slow-" + (i + 1) + "-c" + c + ".txt");
                 Path requests = dir.resolve("requests-" + (i + 1) + "-c" + c + ".bin");
                 ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration, slow, requests) : wrk(s, script, url, c, duration);
                 if (!meters.isEmpty()) addStalls(run, requests, meterFiles);
                 Metrics after = Metrics.scrape(url);
+                if (s.has("server.cpus")) {
+                    ObjectNode irqs = run.putObject("server_cpu_interrupts");
+                    DeviceInterrupts.on(DeviceInterrupts.cpuList(s.string("server.cpus")), irqsBefore, DeviceInterrupts.read())
+                            .forEach(irqs::put);
+                }
                 run.put("concurrency", c);
                 run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
                 run.put("model_version_start", before.modelVersion);
@@ -162,6 +169,12 @@ public final class LoadBench {
                 r.get("versions_applied").asLong(), r.has("max_gc_pause_ms")
                         ? String.format(", longest GC pause %.3f ms, longest safepoint %.3f ms",
                         r.get("max_gc_pause_ms").asDouble(), r.get("max_safepoint_ms").asDouble()) : "");
+        if (r.has("server_cpu_interrupts") && !r.get("server_cpu_interrupts").isEmpty()) {
+            StringBuilder irqs = new StringBuilder();
+            r.get("server_cpu_interrupts").fields().forEachRemaining(e -> irqs.append(irqs.isEmpty() ? "" : ", ")
+                    .append(e.getKey()).append(' ').append(e.getValue().asLong()));
+            line += String.format("%n     device interrupts on the server's CPUs: %s", irqs);
+        }
         if (!r.has("machine_stalls")) return line;
         JsonNode o = r.get("outside_stalls");
         return line + String.format("%n     machine stalls %d (longest %.1f ms); the %d requests outside them: p99 %.2f ms, p99.9 %.2f ms, max %.1f ms",
@@ -230,11 +243,14 @@ public final class LoadBench {
     /**
      * One open-loop run of {@link PacedLoad} in its own JVM, after 10 s of its own warm-up (not counted):
      * with 3 s the client's JIT was still compiling its send loop, and a late send counts as latency.
+     * C1 only: a C2 compilation of the client's code 10 s in held the CPU the client shares with the
+     * server for 87 ms (traced), and the client's loop needs no more than C1 makes of it.
      */
     private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds, Path slowLog,
                                     Path requests) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+        List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
                 String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items"),
                 slowLog.toAbsolutePath().toString(), requests.toAbsolutePath().toString()));
