@@ -31,10 +31,13 @@ import java.util.regex.Pattern;
  * With {@code --bootstrap.servers} it starts its own server (a separate JVM, launched like
  * {@code widedeep serve}, with a GC and safepoint log) on the given Kafka, e.g. the demo's, so it
  * serves while live updates arrive; with {@code --url} it loads a server that is already running.
- * Each concurrency level is a closed loop of {@code wrk} (Debian package) connections after a warm-up;
- * requests carry {@code --candidates} simulator items for a random simulator user. Reported per level:
- * p50/p99/p99.9/max, requests/s, errors, model versions applied during the run (from the server's
- * {@code /metrics}) and, for a server it started, the longest GC pause and safepoint in the run.
+ * Each concurrency level is a closed loop of {@code wrk} (Debian package) connections after a warm-up,
+ * or with {@code --rate} an open loop of {@link PacedLoad}; requests carry {@code --candidates}
+ * simulator items for a random simulator user. Reported per level: p50/p99/p99.9/max, requests/s,
+ * errors, model versions applied during the run (from the server's {@code /metrics}), the device
+ * interrupts the server's CPUs took ({@link DeviceInterrupts}) and, for a server it started, the
+ * longest GC pause and safepoint in the run; paced runs also report the machine's stalls and their
+ * figures outside them ({@link StallMeter}, {@link MachineStalls}).
  */
 public final class LoadBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,8 +46,9 @@ public final class LoadBench {
     /** The load bench's options: what parses them is what {@code --help} prints. */
     public static final OptionSet OPTIONS = new OptionSet("""
             widedeep load-bench --bootstrap.servers HOST:PORT [--snapshot.dir DIR] | --url URL  [options]
-            Loads a recommendation server from other processes (wrk, closed loop) and prints one JSON line with
-            latency percentiles, throughput, errors, versions applied and the longest GC pause per run.""")
+            Loads a recommendation server from other processes (wrk's closed loop, or --rate's open loop) and prints
+            one JSON line with latency percentiles, throughput, errors, versions applied, the longest GC pause,
+            device interrupts on the server's CPUs and (with --rate) the machine's stalls per run.""")
             .table("""
                 url                -                load a running server at this URL
                 bootstrap.servers  -                or start a server JVM on this Kafka (e.g. the demo's)
