@@ -199,7 +199,7 @@ public final class LoadBench {
                 files.add(file);
                 meters.add(new ProcessBuilder("taskset", "-c", String.valueOf(cpu), java, "-Xms16m", "-Xmx16m",
                         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                        StallMeter.class.getName(), file.toAbsolutePath().toString())
+                        EndsWithParent.class.getName(), StallMeter.class.getName(), file.toAbsolutePath().toString())
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
             }
         }
@@ -254,9 +254,9 @@ public final class LoadBench {
                                     Path requests) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-cp",
-                System.getProperty("java.class.path"), PacedLoad.class.getName(), url, String.valueOf(connections),
-                String.valueOf(rate), String.valueOf(seconds), "10", s.string("candidates"), s.string("users"), s.string("items"),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), EndsWithParent.class.getName(),
+                PacedLoad.class.getName(), url, String.valueOf(connections), String.valueOf(rate), String.valueOf(seconds),
+                "10", s.string("candidates"), s.string("users"), s.string("items"),
                 slowLog.toAbsolutePath().toString(), requests.toAbsolutePath().toString()));
         return lastJsonLine(s, cmd, "paced client");
     }
@@ -283,7 +283,7 @@ public final class LoadBench {
         List<String> cmd = new ArrayList<>(pinned(s, "server.cpus", List.of("setsid", java, "-Xmx" + s.string("heap"))));
         for (String o : System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")) cmd.add(o);
         cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath() + ":time,uptime,level,tags",
-                "-cp", System.getProperty("java.class.path"), ServingServer.class.getName(),
+                "-cp", System.getProperty("java.class.path"), EndsWithParent.class.getName(), ServingServer.class.getName(),
                 "--bootstrap.servers", s.string("bootstrap.servers"), "--port", String.valueOf(port)));
         if (s.has("snapshot.dir")) {
             cmd.add("--snapshot.dir");

@@ -30,7 +30,7 @@ public final class StallMeter {
 
     private StallMeter() {}
 
-    /** {@code OUT_FILE}: runs until the process is stopped, appending each late wake-up to the file. */
+    /** {@code OUT_FILE}: appends each late wake-up to the file until the process is stopped. */
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);
         Thread meter;
