@@ -124,7 +124,7 @@ public final class LoadBench {
             for (int i = 0; i < levels.size(); i++) {
                 int c = levels.get(i);
                 Metrics before = Metrics.scrape(url);
-                Map<String, long[]> irqsBefore = DeviceInterrupts.read();
+                Map<String, long[]> irqsBefore = s.has("server.cpus") ? DeviceInterrupts.read() : Map.of();
                 // the paced client lists its slow requests with wall-clock times, to line up with the server's logs
                 Path slow = dir.resolve("slow-" + (i + 1) + "-c" + c + ".txt");
                 Path requests = dir.resolve("requests-" + (i + 1) + "-c" + c + ".bin");
@@ -191,17 +191,39 @@ public final class LoadBench {
      * generator. They run from before the warm-up to the end of the last run.
      */
     private static void startMeters(Settings s, Path dir, List<Process> meters, List<Path> files) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
+        for (int cpu = 0; cpu < Runtime.getRuntime().availableProcessors(); cpu++) {
+            Path file = dir.resolve("stalls-cpu" + cpu + ".txt");
+            Files.deleteIfExists(file);
+            files.add(file);
+            List<String> cmd = new ArrayList<>(List.of("taskset", "-c", String.valueOf(cpu)));
+            cmd.addAll(childJvm(List.of("-Xms16m", "-Xmx16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                    StallMeter.class, List.of(file.toAbsolutePath().toString())));
+            meters.add(startWithClientSlice(s, new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)));
+        }
+    }
+
+    /**
+     * The command for a JVM of the bench's own: this JVM's {@code java} and class path, the options,
+     * and {@code main} run by {@link EndsWithParent}, so that it ends when the bench does.
+     */
+    private static List<String> childJvm(List<String> options, Class<?> main, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EndsWithParent.class.getName(), main.getName()));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /**
+     * Starts a process of the client side (load generator, stall meter) with the slice of
+     * {@code client.slice.us}: a client that measures latency must not wait for the CPU behind a
+     * neighbour's batch work more than a client on a host of its own would.
+     */
+    private static Process startWithClientSlice(Settings s, ProcessBuilder process) throws IOException {
         try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(s.longValue("client.slice.us", 0, 100_000))) {
-            for (int cpu = 0; cpu < Runtime.getRuntime().availableProcessors(); cpu++) {
-                Path file = dir.resolve("stalls-cpu" + cpu + ".txt");
-                Files.deleteIfExists(file);
-                files.add(file);
-                meters.add(new ProcessBuilder("taskset", "-c", String.valueOf(cpu), java, "-Xms16m", "-Xmx16m",
-                        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                        EndsWithParent.class.getName(), StallMeter.class.getName(), file.toAbsolutePath().toString())
-                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-            }
+            return process.start();
         }
     }
 
@@ -252,46 +274,37 @@ public final class LoadBench {
      */
     private static ObjectNode paced(Settings s, String url, int connections, double rate, int seconds, Path slowLog,
                                     Path requests) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = pinned(s, "client.cpus", List.of(java, "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), EndsWithParent.class.getName(),
-                PacedLoad.class.getName(), url, String.valueOf(connections), String.valueOf(rate), String.valueOf(seconds),
-                "10", s.string("candidates"), s.string("users"), s.string("items"),
-                slowLog.toAbsolutePath().toString(), requests.toAbsolutePath().toString()));
+        List<String> cmd = pinned(s, "client.cpus", childJvm(
+                List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), PacedLoad.class,
+                List.of(url, String.valueOf(connections), String.valueOf(rate), String.valueOf(seconds), "10",
+                        s.string("candidates"), s.string("users"), s.string("items"),
+                        slowLog.toAbsolutePath().toString(), requests.toAbsolutePath().toString())));
         return lastJsonLine(s, cmd, "paced client");
     }
 
-    /**
-     * Runs a load generator to its end and reads the JSON summary it prints last. It inherits the
-     * slice of the thread that starts it: a client that measures latency must not wait for the CPU
-     * behind a neighbour's batch work more than a client on a host of its own would.
-     */
+    /** Runs a load generator (with the client slice) to its end and reads the JSON summary it prints last. */
     private static ObjectNode lastJsonLine(Settings s, List<String> cmd, String what) throws Exception {
-        Process p;
-        try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(s.longValue("client.slice.us", 0, 100_000))) {
-            p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        }
+        Process p = startWithClientSlice(s, new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT));
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) throw new IOException(what + " failed: " + out);
         return (ObjectNode) JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
     }
 
     private static Process startServer(Settings s, int port, Path gcLog, Path log) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
         // the JVM options ./widedeep serve uses, handed over by the launcher
+        List<String> options = new ArrayList<>(List.of("-Xmx" + s.string("heap")));
+        options.addAll(List.of(System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")));
+        options.add("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath() + ":time,uptime,level,tags");
+        List<String> args = new ArrayList<>(List.of("--bootstrap.servers", s.string("bootstrap.servers"),
+                "--port", String.valueOf(port)));
+        if (s.has("snapshot.dir")) args.addAll(List.of("--snapshot.dir", s.string("snapshot.dir")));
+        s.withPrefix("serve.").forEach((k, v) -> args.addAll(List.of("--" + k, String.valueOf(v))));
         // setsid: its own session, so its own scheduling group (autogroup), as a server on its own host would be
-        List<String> cmd = new ArrayList<>(pinned(s, "server.cpus", List.of("setsid", java, "-Xmx" + s.string("heap"))));
-        for (String o : System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")) cmd.add(o);
-        cmd.addAll(List.of("-Xlog:gc*,safepoint:file=" + gcLog.toAbsolutePath() + ":time,uptime,level,tags",
-                "-cp", System.getProperty("java.class.path"), EndsWithParent.class.getName(), ServingServer.class.getName(),
-                "--bootstrap.servers", s.string("bootstrap.servers"), "--port", String.valueOf(port)));
-        if (s.has("snapshot.dir")) {
-            cmd.add("--snapshot.dir");
-            cmd.add(s.string("snapshot.dir"));
-        }
-        s.withPrefix("serve.").forEach((k, v) -> cmd.addAll(List.of("--" + k, String.valueOf(v))));
+        List<String> session = new ArrayList<>(List.of("setsid"));
+        session.addAll(childJvm(options, ServingServer.class, args));
         System.err.println("starting a server in a separate JVM on port " + port + " (log: " + log + ")");
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(pinned(s, "server.cpus", session)).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
     }
 
     /** The command run under {@code taskset -c LIST} when the option names CPUs. */

@@ -17,8 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * bench's processes). A thread that needs a few µs of every millisecond can be kept waiting that
  * long only by what no process can preempt: the kernel's non-preemptible work on that CPU, or the
  * machine itself not running (a virtual machine whose host has taken its CPUs away: steal time that
- * a guest without steal accounting never sees). When the meters of <em>every</em> CPU were late at the same
- * time, nothing on the machine ran, the server included: see {@link MachineStalls}.
+ * a guest without steal accounting never sees). When the meters of <em>every</em> CPU were late at
+ * the same time, nothing on the machine ran, the server included: see {@link MachineStalls}.
  *
  * <p>One JVM per CPU, not one thread per CPU in one JVM: a pause of that JVM (a safepoint) would stop
  * every meter at once and look exactly like a machine stall.
@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class StallMeter {
     /** Wake-ups later than this are written down. */
     static final long LATE_NS = 2_000_000L;
-    private static final long PERIOD_NS = 1_000_000L; // 4 wake-ups a millisecond cost 8 % of a CPU here (timer set-ups in a VM), one costs 2 %
+    /** 4 wake-ups a millisecond cost 8 % of a CPU here (timer set-ups in a VM); one costs 2 %. */
+    private static final long PERIOD_NS = 1_000_000L;
 
     private StallMeter() {}
 
