@@ -392,6 +392,26 @@ final class Mlp {
         }
     }
 
+    /** The flat gradient of the last backward pass, copied out (float32 models; for a data-parallel all-reduce). */
+    void readGradients(float[] dst) {
+        grads.data().asNioFloat().get(0, dst, 0, dst.length);
+    }
+
+    /** Replaces the flat gradient (float32 models; after a data-parallel all-reduce). */
+    void writeGradients(float[] src) {
+        grads.data().asNioFloat().put(0, src, 0, src.length);
+    }
+
+    /** {@link #readGradients(float[])} for float64 models. */
+    void readGradients(double[] dst) {
+        grads.data().asNioDouble().get(0, dst, 0, dst.length);
+    }
+
+    /** {@link #writeGradients(float[])} for float64 models. */
+    void writeGradients(double[] src) {
+        grads.data().asNioDouble().put(0, src, 0, src.length);
+    }
+
     void step() {
         optimizer.step(params, grads);
     }

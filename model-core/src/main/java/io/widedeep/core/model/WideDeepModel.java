@@ -9,6 +9,7 @@ import io.widedeep.core.optim.RmsProp;
 import io.widedeep.core.optim.DenseOptimizer;
 import io.widedeep.core.optim.FtrlProximal;
 import io.widedeep.core.optim.SparseRowOptimizer;
+import io.widedeep.core.parallel.Collective;
 import io.widedeep.core.spec.FeatureSpec;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -74,6 +75,7 @@ public final class WideDeepModel {
     final FieldGates gates;
     private Scratch trainScratch;
     private float[] dOut;
+    private DataParallelMlp parallel; // null: this model computes its whole MLP step itself
 
     WideDeepModel(FeatureSpec spec, boolean trainable, DataType dtype) {
         this.spec = spec;
@@ -135,6 +137,15 @@ public final class WideDeepModel {
 
     private static DenseOptimizer denseOptimizer(FeatureSpec spec) {
         return (DenseOptimizer) rowOptimizer(spec);
+    }
+
+    /**
+     * Trains as one rank of {@code group} (see {@link DataParallelMlp}): every rank must call
+     * {@link #trainBatch} with the same batches in the same order, and they keep the same model.
+     * Null (or a group of one) trains alone.
+     */
+    public void setDataParallel(Collective group) {
+        this.parallel = group == null || group.size() == 1 || mlp == null ? null : new DataParallelMlp(group, mlp);
     }
 
     public FeatureSpec spec() { return spec; }
@@ -298,7 +309,11 @@ public final class WideDeepModel {
             }
         }
         if (mlp != null) {
-            mlp.backward(s.ws, dOut);
+            if (parallel != null) {
+                parallel.backward(s.ws, dOut);
+            } else {
+                mlp.backward(s.ws, dOut);
+            }
             int width = mlp.inputWidth();
             float[] dIn = s.ws.dInputHost;
             if (fm) {
@@ -470,7 +485,11 @@ public final class WideDeepModel {
         if (mlp != null) {
             gatherDeepInput(batch, s, training);
             if (training) {
-                mlp.forward(s.ws, batches); // keeps what backward needs; dropout masks drawn for this step
+                if (parallel != null) {
+                    parallel.forward(s.ws, n, batches);
+                } else {
+                    mlp.forward(s.ws, batches); // keeps what backward needs; dropout masks drawn for this step
+                }
             } else {
                 mlp.infer(s.ws, n);
             }
