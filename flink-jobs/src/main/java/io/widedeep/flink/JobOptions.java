@@ -31,7 +31,13 @@ public final class JobOptions implements Serializable {
                 topic.updates             model-updates                     topic the model updates are published to
                 group.id                  widedeep-trainer                  Kafka consumer group of the job
                 job.name                  widedeep-training                 Flink job name
-                parallelism               1                                 parallelism of the source and the joiner (the trainer is one task)
+                parallelism               1                                 parallelism of the source and the joiner
+                trainer.parallelism       1                                 trainer subtasks: each computes 1/N of every batch's MLP step, all hold the same model (1..64)
+                trainer.timeout.ms        30_000                            a trainer that waits this long for a peer fails the job into a restart (1000..3_600_000)
+                trainer.bind.host         -                                 address the trainers exchange gradients on (default: the host's address)
+                trainer.precision         float32                           dense math of the trainers: float32, or float64 (slower; N trainers then match one trainer to ~1e-15)
+                trainer.verify.replicas   false                             at every checkpoint, compare the trainers' weights digests and stop the job if they differ
+                batch.max.wait.ms         200                               a batch that has not filled this long after its first row is trained as it is (10..3_600_000)
                 checkpoint.interval.ms    10_000                            checkpoint interval
                 checkpoint.dir            file:///tmp/widedeep/checkpoints  checkpoint directory: a path or a URI (s3://, hdfs://)
                 restart.attempts          10                                restarts after a failure before the job fails
@@ -70,6 +76,12 @@ public final class JobOptions implements Serializable {
     public final long checkpointIntervalMs;
     public final String checkpointDir;
     public final int parallelism;
+    public final int trainerParallelism;
+    public final long trainerTimeoutMs;
+    public final String trainerBindHost;
+    public final boolean trainerVerifyReplicas;
+    public final boolean trainerFloat64;
+    public final long batchMaxWaitMs;
     public final JoinTimes joinTimes;
     public final long outOfOrdernessMs;
     public final long idlenessMs;
@@ -105,6 +117,12 @@ public final class JobOptions implements Serializable {
         checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 100, 86_400_000);
         checkpointDir = directoryUri(s.string("checkpoint.dir"), "--checkpoint.dir");
         parallelism = s.intValue("parallelism", 1, 1024);
+        trainerParallelism = s.intValue("trainer.parallelism", 1, 64);
+        trainerTimeoutMs = s.longValue("trainer.timeout.ms", 1000, 3_600_000);
+        trainerBindHost = s.has("trainer.bind.host") ? s.string("trainer.bind.host") : null;
+        trainerVerifyReplicas = s.bool("trainer.verify.replicas");
+        trainerFloat64 = s.choice("trainer.precision", Set.of("float32", "float64")).equals("float64");
+        batchMaxWaitMs = s.longValue("batch.max.wait.ms", 10, 3_600_000);
         outOfOrdernessMs = s.longValue("out.of.orderness.ms", 0, 86_400_000);
         idlenessMs = s.longValue("idleness.ms", 0, 86_400_000);
         publishIntervalMs = s.longValue("publish.interval.ms", 10, 3_600_000);

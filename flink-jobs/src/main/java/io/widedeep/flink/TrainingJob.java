@@ -7,7 +7,9 @@ import io.widedeep.flink.functions.DeadLetterRouter;
 import io.widedeep.flink.functions.DeadLetterSink;
 import io.widedeep.flink.functions.ImpressionClickJoiner;
 import io.widedeep.flink.functions.OnlineTrainer;
+import io.widedeep.flink.functions.StepAssigner;
 import io.widedeep.flink.records.SourceRecord;
+import io.widedeep.flink.records.TrainingStep;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.TimestampAssigner;
@@ -84,6 +86,9 @@ public final class TrainingJob {
         conf.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
         // a cancelled or crashed job leaves its last checkpoint to resume from (flink run -s, ./widedeep train)
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        // A barrier must reach every trainer after the same training step (they checkpoint one model):
+        // an unaligned barrier overtakes the steps in flight, so each trainer would checkpoint another step.
+        conf.set(CheckpointingOptions.ENABLE_UNALIGNED, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, o.restartAttempts);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
@@ -92,6 +97,11 @@ public final class TrainingJob {
 
     public static void build(StreamExecutionEnvironment env, JobOptions o) {
         env.enableCheckpointing(o.checkpointIntervalMs, CheckpointingMode.EXACTLY_ONCE);
+        if (env.getCheckpointConfig().isUnalignedCheckpointsEnabled()) {
+            throw new IllegalArgumentException(CheckpointingOptions.ENABLE_UNALIGNED.key() + " is true in the cluster's "
+                    + "configuration: the trainers need aligned checkpoints (a barrier must find every trainer after the "
+                    + "same step). Set it to false for this job (-D" + CheckpointingOptions.ENABLE_UNALIGNED.key() + "=false)");
+        }
         env.setParallelism(o.parallelism);
         env.setBufferTimeout(o.bufferTimeoutMs); // freshness: do not hold records back for full network buffers
 
@@ -107,8 +117,12 @@ public final class TrainingJob {
                 .process(new ImpressionClickJoiner(o.specJson, o.joinTimes))
                 .name("join impressions and clicks").uid("joiner");
 
-        examples.keyBy(r -> 0)
-                .process(new OnlineTrainer(o)).name("train").uid("trainer").setParallelism(1).setMaxParallelism(1)
+        // one sequence of global steps, each sent whole to every trainer: the trainers hold one model
+        DataStream<TrainingStep> steps = examples.keyBy(r -> 0)
+                .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publishIntervalMs))
+                .name("assign training steps").uid("step-assigner").setParallelism(1).setMaxParallelism(1);
+        steps.broadcast()
+                .process(new OnlineTrainer(o)).name("train").uid("trainer").setParallelism(o.trainerParallelism)
                 .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").uid("model-updates").setParallelism(1);
     }
 

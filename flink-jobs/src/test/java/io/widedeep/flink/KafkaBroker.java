@@ -31,6 +31,10 @@ final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
      * Creates {@code <prefix>-clicks} (2 partitions), {@code -dlq} and {@code -updates}; returns their
      * names in that order.
      */
+    void createTopic(String name, int partitions, Map<String, String> config) throws Exception {
+        kafka.createTopic(name, partitions, config);
+    }
+
     String[] jobTopics(String prefix) throws Exception {
         kafka.createTopic(prefix + "-clicks", 2, Map.of());
         kafka.createTopic(prefix + "-dlq", 1, Map.of());

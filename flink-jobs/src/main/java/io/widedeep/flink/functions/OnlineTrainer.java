@@ -12,11 +12,17 @@ import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateChunker;
+import io.widedeep.core.parallel.Collective;
+import io.widedeep.core.parallel.TcpCollective;
 import io.widedeep.flink.JobOptions;
+import io.widedeep.flink.cluster.SharedDirRendezvous;
+import io.widedeep.flink.records.TrainingStep;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ModelUpdateChunk;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,19 +36,27 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer (parallelism 1): trains the model-core learner on mini-batches of feature rows and
- * publishes what it learned.
+ * A trainer subtask: trains the model-core learner on the global steps the {@link StepAssigner}
+ * sends to every trainer and publishes what it learned.
  *
- * <p><b>Exactly once.</b> The model with its optimizer state is operator state: at a checkpoint the
- * partial batch is trained and the whole model is written with the Kafka offsets it corresponds to.
+ * <p><b>N trainers, one model.</b> With {@code trainer.parallelism} N &gt; 1 the subtasks form a
+ * {@link TcpCollective} group (addresses exchanged through the checkpoint directory) and each
+ * computes 1/N of every step's MLP forward and backward pass; the sparse part runs on every
+ * subtask over the whole step (see {@code DataParallelMlp}). Every subtask therefore holds the same
+ * model, bit for bit; subtask 0 (rank 0) publishes and checkpoints it, and a restore gives every
+ * subtask rank 0's copy. A peer that stalls makes the others time out and the job restart.
+ *
+ * <p><b>Exactly once.</b> The model with its optimizer state is operator state, written with the
+ * Kafka offsets it corresponds to: steps arrive whole, so a checkpoint barrier finds every trainer
+ * between the same two steps (this needs aligned checkpoints; the job refuses unaligned ones).
  * A restored model must have been trained with the job's {@code --spec}; otherwise the job stops
  * without restarts and says so.
  *
@@ -63,7 +77,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Time.</b> Expiry of sparse rows follows the watermark, not the largest event time seen.
  */
-public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byte[]>
+public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         implements CheckpointedFunction, CheckpointListener {
     private static final Logger LOG = LoggerFactory.getLogger(OnlineTrainer.class);
     private static final int STATE_PIECE = 16 << 20;
@@ -91,15 +105,15 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     private transient boolean needFull;
     private transient long publishedExamples;
     private transient long batchesSeen;
-    private transient long nextPublishAt;
-    private transient boolean endTimerSet;
-    private transient boolean inSnapshot;
+    private transient int rank;
+    private transient Collective group;
     private transient boolean nonFinite;
     private transient boolean checkpointedThisAttempt;
     private transient Counter heldBack;
     private transient Counter publishedCount;
     private transient Counter gateOverrides;
     private transient Counter refusedNonFinite;
+    private transient Counter replicaChecks;
 
     public OnlineTrainer(JobOptions options) {
         this.options = options;
@@ -109,10 +123,11 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     public void initializeState(FunctionInitializationContext ctx) throws Exception {
         long startedAt = System.currentTimeMillis();
         long started = System.nanoTime();
-        modelState = ctx.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        publisherState = ctx.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("publisher", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        // Union state: rank 0 writes the one model, and a restore hands it to every trainer (any N).
+        modelState = ctx.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("replicated-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        publisherState = ctx.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("replicated-publisher", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         FeatureSpec spec = options.spec();
         long restoredEpoch = Long.MIN_VALUE;
         pv = new ProgressiveValidation(options.qualityGateWindow);
@@ -120,7 +135,12 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         if (ctx.isRestored()) {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             for (byte[] piece : modelState.get()) all.write(piece);
-            model = ModelCodec.decodeFull(all.toByteArray());
+            if (all.size() == 0) {
+                throw new SuppressRestartsException(new IllegalStateException("the checkpoint holds no trainer model in "
+                        + "this version's layout (replicated-model): it was written by an earlier version. Start a new "
+                        + "model: ./widedeep train --fresh (local), or flink run without -s (cluster)"));
+            }
+            model = ModelCodec.decodeFull(all.toByteArray(), precision());
             requireSameSpec(model.spec(), spec);
             for (byte[] p : publisherState.get()) {
                 ByteBuffer b = ByteBuffer.wrap(p);
@@ -137,7 +157,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
             LOG.info("restored model: {} examples trained, epoch {}, {} paired gate examples, in {} ms",
                     model.trainedExamples(), restoredEpoch, gate.count(), (System.nanoTime() - started) / 1_000_000);
         } else {
-            model = WideDeepModel.create(spec);
+            model = WideDeepModel.create(spec, precision());
         }
         // A new epoch at every start: larger than the restored one and than any earlier run's.
         epoch = Math.max(startedAt, restoredEpoch + 1);
@@ -150,6 +170,10 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         published = new ModelReplica();
         publishedExamples = -1;
         snapshots = options.snapshotDir == null ? null : new SnapshotStore(options.snapshotDir, options.snapshotRetain);
+    }
+
+    private DataType precision() {
+        return options.trainerFloat64 ? DataType.DOUBLE : DataType.FLOAT;
     }
 
     /** A checkpointed model keeps its features: a different spec would silently mis-read every weight. */
@@ -169,7 +193,20 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     @Override
     public void open(OpenContext ctx) {
         serde = AvroSerde.modelUpdates();
+        var task = getRuntimeContext().getTaskInfo();
+        rank = task.getIndexOfThisSubtask();
+        int size = task.getNumberOfParallelSubtasks();
+        if (size > 1) {
+            // one group per attempt: every restart restarts all trainers, each with the next attempt number
+            String jobId = getRuntimeContext().getJobInfo().getJobId().toString();
+            group = TcpCollective.open(rank, size, task.getAttemptNumber(),
+                    new SharedDirRendezvous(options.checkpointDir, jobId), bindHost(), options.trainerTimeoutMs);
+            model.setDataParallel(group);
+            LOG.info("trainer {} of {} joined its group (attempt {})", rank, size, task.getAttemptNumber());
+        }
         var g = getRuntimeContext().getMetricGroup();
+        g.gauge("trainer_collective_ms", () -> group == null ? 0L : group.stats().nanos / 1_000_000);
+        g.gauge("trainer_collective_bytes_sent", () -> group == null ? 0L : group.stats().bytesSent);
         g.gauge("examples_trained", () -> model.trainedExamples());
         g.gauge("pv_logloss", () -> pv.windowLogLoss());
         g.gauge("pv_auc", () -> pv.windowAuc());
@@ -185,36 +222,47 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         publishedCount = g.counter("updates_published");
         gateOverrides = g.counter("quality_gate_overrides");
         refusedNonFinite = g.counter("updates_refused_non_finite");
+        replicaChecks = g.counter("replica_checks_passed");
+    }
+
+    private String bindHost() {
+        if (options.trainerBindHost != null) return options.trainerBindHost;
+        try {
+            return InetAddress.getLocalHost().getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("cannot find this host's address for the trainers' group; set --trainer.bind.host", e);
+        }
     }
 
     @Override
-    public void processElement(FeatureRow row, Context ctx, Collector<byte[]> out) throws Exception {
-        if (!endTimerSet) {
-            // Fires only when the input ends (bounded runs): train the rest and publish it.
-            ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
-            endTimerSet = true;
-        }
-        if (nextPublishAt == 0) {
-            schedulePublish(ctx.timerService().currentProcessingTime(), ctx);
-        }
-        if (version == 0) {
-            publish(out, true); // the epoch opens with the restored model itself, before it learns more
-        }
-        batch.add(row);
-        if (batch.isFull()) {
-            model.setExpiryClock(ctx.timerService().currentWatermark());
-            train();
-        }
+    public void close() {
+        if (group != null) group.close();
     }
 
-    private void schedulePublish(long now, Context ctx) {
-        nextPublishAt = now + options.publishIntervalMs;
-        ctx.timerService().registerProcessingTimeTimer(nextPublishAt);
+    @Override
+    public void processElement(TrainingStep step, Context ctx, Collector<byte[]> out) throws Exception {
+        if (version == 0 && rank == 0) {
+            publish(out, true); // the epoch opens with the restored model itself, before it learns more
+        }
+        if (step.rows.length > 0) {
+            for (FeatureRow row : step.rows) batch.add(row);
+            model.setExpiryClock(step.watermark);
+            train();
+        }
+        if (step.end) {
+            finish(out);
+        } else if (step.publish) {
+            if (rank == 0) {
+                publish(out, false);
+            } else {
+                ModelCodec.clearChanges(model); // only rank 0 publishes; the others forget what changed at the same step
+            }
+        }
     }
 
     private void train() {
         if (batch.size() == 0) return;
-        shadow = published.model() != null && batchesSeen++ % options.qualityGateSample == 0;
+        shadow = rank == 0 && published.model() != null && batchesSeen++ % options.qualityGateSample == 0;
         if (shadow) {
             if (shadowOwner != published.model()) {
                 shadowOwner = published.model(); // a full update replaced the replica's model
@@ -244,7 +292,7 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
     }
 
     private void injectFailureIfAsked(boolean endOfInput) {
-        if (inSnapshot || !(checkpointedThisAttempt || endOfInput)) return; // a failure in a snapshot would only decline it
+        if (rank != 0 || !(checkpointedThisAttempt || endOfInput)) return;
         int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
         if (attempt < options.failAfter.length && (endOfInput || model.trainedExamples() >= options.failAfter[attempt])) {
             throw new IllegalStateException("injected failure " + attempt + " after "
@@ -252,26 +300,21 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
         }
     }
 
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<byte[]> out) throws Exception {
-        if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
-            train();
-            injectFailureIfAsked(true);
-            publish(out, true);
-            if (snapshots != null && !nonFinite) {
-                // the final model, in full, for whoever needs the end state without the topic
-                snapshots.write(epoch, version, ModelCodec.encodeFull(model, false));
-            }
+    /** The input ended (bounded runs): publish the final model. */
+    private void finish(Collector<byte[]> out) throws IOException {
+        injectFailureIfAsked(true);
+        if (rank != 0) {
+            ModelCodec.clearChanges(model);
             return;
         }
-        if (timestamp >= nextPublishAt) {
-            publish(out, false);
-            schedulePublish(ctx.timerService().currentProcessingTime(), ctx);
+        publish(out, true);
+        if (snapshots != null && !nonFinite) {
+            // the final model, in full, for whoever needs the end state without the topic
+            snapshots.write(epoch, version, ModelCodec.encodeFull(model, false));
         }
     }
 
     private void publish(Collector<byte[]> out, boolean force) throws IOException {
-        train(); // what has arrived goes out now, not when the batch happens to fill
         if (!needFull && !force && model.trainedExamples() == publishedExamples) {
             return; // nothing new
         }
@@ -350,11 +393,13 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
 
     @Override
     public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
-        inSnapshot = true;
-        try {
-            train(); // the checkpoint holds no half-filled batch: offsets and model agree exactly
-        } finally {
-            inSnapshot = false;
+        if (group != null && options.trainerVerifyReplicas) {
+            verifyReplicas(ctx.getCheckpointId());
+        }
+        if (rank != 0) {
+            modelState.clear(); // rank 0's copy is the model
+            publisherState.clear();
+            return;
         }
         byte[] snap = ModelCodec.encodeFull(model, true);
         List<byte[]> pieces = new ArrayList<>();
@@ -368,5 +413,28 @@ public class OnlineTrainer extends KeyedProcessFunction<Integer, FeatureRow, byt
                 .putInt(t.length);
         for (double v : t) b.putDouble(v);
         publisherState.update(List.of(b.put(g).array()));
+    }
+
+    /**
+     * Compares every trainer's weights digest at a checkpoint (every trainer is between the same two
+     * steps): a difference stops the job, since publishing one replica of a split model would hide it.
+     */
+    private void verifyReplicas(long checkpointId) {
+        String digest = ModelCodec.weightsDigest(model);
+        double[] mine = {Long.parseUnsignedLong(digest.substring(0, 13), 16)}; // 52 bits: exact in a double
+        double[] all = new double[group.size()];
+        int[] counts = new int[group.size()];
+        Arrays.fill(counts, 1);
+        group.allGather(mine, counts, all);
+        for (int r = 0; r < all.length; r++) {
+            if (all[r] != all[0]) {
+                throw new SuppressRestartsException(new IllegalStateException(String.format(
+                        "checkpoint %d: trainer %d's model differs from trainer 0's (weights digests %s): the replicas "
+                                + "have diverged", checkpointId, r, Arrays.toString(all))));
+            }
+        }
+        replicaChecks.inc();
+        LOG.info("checkpoint {}: all {} trainers hold model {} ({} examples)", checkpointId, all.length,
+                digest.substring(0, 16), model.trainedExamples());
     }
 }

@@ -148,11 +148,7 @@ public final class Bench {
     private static FeatureSpec spec(Settings args, String format, String model) throws Exception {
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec"))) : Readers.defaultSpec(format);
         spec = spec.variant(model);
-        if (args.has("batch")) {
-            var node = (ObjectNode) MAPPER.readTree(spec.json());
-            ((ObjectNode) node.withObject("/training")).put("batch_size", args.intValue("batch", 1, 65536));
-            spec = FeatureSpec.parse(node.toString());
-        }
+        if (args.has("batch")) spec = spec.withBatchSize(args.intValue("batch", 1, 65536));
         return spec;
     }
 

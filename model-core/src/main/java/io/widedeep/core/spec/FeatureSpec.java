@@ -495,6 +495,17 @@ public final class FeatureSpec {
         return new FeatureSpec(root);
     }
 
+    /** The same spec with another {@code training.batch_size}. */
+    public FeatureSpec withBatchSize(int batchSize) {
+        try {
+            ObjectNode root = (ObjectNode) MAPPER.readTree(json);
+            ((ObjectNode) root.withObject("/training")).put("batch_size", batchSize);
+            return new FeatureSpec(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     // ---- accessors ----
 
     public String json() { return json; }

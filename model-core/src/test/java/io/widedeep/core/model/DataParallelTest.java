@@ -96,35 +96,12 @@ class DataParallelTest {
             assertTrue(group[0].stats().calls > 0, "the ranks exchanged");
             double lossError = Math.abs(ranks.get(0).pvLogLoss() - alone.pvLogLoss()) / alone.pvLogLoss();
             assertTrue(lossError < 1e-12, "PV log loss " + ranks.get(0).pvLogLoss() + " vs " + alone.pvLogLoss());
-            double weightError = relativeDistance(weights(m), weights(alone.model()));
+            double weightError = ModelWeights.relativeDistance(m, alone.model());
             assertTrue(weightError < 1e-12, "weights differ by " + weightError + " (relative L2)");
         } finally {
             pool.shutdownNow();
             for (TcpCollective c : group) c.close();
         }
-    }
-
-    /** Every weight in slot order: the ranks and the single trainer admit rows in the same order. */
-    static double[] weights(WideDeepModel m) {
-        List<Double> w = new ArrayList<>();
-        w.add((double) m.bias);
-        for (int s = 0, hw = m.wide.index.highWater(); s < hw; s++) w.add((double) m.wide.w[s]);
-        for (EmbeddingTable t : m.embeddings) {
-            for (int i = 0, n = t.index.highWater() * t.dim; i < n; i++) w.add((double) t.rows[i]);
-        }
-        var p = m.mlp.params.castTo(DataType.DOUBLE).data().asNioDouble();
-        for (int i = 0; i < p.limit(); i++) w.add((double) p.get(i));
-        return w.stream().mapToDouble(Double::doubleValue).toArray();
-    }
-
-    static double relativeDistance(double[] a, double[] b) {
-        assertEquals(b.length, a.length, "the same number of weights");
-        double diff = 0, norm = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff += (a[i] - b[i]) * (a[i] - b[i]);
-            norm += b[i] * b[i];
-        }
-        return Math.sqrt(diff / norm);
     }
 
     /** In float32, the precision the job trains in, the ranks are still one model bit for bit. */

@@ -1,0 +1,27 @@
+package io.widedeep.flink.records;
+
+import io.widedeep.core.features.FeatureRow;
+
+/**
+ * One global training step, as the {@code StepAssigner} hands it to every trainer subtask: the
+ * batch's rows in the order all trainers train them, the watermark they expire rows against, and
+ * whether the model is to be published after it (a publish tick) or the input has ended.
+ * A tick with no rows only publishes. A Flink POJO.
+ */
+public final class TrainingStep {
+    public long step;
+    public long watermark;
+    public FeatureRow[] rows;
+    public boolean publish;
+    public boolean end;
+
+    public TrainingStep() {}
+
+    public TrainingStep(long step, long watermark, FeatureRow[] rows, boolean publish, boolean end) {
+        this.step = step;
+        this.watermark = watermark;
+        this.rows = rows;
+        this.publish = publish;
+        this.end = end;
+    }
+}

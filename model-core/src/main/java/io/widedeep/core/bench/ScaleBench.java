@@ -1,0 +1,235 @@
+package io.widedeep.core.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.widedeep.core.config.CommandLine;
+import io.widedeep.core.config.OptionException;
+import io.widedeep.core.config.OptionSet;
+import io.widedeep.core.config.Settings;
+import io.widedeep.core.features.ExampleBatch;
+import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.core.features.UserHistory;
+import io.widedeep.core.io.EventReader;
+import io.widedeep.core.io.Readers;
+import io.widedeep.core.metrics.ProgressiveValidation;
+import io.widedeep.core.model.OnlineLearner;
+import io.widedeep.core.model.WideDeepModel;
+import io.widedeep.core.parallel.Collective;
+import io.widedeep.core.parallel.Rendezvous;
+import io.widedeep.core.parallel.TcpCollective;
+import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.schemas.ClickEvent;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code widedeep scale-bench}: trains the same batches with N synchronous trainers (threads of one
+ * JVM, exchanging over loopback TCP exactly as trainer subtasks do) for each N asked, and prints per
+ * step the compute time, the time in collectives and the bytes each trainer sent, with examples/s.
+ * From the one- and two-trainer compute times it separates the replicated sparse part S from the
+ * split dense part D, and projects the scaling efficiency at 4 and 8 trainers on a network of the
+ * given bandwidth and latency: step(N) = S + D/N + bytes(N)/bandwidth + collectives x latency.
+ */
+public final class ScaleBench {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final OptionSet OPTIONS = new OptionSet("""
+            widedeep scale-bench --data FILE --format criteo [options]
+            Trains the same batches with 1, 2, 4 ... synchronous trainers and prints one JSON line with each
+            run's per-step compute and collective time, bytes exchanged and examples/s, and the projected
+            scaling efficiency on a cluster network.""")
+            .table("""
+                data            required  the file to replay
+                format          required  its format: %s
+                spec            -         feature spec JSON file (default: the format's built-in spec)
+                limit           100_000   examples to train (read into memory first)
+                batch           -         global batch size (default: the spec's)
+                trainers        1,2,4     trainer counts to run, comma-separated (1..16)
+                network.gbps    10        bandwidth of the projected cluster network, Gbit/s
+                network.rtt.us  50        latency of one message on it, microseconds
+                """.formatted(String.join(", ", Readers.FORMATS)));
+
+    private ScaleBench() {}
+
+    public static void main(String[] argv) throws Exception {
+        Settings args = CommandLine.parseOrExit("scale-bench", () -> OPTIONS.parse(argv));
+        System.out.println(run(args));
+    }
+
+    record RankResult(double pvLogLoss, long stepNanos, long collectiveNanos, long bytesSent, long collectives) {}
+
+    static ObjectNode run(Settings args) throws Exception {
+        String format = args.choice("format", Set.copyOf(Readers.FORMATS));
+        Path data = Path.of(args.string("data"));
+        if (!Files.isRegularFile(data)) throw new OptionException("--data", "no such file: " + data);
+        FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec"))) : Readers.defaultSpec(format);
+        if (args.has("batch")) spec = spec.withBatchSize(args.intValue("batch", 1, 65536));
+        List<ExampleBatch> batches = read(format, data, spec, args.longValue("limit", 1, 100_000_000));
+        long examples = 0;
+        for (ExampleBatch b : batches) examples += b.size();
+
+        ObjectNode out = MAPPER.createObjectNode();
+        out.put("examples", examples).put("batch", spec.batchSize()).put("cores", Runtime.getRuntime().availableProcessors());
+        ArrayNode runs = out.putArray("runs");
+        Map<Integer, ObjectNode> byN = new HashMap<>();
+        for (String t : args.string("trainers").split(",")) {
+            int n = Integer.parseInt(t.trim());
+            if (n < 1 || n > 16) throw new OptionException("--trainers", "each count must be in 1..16, not " + n);
+            ObjectNode r = runWith(n, spec, batches, examples);
+            runs.add(r);
+            byN.put(n, r);
+            System.err.println("scale-bench: " + r);
+        }
+        if (byN.containsKey(1) && byN.containsKey(2)) {
+            project(out, byN.get(1), byN.get(2), spec, args.doubleValue("network.gbps", 0.1, 10_000),
+                    args.doubleValue("network.rtt.us", 0, 100_000));
+        }
+        return out;
+    }
+
+    private static ObjectNode runWith(int n, FeatureSpec spec, List<ExampleBatch> batches, long examples) throws Exception {
+        Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+        Rendezvous rv = new Rendezvous() {
+            @Override
+            public void publish(long generation, int rank, InetSocketAddress address) {
+                addresses.put(generation + "/" + rank, address);
+            }
+
+            @Override
+            public InetSocketAddress await(long generation, int rank, long deadline) throws InterruptedException {
+                while (System.nanoTime() < deadline) {
+                    InetSocketAddress a = addresses.get(generation + "/" + rank);
+                    if (a != null) return a;
+                    Thread.sleep(5);
+                }
+                return null;
+            }
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<RankResult>> ranks = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                int rank = r;
+                ranks.add(pool.submit(() -> {
+                    try (Collective group = TcpCollective.open(rank, n, 1, rv, "127.0.0.1", 60_000)) {
+                        return train(spec, batches, group);
+                    }
+                }));
+            }
+            long wall = System.nanoTime();
+            List<RankResult> results = new ArrayList<>();
+            for (Future<RankResult> f : ranks) results.add(f.get());
+            wall = System.nanoTime() - wall;
+            RankResult r0 = results.get(0);
+            long steps = batches.size() - batches.size() / 10;
+            double stepMs = r0.stepNanos / 1e6 / steps;
+            double collectiveMs = r0.collectiveNanos / 1e6 / steps;
+            ObjectNode o = MAPPER.createObjectNode();
+            o.put("trainers", n);
+            o.put("step_ms", round(stepMs));
+            o.put("compute_ms_per_step", round(stepMs - collectiveMs));
+            o.put("collective_ms_per_step", round(collectiveMs));
+            o.put("bytes_sent_per_step_per_trainer", r0.bytesSent / Math.max(1, r0.collectives) * (r0.collectives / batches.size()));
+            o.put("examples_per_sec", Math.round(spec.batchSize() / (stepMs / 1000)));
+            o.put("examples_per_sec_per_trainer", Math.round(spec.batchSize() / (stepMs / 1000) / n));
+            o.put("pv_logloss", Math.round(r0.pvLogLoss * 1e6) / 1e6);
+            o.put("wall_seconds", round(wall / 1e9));
+            return o;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One rank: trains every batch, timing the steady state (the first tenth warms the JIT up). */
+    private static RankResult train(FeatureSpec spec, List<ExampleBatch> batches, Collective group) {
+        WideDeepModel m = WideDeepModel.create(spec);
+        m.setDataParallel(group);
+        OnlineLearner learner = new OnlineLearner(m, 10_000);
+        int warm = batches.size() / 10;
+        long stepNanos = 0, collectiveAtWarm = 0, bytesAtWarm = 0, callsAtWarm = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            if (i == warm) {
+                collectiveAtWarm = group.stats().nanos;
+                bytesAtWarm = group.stats().bytesSent;
+                callsAtWarm = group.stats().calls;
+            }
+            long t0 = System.nanoTime();
+            learner.train(batches.get(i));
+            if (i >= warm) stepNanos += System.nanoTime() - t0;
+        }
+        Collective.CollectiveStats s = group.stats();
+        return new RankResult(learner.metrics().logLoss(), stepNanos, s.nanos - collectiveAtWarm,
+                s.bytesSent - bytesAtWarm, s.calls - callsAtWarm);
+    }
+
+    /**
+     * Compute per step is S + D/N: S (sparse lookups, wide part, optimizers, replicated on every
+     * trainer) and D (the MLP's forward and backward, split) follow from the 1- and 2-trainer runs.
+     * Each trainer sends, per step, the MLP gradient and its slice's outputs and input gradients to
+     * every peer: (N - 1) x (4 P + 4 B/N (width + 1) ... ) bytes, in 3 collectives.
+     */
+    private static void project(ObjectNode out, ObjectNode one, ObjectNode two, FeatureSpec spec, double gbps, double rttUs) {
+        double c1 = one.get("compute_ms_per_step").asDouble();
+        double c2 = two.get("compute_ms_per_step").asDouble();
+        double dense = Math.max(0, 2 * (c1 - c2));
+        double sparse = Math.max(0, c1 - dense);
+        double perPeerBytes = two.get("bytes_sent_per_step_per_trainer").asDouble(); // N = 2: one peer
+        WideDeepModel probe = WideDeepModel.create(spec);
+        double gradientBytes = 4.0 * probe.denseParams();
+        double sliceBytesAtTwo = Math.max(0, perPeerBytes - gradientBytes); // outputs and input gradients of B/2 rows
+        ObjectNode p = out.putObject("projection");
+        p.put("sparse_ms_per_step", round(sparse));
+        p.put("dense_ms_per_step_one_trainer", round(dense));
+        p.put("network_gbps", gbps);
+        p.put("network_rtt_us", rttUs);
+        for (int n : new int[] {4, 8}) {
+            double bytes = (n - 1) * (gradientBytes + sliceBytesAtTwo * 2.0 / n);
+            double comm = bytes * 8 / (gbps * 1e9) * 1000 + 3 * rttUs / 1000;
+            double step = sparse + dense / n + comm;
+            ObjectNode q = p.putObject("n" + n);
+            q.put("step_ms", round(step));
+            q.put("bytes_sent_per_step_per_trainer", Math.round(bytes));
+            q.put("efficiency", round(c1 / (n * step)));
+        }
+    }
+
+    private static List<ExampleBatch> read(String format, Path data, FeatureSpec spec, long limit) throws Exception {
+        FeatureExtractor extractor = new FeatureExtractor(spec);
+        Map<String, UserHistory> histories = new HashMap<>();
+        List<ExampleBatch> batches = new ArrayList<>();
+        ExampleBatch batch = extractor.newBatch(spec.batchSize());
+        long n = 0;
+        try (EventReader in = Readers.open(format, data, spec)) {
+            while (n < limit && in.hasNext()) {
+                ClickEvent e = in.next();
+                Integer label = e.getLabel();
+                if (label == null) continue;
+                UserHistory h = spec.usesHistory()
+                        ? histories.computeIfAbsent(e.getUserId(), u -> new UserHistory(spec.historyMaxItems())) : null;
+                extractor.extract(e, h, label, batch);
+                if (h != null) extractor.updateHistory(h, e, label == 1);
+                n++;
+                if (batch.isFull()) {
+                    batches.add(batch);
+                    batch = extractor.newBatch(spec.batchSize());
+                }
+            }
+        }
+        if (batch.size() > 0) batches.add(batch);
+        return batches;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}
