@@ -66,7 +66,7 @@ public final class ScaleBench {
         System.out.println(run(args));
     }
 
-    record RankResult(double pvLogLoss, long stepNanos, long collectiveNanos, long bytesSent, long collectives) {}
+    record RankResult(double pvLogLoss, long stepNanos, long denseNanos, long collectiveNanos, long bytesSent, long collectives) {}
 
     static ObjectNode run(Settings args) throws Exception {
         String format = args.choice("format", Set.copyOf(Readers.FORMATS));
@@ -139,6 +139,8 @@ public final class ScaleBench {
             o.put("step_ms", round(stepMs));
             o.put("compute_ms_per_step", round(stepMs - collectiveMs));
             o.put("collective_ms_per_step", round(collectiveMs));
+            // the MLP's share of compute: its slice's passes, without the collectives inside them
+            o.put("dense_ms_per_step", round(r0.denseNanos / 1e6 / steps - collectiveMs));
             o.put("bytes_sent_per_step_per_trainer", r0.bytesSent / Math.max(1, r0.collectives) * (r0.collectives / batches.size()));
             o.put("examples_per_sec", Math.round(spec.batchSize() / (stepMs / 1000)));
             o.put("examples_per_sec_per_trainer", Math.round(spec.batchSize() / (stepMs / 1000) / n));
@@ -156,10 +158,11 @@ public final class ScaleBench {
         m.setDataParallel(group);
         OnlineLearner learner = new OnlineLearner(m, 10_000);
         int warm = batches.size() / 10;
-        long stepNanos = 0, collectiveAtWarm = 0, bytesAtWarm = 0, callsAtWarm = 0;
+        long stepNanos = 0, denseAtWarm = 0, collectiveAtWarm = 0, bytesAtWarm = 0, callsAtWarm = 0;
         for (int i = 0; i < batches.size(); i++) {
             if (i == warm) {
                 collectiveAtWarm = group.stats().nanos;
+                denseAtWarm = m.denseNanos();
                 bytesAtWarm = group.stats().bytesSent;
                 callsAtWarm = group.stats().calls;
             }
@@ -168,24 +171,22 @@ public final class ScaleBench {
             if (i >= warm) stepNanos += System.nanoTime() - t0;
         }
         Collective.CollectiveStats s = group.stats();
-        return new RankResult(learner.metrics().logLoss(), stepNanos, s.nanos - collectiveAtWarm,
+        return new RankResult(learner.metrics().logLoss(), stepNanos, m.denseNanos() - denseAtWarm, s.nanos - collectiveAtWarm,
                 s.bytesSent - bytesAtWarm, s.calls - callsAtWarm);
     }
 
     /**
-     * Compute per step is S + D/N: S (sparse lookups, wide part, optimizers, replicated on every
-     * trainer) and D (the MLP's forward and backward, split) follow from the 1- and 2-trainer runs.
-     * Each trainer sends, per step, the MLP gradient and its slice's outputs and input gradients to
-     * every peer: (N - 1) x (4 P + 4 B/N (width + 1) ... ) bytes, in 3 collectives.
+     * Compute per step is S + D/N: D, the MLP's forward and backward passes, is split over the
+     * trainers; S (sparse lookups, the wide part, the optimizers) runs on every trainer. Both are
+     * taken from the one-trainer run, which has a core to itself. Each trainer sends, per step, the
+     * MLP gradient and its slice's outputs and input gradients to every peer, in 3 collectives.
      */
     private static void project(ObjectNode out, ObjectNode one, ObjectNode two, FeatureSpec spec, double gbps, double rttUs) {
         double c1 = one.get("compute_ms_per_step").asDouble();
-        double c2 = two.get("compute_ms_per_step").asDouble();
-        double dense = Math.max(0, 2 * (c1 - c2));
-        double sparse = Math.max(0, c1 - dense);
+        double dense = one.get("dense_ms_per_step").asDouble();
+        double sparse = c1 - dense;
         double perPeerBytes = two.get("bytes_sent_per_step_per_trainer").asDouble(); // N = 2: one peer
-        WideDeepModel probe = WideDeepModel.create(spec);
-        double gradientBytes = 4.0 * probe.denseParams();
+        double gradientBytes = 4.0 * WideDeepModel.create(spec).denseParams();
         double sliceBytesAtTwo = Math.max(0, perPeerBytes - gradientBytes); // outputs and input gradients of B/2 rows
         ObjectNode p = out.putObject("projection");
         p.put("sparse_ms_per_step", round(sparse));

@@ -76,6 +76,7 @@ public final class WideDeepModel {
     private Scratch trainScratch;
     private float[] dOut;
     private DataParallelMlp parallel; // null: this model computes its whole MLP step itself
+    private long denseNanos;
 
     WideDeepModel(FeatureSpec spec, boolean trainable, DataType dtype) {
         this.spec = spec;
@@ -147,6 +148,12 @@ public final class WideDeepModel {
     public void setDataParallel(Collective group) {
         this.parallel = group == null || group.size() == 1 || mlp == null ? null : new DataParallelMlp(group, mlp);
     }
+
+    /**
+     * Time spent in the MLP's training forward and backward passes (with N trainers: this rank's
+     * slice and the collectives inside them), for benchmarks that separate dense from sparse work.
+     */
+    public long denseNanos() { return denseNanos; }
 
     public FeatureSpec spec() { return spec; }
     public boolean trainable() { return trainable; }
@@ -309,11 +316,13 @@ public final class WideDeepModel {
             }
         }
         if (mlp != null) {
+            long t0 = System.nanoTime();
             if (parallel != null) {
                 parallel.backward(s.ws, dOut);
             } else {
                 mlp.backward(s.ws, dOut);
             }
+            denseNanos += System.nanoTime() - t0;
             int width = mlp.inputWidth();
             float[] dIn = s.ws.dInputHost;
             if (fm) {
@@ -485,11 +494,13 @@ public final class WideDeepModel {
         if (mlp != null) {
             gatherDeepInput(batch, s, training);
             if (training) {
+                long t0 = System.nanoTime();
                 if (parallel != null) {
                     parallel.forward(s.ws, n, batches);
                 } else {
                     mlp.forward(s.ws, batches); // keeps what backward needs; dropout masks drawn for this step
                 }
+                denseNanos += System.nanoTime() - t0;
             } else {
                 mlp.infer(s.ws, n);
             }
