@@ -40,6 +40,7 @@ public final class JobOptions implements Serializable {
                 batch.max.wait.ms         200                               a batch that has not filled this long after its first row is trained as it is (10..3_600_000)
                 checkpoint.interval.ms    10_000                            checkpoint interval
                 checkpoint.dir            file:///tmp/widedeep/checkpoints  checkpoint directory: a path or a URI (s3://, hdfs://)
+                checkpoint.model          incremental                       the model in checkpoints: incremental (a base and the rows changed since, in checkpoint.dir/model-log) or full (the whole model each time)
                 restart.attempts          10                                restarts after a failure before the job fails
                 starting.offsets          committed                         where a new job starts reading: earliest, latest or committed
                 bounded                   false                             stop at the end of the topic as it was at start (benchmarks)
@@ -75,6 +76,7 @@ public final class JobOptions implements Serializable {
     public final String specJson;
     public final long checkpointIntervalMs;
     public final String checkpointDir;
+    public final boolean incrementalCheckpoints;
     public final int parallelism;
     public final int trainerParallelism;
     public final long trainerTimeoutMs;
@@ -116,6 +118,7 @@ public final class JobOptions implements Serializable {
         specJson = loadSpec(s.string("spec"));
         checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 100, 86_400_000);
         checkpointDir = directoryUri(s.string("checkpoint.dir"), "--checkpoint.dir");
+        incrementalCheckpoints = s.choice("checkpoint.model", Set.of("incremental", "full")).equals("incremental");
         parallelism = s.intValue("parallelism", 1, 1024);
         trainerParallelism = s.intValue("trainer.parallelism", 1, 64);
         trainerTimeoutMs = s.longValue("trainer.timeout.ms", 1000, 3_600_000);

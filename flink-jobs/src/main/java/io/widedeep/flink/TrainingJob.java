@@ -8,12 +8,14 @@ import io.widedeep.flink.functions.DeadLetterSink;
 import io.widedeep.flink.functions.ImpressionClickJoiner;
 import io.widedeep.flink.functions.OnlineTrainer;
 import io.widedeep.flink.functions.StepAssigner;
+import io.widedeep.flink.functions.TrainerOperator;
 import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.flink.records.TrainingStep;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.TimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
@@ -122,7 +124,8 @@ public final class TrainingJob {
                 .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publishIntervalMs))
                 .name("assign training steps").uid("step-assigner").setParallelism(1).setMaxParallelism(1);
         steps.broadcast()
-                .process(new OnlineTrainer(o)).name("train").uid("trainer").setParallelism(o.trainerParallelism)
+                .transform("train", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO, new TrainerOperator(new OnlineTrainer(o)))
+                .uid("trainer").setParallelism(o.trainerParallelism)
                 .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").uid("model-updates").setParallelism(1);
     }
 

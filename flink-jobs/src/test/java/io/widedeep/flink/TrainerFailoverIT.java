@@ -100,6 +100,12 @@ class TrainerFailoverIT {
             ModelReplica replica = UpdatesTopic.replay(updates);
             assertEquals(end.trainedExamples(), replica.model().trainedExamples());
             assertTrue(completedCheckpoints(rest, job) >= 3, "checkpoints (each with equal replicas) completed");
+            // the model went into checkpoints as a base and increments, and the log was pruned as it ran
+            try (var files = java.nio.file.Files.walk(dir.resolve("checkpoints").resolve("model-log"))) {
+                List<String> names = files.filter(java.nio.file.Files::isRegularFile).map(f -> f.getFileName().toString()).toList();
+                assertTrue(names.stream().anyMatch(n -> n.startsWith("inc-")), "increments written: " + names);
+                assertTrue(names.size() <= 30, "pruned while running: " + names.size() + " files " + names);
+            }
             cluster.cancelJob(job).get(60, TimeUnit.SECONDS);
         }
     }

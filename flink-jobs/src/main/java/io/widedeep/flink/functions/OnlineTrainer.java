@@ -80,7 +80,6 @@ import org.slf4j.LoggerFactory;
 public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         implements CheckpointedFunction, CheckpointListener {
     private static final Logger LOG = LoggerFactory.getLogger(OnlineTrainer.class);
-    private static final int STATE_PIECE = 16 << 20;
     private static final long PUBLISHER_STATE_V2 = -2; // epochs are positive
 
     private final JobOptions options;
@@ -97,7 +96,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient WideDeepModel.Scratch shadowScratch;
     private transient SnapshotStore snapshots;
     private transient AvroSerde<ModelUpdateChunk> serde;
-    private transient ListState<byte[]> modelState;
+    private transient ModelCheckpoints checkpoints;
     private transient ListState<byte[]> publisherState;
     private transient long epoch;
     private transient long version;
@@ -124,8 +123,8 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         long startedAt = System.currentTimeMillis();
         long started = System.nanoTime();
         // Union state: rank 0 writes the one model, and a restore hands it to every trainer (any N).
-        modelState = ctx.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("replicated-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        checkpoints = new ModelCheckpoints(ctx.getOperatorStateStore(), options.incrementalCheckpoints,
+                options.checkpointDir, getRuntimeContext().getJobInfo().getJobId().toString(), precision());
         publisherState = ctx.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("replicated-publisher", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         FeatureSpec spec = options.spec();
@@ -133,14 +132,12 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         pv = new ProgressiveValidation(options.qualityGateWindow);
         gate = new QualityGate(options.qualityGateWindow, options.qualityGateMargin, options.qualityGateMaxHoldMs);
         if (ctx.isRestored()) {
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            for (byte[] piece : modelState.get()) all.write(piece);
-            if (all.size() == 0) {
+            model = checkpoints.restore(precision());
+            if (model == null) {
                 throw new SuppressRestartsException(new IllegalStateException("the checkpoint holds no trainer model in "
-                        + "this version's layout (replicated-model): it was written by an earlier version. Start a new "
+                        + "this version's layout: it was written by an earlier version. Start a new "
                         + "model: ./widedeep train --fresh (local), or flink run without -s (cluster)"));
             }
-            model = ModelCodec.decodeFull(all.toByteArray(), precision());
             requireSameSpec(model.spec(), spec);
             for (byte[] p : publisherState.get()) {
                 ByteBuffer b = ByteBuffer.wrap(p);
@@ -158,6 +155,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
                     model.trainedExamples(), restoredEpoch, gate.count(), (System.nanoTime() - started) / 1_000_000);
         } else {
             model = WideDeepModel.create(spec, precision());
+            checkpoints.startFresh();
         }
         // A new epoch at every start: larger than the restored one and than any earlier run's.
         epoch = Math.max(startedAt, restoredEpoch + 1);
@@ -205,6 +203,8 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             LOG.info("trainer {} of {} joined its group (attempt {})", rank, size, task.getAttemptNumber());
         }
         var g = getRuntimeContext().getMetricGroup();
+        g.gauge("checkpoint_model_pause_ms", () -> checkpoints.lastPauseMs());
+        g.gauge("checkpoint_model_bytes", () -> checkpoints.lastBytes());
         g.gauge("trainer_collective_ms", () -> group == null ? 0L : group.stats().nanos / 1_000_000);
         g.gauge("trainer_collective_bytes_sent", () -> group == null ? 0L : group.stats().bytesSent);
         g.gauge("examples_trained", () -> model.trainedExamples());
@@ -237,6 +237,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     @Override
     public void close() {
         if (group != null) group.close();
+        if (checkpoints != null) checkpoints.close();
     }
 
     @Override
@@ -389,6 +390,12 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
         checkpointedThisAttempt = true;
+        if (rank == 0) checkpoints.completed(checkpointId);
+    }
+
+    /** Called by {@link TrainerOperator} before each snapshot: a savepoint carries the whole model. */
+    void nextSnapshotIsSavepoint(boolean savepoint) {
+        checkpoints.nextSnapshotIsSavepoint(savepoint);
     }
 
     @Override
@@ -396,17 +403,11 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         if (group != null && options.trainerVerifyReplicas) {
             verifyReplicas(ctx.getCheckpointId());
         }
+        checkpoints.snapshot(model, ctx.getCheckpointId(), rank == 0); // rank 0's copy is the model
         if (rank != 0) {
-            modelState.clear(); // rank 0's copy is the model
             publisherState.clear();
             return;
         }
-        byte[] snap = ModelCodec.encodeFull(model, true);
-        List<byte[]> pieces = new ArrayList<>();
-        for (int from = 0; from < snap.length; from += STATE_PIECE) {
-            pieces.add(Arrays.copyOfRange(snap, from, Math.min(snap.length, from + STATE_PIECE)));
-        }
-        modelState.update(pieces);
         double[] t = pv.totals();
         byte[] g = gate.toBytes();
         ByteBuffer b = ByteBuffer.allocate(20 + 8 * t.length + g.length).putLong(PUBLISHER_STATE_V2).putLong(epoch)

@@ -1,6 +1,7 @@
 package io.widedeep.core.model;
 
 import io.widedeep.core.features.Hashing;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
 import java.util.Arrays;
 
 /**
@@ -18,6 +19,10 @@ final class AdmissionSketch {
 
     private final int[] counts = new int[DEPTH * WIDTH];
     private long additions;
+    // cells changed since the last checkpoint increment (tracked once increments start)
+    private long[] dirtyBits;
+    private final IntArrayList dirty = new IntArrayList();
+    private boolean allDirty;
 
     /** Records one sighting and returns the key's estimated count, this one included. */
     int add(long key) {
@@ -26,11 +31,18 @@ final class AdmissionSketch {
         int estimate = min + 1;
         for (int d = 0; d < DEPTH; d++) {
             int c = cell(key, d);
-            if (counts[c] < estimate) counts[c] = estimate; // conservative update: raise only the minima
+            if (counts[c] < estimate) {
+                counts[c] = estimate; // conservative update: raise only the minima
+                if (dirtyBits != null && (dirtyBits[c >>> 6] & (1L << c)) == 0) {
+                    dirtyBits[c >>> 6] |= 1L << c;
+                    dirty.add(c);
+                }
+            }
         }
         if (++additions >= WIDTH) {
             for (int i = 0; i < counts.length; i++) counts[i] >>>= 1;
             additions = 0;
+            allDirty = true;
         }
         return estimate;
     }
@@ -60,6 +72,50 @@ final class AdmissionSketch {
         kv[i++] = -1;
         kv[i] = additions;
         return kv;
+    }
+
+    /** Starts recording which cells change, for {@link #changedCells}. */
+    void trackChanges() {
+        if (dirtyBits == null) dirtyBits = new long[counts.length >>> 6];
+        clearChanges();
+    }
+
+    /**
+     * What changed since the last call, as (cell, count) pairs ending with the additions pair, or
+     * null when a halving changed every cell (then {@link #cells} is the increment).
+     */
+    long[] changedCells() {
+        if (allDirty) {
+            clearChanges();
+            return null;
+        }
+        long[] kv = new long[2 * dirty.size() + 2];
+        int i = 0;
+        for (int k = 0; k < dirty.size(); k++) {
+            kv[i++] = dirty.getInt(k);
+            kv[i++] = counts[dirty.getInt(k)];
+        }
+        kv[i++] = -1;
+        kv[i] = additions;
+        clearChanges();
+        return kv;
+    }
+
+    private void clearChanges() {
+        for (int k = 0; k < dirty.size(); k++) dirtyBits[dirty.getInt(k) >>> 6] = 0;
+        dirty.clear();
+        allDirty = false;
+    }
+
+    /** Sets the given cells (an increment's), leaving the others. */
+    void update(long[] kv) {
+        for (int i = 0; i + 1 < kv.length; i += 2) {
+            if (kv[i] == -1) {
+                additions = kv[i + 1];
+            } else if (kv[i] >= 0 && kv[i] < counts.length) {
+                counts[(int) kv[i]] = (int) kv[i + 1];
+            }
+        }
     }
 
     void restore(long[] kv) {

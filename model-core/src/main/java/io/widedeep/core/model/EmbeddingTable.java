@@ -23,6 +23,8 @@ final class EmbeddingTable {
     private long[] touchedBits; // one bit per slot
     private final IntArrayList touched = new IntArrayList();
     final ChangeLog changes = new ChangeLog();
+    /** What changed since the last checkpoint increment; null unless the trainer writes increments. */
+    ChangeLog checkpointChanges;
     private final SparseRowOptimizer optimizer;
     private final int stateWidth;
     private final long seed;
@@ -101,6 +103,7 @@ final class EmbeddingTable {
             state[so + j] = optimizer.initialState(j % stateWidth);
         }
         changes.markChanged(s);
+        if (checkpointChanges != null) checkpointChanges.markChanged(s);
     }
 
     /** Adds {@code scale * g[gOff .. gOff+dim)} to the gradient of a row. */
@@ -126,6 +129,7 @@ final class EmbeddingTable {
             Arrays.fill(grad, s * dim, s * dim + dim, 0f);
             touchedBits[s >>> 6] &= ~(1L << s);
             changes.markChanged(s);
+            if (checkpointChanges != null) checkpointChanges.markChanged(s);
         }
         touched.clear();
     }
@@ -141,7 +145,7 @@ final class EmbeddingTable {
 
     /** Drops rows not seen since {@code cutoff}; returns how many. */
     int expire(long cutoff) {
-        return index.expire(lastSeen, cutoff, changes);
+        return index.expire(lastSeen, cutoff, changes, checkpointChanges);
     }
 
     /** Sets a row directly (serving side). */
@@ -161,6 +165,22 @@ final class EmbeddingTable {
     /** The admission sketch's counters as (cell, count) pairs, empty without an admission threshold. */
     long[] pendingCounts() {
         return pending == null ? new long[0] : pending.cells();
+    }
+
+    /** Starts recording which admission counters change (checkpoint increments). */
+    void trackPendingChanges() {
+        if (pending != null) pending.trackChanges();
+    }
+
+    /** The admission counters changed since the last call; null when all changed (write {@link #pendingCounts}). */
+    long[] changedPending() {
+        return pending == null ? new long[0] : pending.changedCells();
+    }
+
+    void updatePending(long[] kv) {
+        if (pending != null) {
+            pending.update(kv);
+        }
     }
 
     void restorePending(long[] kv) {

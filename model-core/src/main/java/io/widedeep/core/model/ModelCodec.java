@@ -71,6 +71,49 @@ public final class ModelCodec {
         });
     }
 
+    /**
+     * A checkpoint increment: everything that changed since the last increment or
+     * {@link #startIncrements} (changed rows and their optimizer state, each at its slot; removed keys;
+     * the free lists), and all dense and scalar state. Applied in order with {@link #applyDelta} to
+     * the full snapshot (with optimizer state) written when the increments started, it gives this model
+     * exactly, slot layout included. Its size follows the rows touched, not the model.
+     */
+    public static byte[] encodeIncrement(WideDeepModel m) {
+        if (!m.trainable || (m.wide != null && m.wide.checkpointChanges == null)
+                || (m.embeddings.length > 0 && m.embeddings[0].checkpointChanges == null)) {
+            throw new IllegalStateException("increments need a trainable model that records them (startIncrements)");
+        }
+        byte[] bytes = write(out -> {
+            header(out, m, DELTA, true);
+            body(out, m, true, true);
+        });
+        if (m.wide != null) {
+            m.wide.checkpointChanges.clear();
+            m.wide.index.markIncrement();
+        }
+        for (EmbeddingTable t : m.embeddings) {
+            t.checkpointChanges.clear();
+            t.index.markIncrement();
+        }
+        return bytes;
+    }
+
+    /**
+     * From now on the model records what the next {@link #encodeIncrement} writes: call it right
+     * after writing the full snapshot the increments will follow.
+     */
+    public static void startIncrements(WideDeepModel m) {
+        if (m.wide != null) {
+            m.wide.checkpointChanges = new ChangeLog();
+            m.wide.index.markIncrement();
+        }
+        for (EmbeddingTable t : m.embeddings) {
+            t.checkpointChanges = new ChangeLog();
+            t.index.markIncrement();
+            t.trackPendingChanges();
+        }
+    }
+
     /** Forgets the changes recorded so far: the next delta starts from here. */
     public static void clearChanges(WideDeepModel m) {
         if (m.wide != null) m.wide.changes.clear();
@@ -123,7 +166,10 @@ public final class ModelCodec {
             out.putDouble(nz.m2[j]);
         }
         if (m.wide != null) {
-            if (delta) wideDelta(out, m.wide); else if (opt) wideExact(out, m.wide); else wideWeights(out, m.wide);
+            if (delta && opt) wideIncrement(out, m.wide);
+            else if (delta) wideDelta(out, m.wide);
+            else if (opt) wideExact(out, m.wide);
+            else wideWeights(out, m.wide);
         }
         if (m.gates != null) { // only with wide.field_gates, which the spec (fingerprinted above) says
             for (float g : m.gates.gate) out.putFloat(g);
@@ -132,7 +178,10 @@ public final class ModelCodec {
             }
         }
         for (EmbeddingTable t : m.embeddings) {
-            if (delta) embeddingDelta(out, t); else if (opt) embeddingExact(out, t); else embeddingWeights(out, t);
+            if (delta && opt) embeddingIncrement(out, t);
+            else if (delta) embeddingDelta(out, t);
+            else if (opt) embeddingExact(out, t);
+            else embeddingWeights(out, t);
         }
         if (m.mlp != null) {
             writeArray(out, m.mlp.params);
@@ -206,6 +255,55 @@ public final class ModelCodec {
                 out.putFloat(t.w[s]);
             }
         }
+    }
+
+    /**
+     * What changed in an index since the last increment: the high-water mark, the keys that left,
+     * each changed slot with its key and what {@code row} writes, and the free list's change (its
+     * low-water mark since the last increment and the entries above it).
+     */
+    private static void slotIncrement(ByteSink out, SlotIndex idx, ChangeLog c, SlotWriter row) {
+        out.putInt(idx.highWater());
+        LongArrayList removed = c.removed();
+        out.putInt(removed.size());
+        for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
+        IntArrayList changed = c.changed();
+        out.putInt(changed.size());
+        for (int i = 0; i < changed.size(); i++) {
+            int s = changed.getInt(i);
+            out.putInt(s);
+            out.putLong(idx.key(s));
+            row.write(s);
+        }
+        IntArrayList free = idx.freeSlots();
+        int low = idx.freeLowWater();
+        out.putInt(low);
+        out.putInt(free.size() - low);
+        for (int i = low; i < free.size(); i++) out.putInt(free.getInt(i));
+    }
+
+    private static void wideIncrement(ByteSink out, WideTable t) {
+        slotIncrement(out, t.index, t.checkpointChanges, s -> {
+            out.putFloat(t.w[s]);
+            out.putDouble(t.z[s]);
+            out.putDouble(t.n[s]);
+            out.putLong(t.lastSeen[s]);
+        });
+    }
+
+    private static void embeddingIncrement(ByteSink out, EmbeddingTable t) {
+        int sw = t.stateWidth() * t.dim;
+        slotIncrement(out, t.index, t.checkpointChanges, s -> {
+            out.putFloats(t.rows, s * t.dim, t.dim);
+            out.putFloats(t.state, s * sw, sw);
+            out.putLong(t.lastSeen[s]);
+        });
+        long[] changed = t.changedPending();
+        boolean all = changed == null; // a halving of the admission counters changed all of them
+        long[] pending = all ? t.pendingCounts() : changed;
+        out.putBoolean(all);
+        out.putInt(pending.length / 2);
+        for (long v : pending) out.putLong(v);
     }
 
     private static void embeddingExact(ByteSink out, EmbeddingTable t) {
@@ -327,7 +425,10 @@ public final class ModelCodec {
         }
     }
 
-    /** Applies a delta to a model in place. Time proportional to the delta's size. */
+    /**
+     * Applies a delta (or a checkpoint increment, which carries optimizer state) to a model in place.
+     * Time proportional to the delta's size.
+     */
     public static void applyDelta(WideDeepModel m, byte[] bytes) throws ModelFormatException {
         Header h = verify(bytes);
         if (h.full()) {
@@ -336,8 +437,11 @@ public final class ModelCodec {
         if (h.specFingerprint() != m.spec.fingerprint()) {
             throw new ModelFormatException("delta is for another model spec");
         }
+        if (h.withOptimizerState() && !m.trainable) {
+            throw new ModelFormatException("a checkpoint increment applies to a trainable model only");
+        }
         try {
-            readBody(body(bytes), m, h.version(), false, true);
+            readBody(body(bytes), m, h.version(), h.withOptimizerState(), true);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("delta unreadable: " + e.getMessage(), e);
         }
@@ -387,7 +491,9 @@ public final class ModelCodec {
             nz.m2[j] = in.readDouble();
         }
         if (m.wide != null) {
-            if (opt) readWideExact(in, m.wide); else readWideSparse(in, m.wide);
+            if (opt && delta) readWideIncrement(in, m.wide);
+            else if (opt) readWideExact(in, m.wide);
+            else readWideSparse(in, m.wide);
         }
         if (m.gates != null) {
             for (int g = 0; g < m.gates.size(); g++) m.gates.gate[g] = in.readFloat();
@@ -396,7 +502,9 @@ public final class ModelCodec {
             }
         }
         for (EmbeddingTable t : m.embeddings) {
-            if (opt) readEmbeddingExact(in, t); else readEmbeddingSparse(in, t);
+            if (opt && delta) readEmbeddingIncrement(in, t);
+            else if (opt) readEmbeddingExact(in, t);
+            else readEmbeddingSparse(in, t);
         }
         if (m.mlp != null) {
             readArray(in, m.mlp.params);
@@ -436,6 +544,50 @@ public final class ModelCodec {
         System.arraycopy(z, 0, t.z, 0, hw);
         System.arraycopy(n, 0, t.n, 0, hw);
         System.arraycopy(seen, 0, t.lastSeen, 0, hw);
+    }
+
+    /** Reads what {@link #slotIncrement} wrote: removals, then each changed slot through {@code row}, then the layout. */
+    private interface SlotReader {
+        void read(int slot) throws IOException;
+    }
+
+    private static void readSlotIncrement(ByteSource in, SlotIndex idx, Runnable grow, SlotReader row) throws IOException {
+        int hw = in.readInt();
+        int removed = in.readInt();
+        for (int i = 0; i < removed; i++) idx.removeKey(in.readLong());
+        int changed = in.readInt();
+        for (int i = 0; i < changed; i++) {
+            int s = in.readInt();
+            idx.place(s, in.readLong());
+            grow.run();
+            row.read(s);
+        }
+        int low = in.readInt();
+        idx.setLayout(hw, low, readInts(in));
+        grow.run();
+    }
+
+    private static void readWideIncrement(ByteSource in, WideTable t) throws IOException {
+        readSlotIncrement(in, t.index, t::ensureCapacity, s -> {
+            t.w[s] = in.readFloat();
+            t.z[s] = in.readDouble();
+            t.n[s] = in.readDouble();
+            t.lastSeen[s] = in.readLong();
+        });
+    }
+
+    private static void readEmbeddingIncrement(ByteSource in, EmbeddingTable t) throws IOException {
+        int sw = t.stateWidth() * t.dim;
+        readSlotIncrement(in, t.index, t::ensureCapacity, s -> {
+            in.readFloats(t.rows, s * t.dim, t.dim);
+            in.readFloats(t.state, s * sw, sw);
+            t.lastSeen[s] = in.readLong();
+        });
+        boolean all = in.readBoolean();
+        int pending = in.readInt();
+        long[] kv = new long[pending * 2];
+        for (int i = 0; i < kv.length; i++) kv[i] = in.readLong();
+        if (all) t.restorePending(kv); else t.updatePending(kv);
     }
 
     private static void readWideSparse(ByteSource in, WideTable t) throws IOException {

@@ -13,6 +13,7 @@ final class SlotIndex {
     private long[] keys;
     private int highWater;
     private final IntArrayList free = new IntArrayList();
+    private int freeLowWater; // the free list's smallest size since the last checkpoint increment
 
     SlotIndex(int initialCapacity) {
         map = new LongIntHashTable(initialCapacity);
@@ -28,6 +29,7 @@ final class SlotIndex {
         int slot;
         if (!free.isEmpty()) {
             slot = free.popInt();
+            if (free.size() < freeLowWater) freeLowWater = free.size();
         } else {
             slot = highWater++;
             if (slot == keys.length) {
@@ -52,12 +54,13 @@ final class SlotIndex {
         }
     }
 
-    /** Removes every slot not seen since {@code cutoff}, recording each removal; returns how many. */
-    int expire(long[] lastSeen, long cutoff, ChangeLog changes) {
+    /** Removes every slot not seen since {@code cutoff}, recording each removal in both logs (the second may be null); returns how many. */
+    int expire(long[] lastSeen, long cutoff, ChangeLog changes, ChangeLog checkpointChanges) {
         int removed = 0;
         for (int s = 0; s < highWater; s++) {
             if (occupied(s) && lastSeen[s] < cutoff) {
                 changes.markRemoved(s, keys[s]);
+                if (checkpointChanges != null) checkpointChanges.markRemoved(s, keys[s]);
                 remove(s);
                 removed++;
             }
@@ -89,6 +92,41 @@ final class SlotIndex {
         return free;
     }
 
+    /** Puts a key at a given slot (applying a checkpoint increment); the slot must be free. */
+    void place(int slot, long key) {
+        if (slot >= keys.length) {
+            keys = Arrays.copyOf(keys, Math.max(slot + 1, keys.length * 2));
+        }
+        if (slot >= highWater) highWater = slot + 1;
+        keys[slot] = key;
+        map.put(key, slot);
+    }
+
+    /**
+     * The free list is a stack: since the last increment it lost entries down to its low-water mark
+     * and gained the ones above it. An increment stores that mark and what lies above it.
+     */
+    int freeLowWater() {
+        return Math.min(freeLowWater, free.size());
+    }
+
+    /** The next increment starts from the free list as it is now. */
+    void markIncrement() {
+        freeLowWater = free.size();
+    }
+
+    /**
+     * Sets the high-water mark and the free list exactly (after an increment's removals and
+     * placements): the list as it was up to {@code lowWater}, then {@code above}.
+     */
+    void setLayout(int highWater, int lowWater, int[] above) {
+        if (highWater > keys.length) keys = Arrays.copyOf(keys, Math.max(highWater, keys.length * 2));
+        this.highWater = highWater;
+        free.size(lowWater);
+        free.addElements(lowWater, above);
+        freeLowWater = free.size();
+    }
+
     /** Rebuilds the exact layout of a saved index. */
     void restore(int highWater, long[] slotKeys, boolean[] occupied, int[] freeOrder) {
         this.highWater = highWater;
@@ -101,5 +139,6 @@ final class SlotIndex {
         }
         free.clear();
         free.addElements(0, freeOrder);
+        freeLowWater = free.size();
     }
 }

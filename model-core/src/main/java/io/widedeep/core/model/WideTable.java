@@ -20,6 +20,8 @@ final class WideTable {
     private long[] touchedBits; // one bit per slot
     private final IntArrayList touched = new IntArrayList();
     final ChangeLog changes = new ChangeLog();
+    /** What changed since the last checkpoint increment; null unless the trainer writes increments. */
+    ChangeLog checkpointChanges;
     private final boolean trainable;
     private final boolean trackLastSeen;
 
@@ -91,6 +93,7 @@ final class WideTable {
             gradSq[s] = 0f;
             touchedBits[s >>> 6] &= ~(1L << s);
             changes.markChanged(s);
+            if (checkpointChanges != null) checkpointChanges.markChanged(s);
         }
         touched.clear();
     }
@@ -106,7 +109,7 @@ final class WideTable {
 
     /** Drops rows not seen since {@code cutoff}; returns how many. */
     int expire(long cutoff) {
-        return index.expire(lastSeen, cutoff, changes);
+        return index.expire(lastSeen, cutoff, changes, checkpointChanges);
     }
 
     /** Sets a weight directly (serving side, when applying an update). */
