@@ -16,11 +16,11 @@ import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.parallel.Collective;
+import io.widedeep.core.parallel.InProcessRendezvous;
 import io.widedeep.core.parallel.Rendezvous;
 import io.widedeep.core.parallel.TcpCollective;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.schemas.ClickEvent;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +28,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -98,23 +97,7 @@ public final class ScaleBench {
     }
 
     private static ObjectNode runWith(int n, FeatureSpec spec, List<ExampleBatch> batches, long examples) throws Exception {
-        Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-        Rendezvous rv = new Rendezvous() {
-            @Override
-            public void publish(long generation, int rank, InetSocketAddress address) {
-                addresses.put(generation + "/" + rank, address);
-            }
-
-            @Override
-            public InetSocketAddress await(long generation, int rank, long deadline) throws InterruptedException {
-                while (System.nanoTime() < deadline) {
-                    InetSocketAddress a = addresses.get(generation + "/" + rank);
-                    if (a != null) return a;
-                    Thread.sleep(5);
-                }
-                return null;
-            }
-        };
+        Rendezvous rv = new InProcessRendezvous();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<RankResult>> ranks = new ArrayList<>();

@@ -29,28 +29,26 @@ public interface Collective extends AutoCloseable {
      * every rank holds the same bits). {@code gathered} is scratch of at least {@code size() * length}.
      */
     default void allReduceSum(float[] data, int length, float[] gathered) {
-        int n = size();
-        int[] counts = new int[n];
-        java.util.Arrays.fill(counts, length);
-        allGather(data, counts, gathered);
-        System.arraycopy(gathered, 0, data, 0, length);
-        for (int r = 1; r < n; r++) {
-            int base = r * length;
-            for (int i = 0; i < length; i++) data[i] += gathered[base + i];
+        allGather(data, equalCounts(size(), length), gathered);
+        for (int r = 1, n = size(); r < n; r++) {
+            for (int i = 0, base = r * length; i < length; i++) gathered[i] += gathered[base + i];
         }
+        System.arraycopy(gathered, 0, data, 0, length);
     }
 
     /** {@link #allReduceSum(float[], int, float[])} for doubles. */
     default void allReduceSum(double[] data, int length, double[] gathered) {
-        int n = size();
-        int[] counts = new int[n];
-        java.util.Arrays.fill(counts, length);
-        allGather(data, counts, gathered);
-        System.arraycopy(gathered, 0, data, 0, length);
-        for (int r = 1; r < n; r++) {
-            int base = r * length;
-            for (int i = 0; i < length; i++) data[i] += gathered[base + i];
+        allGather(data, equalCounts(size(), length), gathered);
+        for (int r = 1, n = size(); r < n; r++) {
+            for (int i = 0, base = r * length; i < length; i++) gathered[i] += gathered[base + i];
         }
+        System.arraycopy(gathered, 0, data, 0, length);
+    }
+
+    private static int[] equalCounts(int size, int length) {
+        int[] counts = new int[size];
+        java.util.Arrays.fill(counts, length);
+        return counts;
     }
 
     /** Time spent inside collectives and bytes this rank sent, since the group opened. */

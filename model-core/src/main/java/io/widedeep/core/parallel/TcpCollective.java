@@ -37,6 +37,7 @@ public final class TcpCollective implements Collective {
     private final CollectiveStats stats = new CollectiveStats();
     private int sequence;
     private byte[] sendBuffer = new byte[0];
+    private int sendLength;
     private volatile boolean closed;
 
     private TcpCollective(int rank, int size, long timeoutNanos) {
@@ -157,30 +158,24 @@ public final class TcpCollective implements Collective {
 
     @Override
     public void allGather(float[] mine, int[] counts, float[] out) {
-        int at = offset(counts, rank);
-        System.arraycopy(mine, 0, out, at, counts[rank]);
+        System.arraycopy(mine, 0, out, offset(counts, rank), counts[rank]);
         if (size == 1) return;
-        byte[] buf = sendBuffer(counts[rank] * 4);
-        ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(mine, 0, counts[rank]);
-        exchange(buf, counts[rank] * 4, counts, 4, (peer, bytes) ->
-                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-                        .get(out, offset(counts, peer), counts[peer]));
+        ByteBuffer send = sendBuffer(counts[rank] * 4);
+        send.asFloatBuffer().put(mine, 0, counts[rank]);
+        exchange(counts, 4, (peer, in) -> in.asFloatBuffer().get(out, offset(counts, peer), counts[peer]));
     }
 
     @Override
     public void allGather(double[] mine, int[] counts, double[] out) {
-        int at = offset(counts, rank);
-        System.arraycopy(mine, 0, out, at, counts[rank]);
+        System.arraycopy(mine, 0, out, offset(counts, rank), counts[rank]);
         if (size == 1) return;
-        byte[] buf = sendBuffer(counts[rank] * 8);
-        ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(mine, 0, counts[rank]);
-        exchange(buf, counts[rank] * 8, counts, 8, (peer, bytes) ->
-                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer()
-                        .get(out, offset(counts, peer), counts[peer]));
+        ByteBuffer send = sendBuffer(counts[rank] * 8);
+        send.asDoubleBuffer().put(mine, 0, counts[rank]);
+        exchange(counts, 8, (peer, in) -> in.asDoubleBuffer().get(out, offset(counts, peer), counts[peer]));
     }
 
     private interface BlockSink {
-        void accept(int peer, byte[] bytes);
+        void accept(int peer, ByteBuffer littleEndian);
     }
 
     private static int offset(int[] counts, int rank) {
@@ -189,12 +184,16 @@ public final class TcpCollective implements Collective {
         return at;
     }
 
-    private byte[] sendBuffer(int bytes) {
+    /** This rank's block, little-endian, in a buffer kept between calls. */
+    private ByteBuffer sendBuffer(int bytes) {
         if (sendBuffer.length < bytes) sendBuffer = new byte[Math.max(bytes, sendBuffer.length * 2)];
-        return sendBuffer;
+        sendLength = bytes;
+        return ByteBuffer.wrap(sendBuffer).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private void exchange(byte[] buf, int length, int[] counts, int width, BlockSink sink) {
+    private void exchange(int[] counts, int width, BlockSink sink) {
+        byte[] buf = sendBuffer;
+        int length = sendLength;
         if (closed) throw new CollectiveException("rank " + rank + ": the group is closed");
         long started = System.nanoTime();
         long deadline = started + timeoutNanos;
@@ -231,7 +230,7 @@ public final class TcpCollective implements Collective {
                         + "expected collective %d of %d bytes (the ranks disagree on the order of calls)",
                         rank, p.rank, f.seq, f.length, seq, counts[p.rank] * width));
             }
-            sink.accept(p.rank, f.bytes);
+            sink.accept(p.rank, ByteBuffer.wrap(f.bytes, 0, f.length).order(ByteOrder.LITTLE_ENDIAN));
             p.free.offer(f.bytes);
         }
         stats.calls++;

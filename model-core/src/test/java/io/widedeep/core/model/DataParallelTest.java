@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.widedeep.core.features.UserHistory;
-import io.widedeep.core.parallel.MemoryRendezvous;
+import io.widedeep.core.parallel.InProcessRendezvous;
 import io.widedeep.core.parallel.TcpCollective;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.schemas.ClickEvent;
@@ -80,7 +80,7 @@ class DataParallelTest {
         List<ClickEvent> events = stream();
         Result alone = train(spec, DataType.DOUBLE, events, null);
 
-        TcpCollective[] group = MemoryRendezvous.group(size, 30_000);
+        TcpCollective[] group = InProcessRendezvous.group(size, 30_000);
         ExecutorService pool = Executors.newFixedThreadPool(size);
         List<Future<Result>> futures = new ArrayList<>();
         try {
@@ -109,7 +109,7 @@ class DataParallelTest {
     void float32RanksStayBitIdentical() throws Exception {
         FeatureSpec spec = FeatureSpec.parse(PlantedSignalTest.SPEC);
         List<ClickEvent> events = stream();
-        TcpCollective[] group = MemoryRendezvous.group(3, 30_000);
+        TcpCollective[] group = InProcessRendezvous.group(3, 30_000);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             List<Future<Result>> futures = new ArrayList<>();

@@ -14,7 +14,7 @@ class TcpCollectiveTest {
     @Test
     void allGatherConcatenatesInRankOrderAndAllReduceGivesEveryRankTheSameBits() throws Exception {
         int size = 3;
-        TcpCollective[] g = MemoryRendezvous.group(size, 10_000);
+        TcpCollective[] g = InProcessRendezvous.group(size, 10_000);
         ExecutorService pool = Executors.newFixedThreadPool(size);
         try {
             // blocks of uneven sizes, and large enough (4 MB) that both directions fill socket buffers at once
@@ -55,7 +55,7 @@ class TcpCollectiveTest {
 
     @Test
     void aStalledPeerEndsInATimeoutNotAHang() throws Exception {
-        TcpCollective[] g = MemoryRendezvous.group(2, 400);
+        TcpCollective[] g = InProcessRendezvous.group(2, 400);
         try {
             long t0 = System.nanoTime();
             // rank 1 never takes part
@@ -71,7 +71,7 @@ class TcpCollectiveTest {
 
     @Test
     void aPeerThatLeavesBreaksTheCollectiveAtOnce() throws Exception {
-        TcpCollective[] g = MemoryRendezvous.group(2, 30_000);
+        TcpCollective[] g = InProcessRendezvous.group(2, 30_000);
         g[1].close();
         long t0 = System.nanoTime();
         CollectiveException e = assertThrows(CollectiveException.class,
@@ -83,7 +83,7 @@ class TcpCollectiveTest {
 
     @Test
     void aRankOfAnotherGenerationCannotJoin() throws Exception {
-        MemoryRendezvous rv = new MemoryRendezvous();
+        InProcessRendezvous rv = new InProcessRendezvous();
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Future<TcpCollective> zero = pool.submit(() -> TcpCollective.open(0, 2, 7, rv, "127.0.0.1", 800));

@@ -4,8 +4,8 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Addresses in memory: a group whose ranks are threads of one JVM. */
-public final class MemoryRendezvous implements Rendezvous {
+/** Addresses in memory: for a group whose ranks are threads of one JVM (benchmarks, tests). */
+public final class InProcessRendezvous implements Rendezvous {
     private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
 
     @Override
@@ -25,7 +25,7 @@ public final class MemoryRendezvous implements Rendezvous {
 
     /** Opens a whole group of {@code size} ranks on loopback, one thread per rank. */
     public static TcpCollective[] group(int size, long timeoutMs) throws Exception {
-        MemoryRendezvous rv = new MemoryRendezvous();
+        InProcessRendezvous rv = new InProcessRendezvous();
         TcpCollective[] group = new TcpCollective[size];
         Thread[] threads = new Thread[size];
         Throwable[] failure = new Throwable[1];
