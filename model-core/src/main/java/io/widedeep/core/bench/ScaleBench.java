@@ -54,6 +54,7 @@ public final class ScaleBench {
                 limit           100_000   examples to train (read into memory first)
                 batch           -         global batch size (default: the spec's)
                 trainers        1,2,4     trainer counts to run, comma-separated (1..16)
+                timed           0.9       share of the batches timed, the last ones (the first train untimed: JIT, and tables filling up)
                 network.gbps    10        bandwidth of the projected cluster network, Gbit/s
                 network.rtt.us  50        latency of one message on it, microseconds
                 """.formatted(String.join(", ", Readers.FORMATS)));
@@ -81,10 +82,11 @@ public final class ScaleBench {
         out.put("examples", examples).put("batch", spec.batchSize()).put("cores", Runtime.getRuntime().availableProcessors());
         ArrayNode runs = out.putArray("runs");
         Map<Integer, ObjectNode> byN = new HashMap<>();
+        double timed = args.doubleValue("timed", 0.01, 1.0);
         for (String t : args.string("trainers").split(",")) {
             int n = Integer.parseInt(t.trim());
             if (n < 1 || n > 16) throw new OptionException("--trainers", "each count must be in 1..16, not " + n);
-            ObjectNode r = runWith(n, spec, batches, examples);
+            ObjectNode r = runWith(n, spec, batches, timed);
             runs.add(r);
             byN.put(n, r);
             System.err.println("scale-bench: " + r);
@@ -96,7 +98,8 @@ public final class ScaleBench {
         return out;
     }
 
-    private static ObjectNode runWith(int n, FeatureSpec spec, List<ExampleBatch> batches, long examples) throws Exception {
+    private static ObjectNode runWith(int n, FeatureSpec spec, List<ExampleBatch> batches, double timed) throws Exception {
+        int warm = batches.size() - (int) (batches.size() * timed);
         Rendezvous rv = new InProcessRendezvous();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
@@ -105,7 +108,7 @@ public final class ScaleBench {
                 int rank = r;
                 ranks.add(pool.submit(() -> {
                     try (Collective group = TcpCollective.open(rank, n, 1, rv, "127.0.0.1", 60_000)) {
-                        return train(spec, batches, group);
+                        return train(spec, batches, group, warm);
                     }
                 }));
             }
@@ -114,7 +117,7 @@ public final class ScaleBench {
             for (Future<RankResult> f : ranks) results.add(f.get());
             wall = System.nanoTime() - wall;
             RankResult r0 = results.get(0);
-            long steps = batches.size() - batches.size() / 10;
+            long steps = batches.size() - warm;
             double stepMs = r0.stepNanos / 1e6 / steps;
             double collectiveMs = r0.collectiveNanos / 1e6 / steps;
             ObjectNode o = MAPPER.createObjectNode();
@@ -124,7 +127,7 @@ public final class ScaleBench {
             o.put("collective_ms_per_step", round(collectiveMs));
             // the MLP's share of compute: its slice's passes, without the collectives inside them
             o.put("dense_ms_per_step", round(r0.denseNanos / 1e6 / steps - collectiveMs));
-            o.put("bytes_sent_per_step_per_trainer", r0.bytesSent / Math.max(1, r0.collectives) * (r0.collectives / batches.size()));
+            o.put("bytes_sent_per_step_per_trainer", Math.round((double) r0.bytesSent / steps));
             o.put("examples_per_sec", Math.round(spec.batchSize() / (stepMs / 1000)));
             o.put("examples_per_sec_per_trainer", Math.round(spec.batchSize() / (stepMs / 1000) / n));
             o.put("pv_logloss", Math.round(r0.pvLogLoss * 1e6) / 1e6);
@@ -135,12 +138,11 @@ public final class ScaleBench {
         }
     }
 
-    /** One rank: trains every batch, timing the steady state (the first tenth warms the JIT up). */
-    private static RankResult train(FeatureSpec spec, List<ExampleBatch> batches, Collective group) {
+    /** One rank: trains every batch, timing those from {@code warm} on. */
+    private static RankResult train(FeatureSpec spec, List<ExampleBatch> batches, Collective group, int warm) {
         WideDeepModel m = WideDeepModel.create(spec);
         m.setDataParallel(group);
         OnlineLearner learner = new OnlineLearner(m, 10_000);
-        int warm = batches.size() / 10;
         long stepNanos = 0, denseAtWarm = 0, collectiveAtWarm = 0, bytesAtWarm = 0, callsAtWarm = 0;
         for (int i = 0; i < batches.size(); i++) {
             if (i == warm) {
