@@ -12,19 +12,12 @@ import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateChunker;
-import io.widedeep.core.parallel.Collective;
-import io.widedeep.core.parallel.TcpCollective;
 import io.widedeep.flink.JobOptions;
-import io.widedeep.flink.cluster.SharedDirRendezvous;
 import io.widedeep.flink.records.TrainingStep;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ModelUpdateChunk;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -48,20 +41,21 @@ import org.slf4j.LoggerFactory;
  * sends to every trainer and publishes what it learned.
  *
  * <p><b>N trainers, one model.</b> With {@code trainer.parallelism} N &gt; 1 the subtasks form a
- * {@link TcpCollective} group (addresses exchanged through the checkpoint directory) and each
+ * {@link TrainerGroup} (addresses exchanged through the checkpoint directory) and each
  * computes 1/N of every step's MLP forward and backward pass; the sparse part runs on every
  * subtask over the whole step (see {@code DataParallelMlp}). Every subtask therefore holds the same
  * model, bit for bit; subtask 0 (rank 0) publishes and checkpoints it, and a restore gives every
  * subtask rank 0's copy. A peer that stalls makes the others time out and the job restart.
  *
- * <p><b>Exactly once.</b> The model with its optimizer state is operator state, written with the
- * Kafka offsets it corresponds to: steps arrive whole, so a checkpoint barrier finds every trainer
- * between the same two steps (this needs aligned checkpoints; the job refuses unaligned ones).
+ * <p><b>Exactly once.</b> The model with its optimizer state is checkpointed with the Kafka offsets
+ * it corresponds to ({@link ModelCheckpoints}: a base and increments, or the whole model in a
+ * savepoint): steps arrive whole, so a checkpoint barrier finds every trainer between the same two
+ * steps (this needs aligned checkpoints; the job refuses unaligned ones).
  * A restored model must have been trained with the job's {@code --spec}; otherwise the job stops
  * without restarts and says so.
  *
- * <p><b>Publishing.</b> Every {@code publish.interval.ms} (processing time, independent of
- * checkpoints) it emits a delta with what changed, and every {@code full.snapshot.every} versions also
+ * <p><b>Publishing.</b> At every publish tick of the step assigner ({@code publish.interval.ms},
+ * processing time, independent of checkpoints) rank 0 emits a delta with what changed, and every {@code full.snapshot.every} versions also
  * a full snapshot of the same version after that version's delta (current readers ignore it as stale;
  * it is where readers that start late or lost their place pick up). Updates carry (epoch, version).
  * Each (re)start opens a new epoch, larger than any before, whose first update is a full snapshot of the restored model: whatever was published after
@@ -105,14 +99,13 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient long publishedExamples;
     private transient long batchesSeen;
     private transient int rank;
-    private transient Collective group;
+    private transient TrainerGroup group; // null: the only trainer
     private transient boolean nonFinite;
     private transient boolean checkpointedThisAttempt;
     private transient Counter heldBack;
     private transient Counter publishedCount;
     private transient Counter gateOverrides;
     private transient Counter refusedNonFinite;
-    private transient Counter replicaChecks;
 
     public OnlineTrainer(JobOptions options) {
         this.options = options;
@@ -191,22 +184,14 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     @Override
     public void open(OpenContext ctx) {
         serde = AvroSerde.modelUpdates();
-        var task = getRuntimeContext().getTaskInfo();
-        rank = task.getIndexOfThisSubtask();
-        int size = task.getNumberOfParallelSubtasks();
-        if (size > 1) {
-            // one group per attempt: every restart restarts all trainers, each with the next attempt number
-            String jobId = getRuntimeContext().getJobInfo().getJobId().toString();
-            group = TcpCollective.open(rank, size, task.getAttemptNumber(),
-                    new SharedDirRendezvous(options.checkpointDir, jobId), bindHost(), options.trainerTimeoutMs);
-            model.setDataParallel(group);
-            LOG.info("trainer {} of {} joined its group (attempt {})", rank, size, task.getAttemptNumber());
-        }
+        rank = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        group = TrainerGroup.join(getRuntimeContext(), options);
+        if (group != null) model.setDataParallel(group.collective());
         var g = getRuntimeContext().getMetricGroup();
         g.gauge("checkpoint_model_pause_ms", () -> checkpoints.lastPauseMs());
         g.gauge("checkpoint_model_bytes", () -> checkpoints.lastBytes());
-        g.gauge("trainer_collective_ms", () -> group == null ? 0L : group.stats().nanos / 1_000_000);
-        g.gauge("trainer_collective_bytes_sent", () -> group == null ? 0L : group.stats().bytesSent);
+        g.gauge("trainer_collective_ms", () -> group == null ? 0L : group.collective().stats().nanos / 1_000_000);
+        g.gauge("trainer_collective_bytes_sent", () -> group == null ? 0L : group.collective().stats().bytesSent);
         g.gauge("examples_trained", () -> model.trainedExamples());
         g.gauge("pv_logloss", () -> pv.windowLogLoss());
         g.gauge("pv_auc", () -> pv.windowAuc());
@@ -222,16 +207,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         publishedCount = g.counter("updates_published");
         gateOverrides = g.counter("quality_gate_overrides");
         refusedNonFinite = g.counter("updates_refused_non_finite");
-        replicaChecks = g.counter("replica_checks_passed");
-    }
-
-    private String bindHost() {
-        if (options.trainerBindHost != null) return options.trainerBindHost;
-        try {
-            return InetAddress.getLocalHost().getHostAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("cannot find this host's address for the trainers' group; set --trainer.bind.host", e);
-        }
+        if (group != null) group.countChecks(g.counter("replica_checks_passed"));
     }
 
     @Override
@@ -401,7 +377,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     @Override
     public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
         if (group != null && options.trainerVerifyReplicas) {
-            verifyReplicas(ctx.getCheckpointId());
+            group.verifyReplicas(model, ctx.getCheckpointId());
         }
         checkpoints.snapshot(model, ctx.getCheckpointId(), rank == 0); // rank 0's copy is the model
         if (rank != 0) {
@@ -414,28 +390,5 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
                 .putInt(t.length);
         for (double v : t) b.putDouble(v);
         publisherState.update(List.of(b.put(g).array()));
-    }
-
-    /**
-     * Compares every trainer's weights digest at a checkpoint (every trainer is between the same two
-     * steps): a difference stops the job, since publishing one replica of a split model would hide it.
-     */
-    private void verifyReplicas(long checkpointId) {
-        String digest = ModelCodec.weightsDigest(model);
-        double[] mine = {Long.parseUnsignedLong(digest.substring(0, 13), 16)}; // 52 bits: exact in a double
-        double[] all = new double[group.size()];
-        int[] counts = new int[group.size()];
-        Arrays.fill(counts, 1);
-        group.allGather(mine, counts, all);
-        for (int r = 0; r < all.length; r++) {
-            if (all[r] != all[0]) {
-                throw new SuppressRestartsException(new IllegalStateException(String.format(
-                        "checkpoint %d: trainer %d's model differs from trainer 0's (weights digests %s): the replicas "
-                                + "have diverged", checkpointId, r, Arrays.toString(all))));
-            }
-        }
-        replicaChecks.inc();
-        LOG.info("checkpoint {}: all {} trainers hold model {} ({} examples)", checkpointId, all.length,
-                digest.substring(0, 16), model.trainedExamples());
     }
 }
