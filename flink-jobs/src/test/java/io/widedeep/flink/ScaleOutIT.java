@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.ModelWeights;
+import io.widedeep.core.model.TestSpecs;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.SnapshotFiles;
@@ -42,19 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * trained with 1, 2 and 3 trainers on a real broker and a MiniCluster with RocksDB and checkpoints.
  */
 class ScaleOutIT {
-    static final String SPEC = """
-            {
-              "fields": [
-                {"name": "region", "source": "context.region"},
-                {"name": "item", "source": "item_id"},
-                {"name": "uattr", "source": "context.uattr"},
-                {"name": "iattr", "source": "context.iattr"}
-              ],
-              "wide": {"fields": ["region", "item", "uattr", "iattr"], "crosses": [["region", "item"]]},
-              "deep": {"fields": ["region", "item", "uattr", "iattr"], "embedding_dim": 8, "hidden": [32, 16]},
-              "deep_optimizer": {"type": "adagrad", "learning_rate": 0.03},
-              "training": {"batch_size": 64, "seed": 5}
-            }""";
+    static final String SPEC = TestSpecs.PLANTED;
     static final int EVENTS = 5_000;
 
     @RegisterExtension
@@ -82,7 +71,7 @@ class ScaleOutIT {
         for (Run r : List.of(two, three)) {
             double weights = ModelWeights.relativeDistance(r.model, one.model);
             double loss = Math.abs(r.last.pvLogLoss() - one.last.pvLogLoss()) / one.last.pvLogLoss();
-            System.out.printf("ScaleOutIT: %d trainers vs 1: weights %.3g, PV log loss %.3g relative (%.6f vs %.6f), "
+            System.out.printf("ScaleOutIT: %d trainers vs 1: weights %.2e, PV log loss %.2e relative (%.6f vs %.6f), "
                     + "%d checkpoints with equal replicas%n", r.trainers, weights, loss, r.last.pvLogLoss(),
                     one.last.pvLogLoss(), r.checkpoints);
             assertTrue(weights < 1e-6, r.trainers + " trainers: weights differ by " + weights + " (relative L2)");

@@ -73,27 +73,13 @@ class DataParallelTest {
      * ReLU unit or an L1-thresholded weight across zero can grow it: one of the float32 streams tried
      * ended 3.5e-3 apart after 6,000 examples, with the replicas still equal to each other.)
      */
-    /** Every option that changes how keys are looked up and learned: admission, unknown values, gates, FM, expiry. */
-    static final String RICH_SPEC = """
-            {
-              "fields": [
-                {"name": "region", "source": "context.region"},
-                {"name": "item", "source": "item_id"},
-                {"name": "uattr", "source": "context.uattr"},
-                {"name": "iattr", "source": "context.iattr"}
-              ],
-              "wide": {"fields": ["region", "item", "uattr", "iattr"], "crosses": [["region", "item"]],
-                       "unknown_values": true, "field_gates": true, "hash_bits": 20, "expire_after_ms": 2000},
-              "deep": {"fields": ["region", "item", "uattr", "iattr"], "embedding_dim": 4, "hidden": [16],
-                       "min_count": 3, "interaction": "fm", "expire_after_ms": 2000},
-              "training": {"batch_size": 50, "seed": 9}
-            }""";
+
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"2 planted", "3 planted", "4 planted", "3 rich", "5 rich"})
     void ranksHoldOneModelEqualToOneTrainersOnTheSameBatches(String variant) throws Exception {
         int size = Integer.parseInt(variant.split(" ")[0]);
-        FeatureSpec spec = FeatureSpec.parse(variant.endsWith("rich") ? RICH_SPEC : PlantedSignalTest.SPEC);
+        FeatureSpec spec = FeatureSpec.parse(variant.endsWith("rich") ? TestSpecs.RICH : TestSpecs.PLANTED);
         List<ClickEvent> events = stream();
         Result alone = train(spec, DataType.DOUBLE, events, null);
 
@@ -124,7 +110,7 @@ class DataParallelTest {
     /** In float32, the precision the job trains in, the ranks are still one model bit for bit. */
     @Test
     void float32RanksStayBitIdentical() throws Exception {
-        FeatureSpec spec = FeatureSpec.parse(PlantedSignalTest.SPEC);
+        FeatureSpec spec = FeatureSpec.parse(TestSpecs.PLANTED);
         List<ClickEvent> events = stream();
         TcpCollective[] group = InProcessRendezvous.group(3, 30_000);
         ExecutorService pool = Executors.newFixedThreadPool(3);

@@ -19,20 +19,8 @@ import org.junit.jupiter.api.Test;
  * must beat both halves alone in progressive-validation log loss.
  */
 class PlantedSignalTest {
-    static final String SPEC = """
-            {
-              "fields": [
-                {"name": "region", "source": "context.region"},
-                {"name": "item", "source": "item_id"},
-                {"name": "uattr", "source": "context.uattr"},
-                {"name": "iattr", "source": "context.iattr"}
-              ],
-              "wide": {"fields": ["region", "item", "uattr", "iattr"], "crosses": [["region", "item"]]},
-              "deep": {"fields": ["region", "item", "uattr", "iattr"], "embedding_dim": 8, "hidden": [32, 16]},
-              "ftrl": {"alpha": 0.1, "beta": 1.0, "l1": 0.5, "l2": 1.0},
-              "deep_optimizer": {"type": "adagrad", "learning_rate": 0.03},
-              "training": {"batch_size": 64, "seed": 5}
-            }""";
+    static final String SPEC = TestSpecs.PLANTED;
+
 
     static double run(FeatureSpec spec, int n) {
         Random rnd = new Random(11);
