@@ -72,10 +72,11 @@ public final class Demo implements AutoCloseable {
                 users       2000       simulated users
                 items       300        simulated items
                 seed        42         seed of the simulator
+                trainers    1          trainer subtasks holding one model (--trainer.parallelism of the job, 1..8)
                 """.formatted(String.join(", ", Readers.FORMATS)));
 
     record Options(Path dir, int port, int flinkPort, double rate, Path data, String format, String spec,
-                   long durationSeconds, int users, int items, long seed) {
+                   long durationSeconds, int users, int items, long seed, int trainers) {
         static Options parse(String[] argv) {
             Settings s = OPTIONS.parse(argv);
             Path data = s.has("data") ? Path.of(s.string("data")) : null;
@@ -86,7 +87,7 @@ public final class Demo implements AutoCloseable {
                     s.intValue("flink.port", 0, 65535), s.doubleValue("rate", 1, 1_000_000), data, format,
                     s.has("spec") ? s.string("spec") : null, s.longValue("duration", 0, Long.MAX_VALUE),
                     s.intValue("users", 10, 10_000_000), s.intValue("items", 10, 1_000_000),
-                    s.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE));
+                    s.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intValue("trainers", 1, 8));
         }
     }
 
@@ -121,7 +122,8 @@ public final class Demo implements AutoCloseable {
                 "--spec", specFile.toString(), "--checkpoint.dir", checkpoints.toUri().toString(),
                 "--snapshot.dir", snapshots.toUri().toString(), "--checkpoint.interval.ms", "5000",
                 "--attribution.window.ms", "10000", "--out.of.orderness.ms", "2000", "--idleness.ms", "2000",
-                "--publish.interval.ms", "500", "--group.id", "widedeep-demo", "--job.name", "widedeep-demo"});
+                "--publish.interval.ms", "500", "--group.id", "widedeep-demo", "--job.name", "widedeep-demo",
+                "--trainer.parallelism", String.valueOf(o.trainers()), "--trainer.bind.host", "127.0.0.1"});
         Configuration conf = new Configuration();
         conf.setString("rest.port", String.valueOf(flinkPort));
         // RocksDB's working copy of the state: under --dir, in a run directory a killed demo's next run removes

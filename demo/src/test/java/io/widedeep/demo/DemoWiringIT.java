@@ -15,12 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The demo's wiring end to end on a short stream: simulated clicks into a real broker, the job on a
  * MiniCluster (RocksDB, checkpoints), updates to the server, and a recommendation answered over HTTP
- * by a model that learned from them. A second start resumes from the retained checkpoint.
+ * by a model that learned from them. A second start, with two trainers, resumes from the checkpoint
+ * the single trainer left.
  */
 class DemoWiringIT {
     @Test
     void clicksFlowThroughBrokerJobAndServerToAnHttpAnswer(@TempDir Path dir) throws Exception {
-        Demo.Options o = new Demo.Options(dir, 0, 0, 400, null, null, null, 0, 300, 50, 1);
+        Demo.Options o = new Demo.Options(dir, 0, 0, 400, null, null, null, 0, 300, 50, 1, 1);
         long trained;
         long firstEpoch;
         try (Demo demo = Demo.start(o)) {
@@ -42,7 +43,8 @@ class DemoWiringIT {
             Thread.sleep(8000); // let a checkpoint (every 5 s) complete after this point
         }
         assertTrue(RetainedCheckpoints.latest(dir.resolve("checkpoints").toString()).isPresent(), "checkpoint retained on stop");
-        try (Demo again = Demo.start(o)) {
+        Demo.Options twoTrainers = new Demo.Options(dir, 0, 0, 400, null, null, null, 0, 300, 50, 1, 2);
+        try (Demo again = Demo.start(twoTrainers)) {
             long deadline = System.currentTimeMillis() + 120_000;
             long restored = 0;
             while (System.currentTimeMillis() < deadline && restored == 0) {
@@ -54,6 +56,11 @@ class DemoWiringIT {
                 Thread.sleep(200);
             }
             assertTrue(restored > 0, "second run starts from the checkpointed model, not from scratch");
+            long more = restored + 500;
+            while (System.currentTimeMillis() < deadline && again.server().registry().peek().model().trainedExamples() < more) {
+                Thread.sleep(200);
+            }
+            assertTrue(again.server().registry().peek().model().trainedExamples() >= more, "two trainers go on learning");
         }
     }
 }
