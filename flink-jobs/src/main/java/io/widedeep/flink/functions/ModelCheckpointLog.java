@@ -59,6 +59,7 @@ final class ModelCheckpointLog implements AutoCloseable {
     private final Deque<List<String>> retained = new ArrayDeque<>();
     private final Set<String> restoredChain = new HashSet<>();
     private long restoredCheckpointId = -1;
+    private long restoredBaseId = -1;
     private boolean needBase = true;
     private final ExecutorService compactor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "model-log-compaction");
@@ -100,6 +101,7 @@ final class ModelCheckpointLog implements AutoCloseable {
             restoredChain.add(f);
             restoredCheckpointId = Math.max(restoredCheckpointId, checkpointOf(f));
         }
+        restoredBaseId = checkpointOf(chain.get(0));
         ModelCodec.startIncrements(m);
         needBase = false;
         return m;
@@ -246,12 +248,15 @@ final class ModelCheckpointLog implements AutoCloseable {
 
     /**
      * Ours; or an earlier job's that this job restored and has since moved past; or an earlier job's
-     * written after the checkpoint this job restored (a run that was killed or failed after it).
+     * that the restored chain no longer needs: written after the checkpoint this job restored (a run
+     * that was killed or failed after it), or before the base the chain starts from (folded into it).
      */
     private boolean deletable(String name) {
         String[] p = name.split("-");
         if (p.length != 3) return false;
-        return p[1].equals(jobId) || restoredChain.contains(name) || Long.parseLong(p[2]) > restoredCheckpointId;
+        long id = Long.parseLong(p[2]);
+        boolean foldedIntoBase = id < restoredBaseId || (id == restoredBaseId && p[0].equals("inc"));
+        return p[1].equals(jobId) || restoredChain.contains(name) || id > restoredCheckpointId || foldedIntoBase;
     }
 
     private String fileName(String kind, long checkpointId) {

@@ -101,6 +101,9 @@ class ModelCheckpointLogTest {
         try (ModelCheckpointLog log = new ModelCheckpointLog(dir.toUri().toString(), first, DataType.FLOAT)) {
             log.startFresh();
             log.checkpoint(m, 1);
+            // an older base of the same lineage that the run had folded into base 1 but not yet pruned
+            Path base = Files.walk(dir.resolve("model-log")).filter(f -> f.getFileName().toString().startsWith("base-")).findFirst().orElseThrow();
+            Files.copy(base, base.resolveSibling(String.format("base-%s-%012d", first, 0)));
             train(m, 5);
             restoredFrom = log.checkpoint(m, 2);
             log.completed(2);
@@ -114,6 +117,7 @@ class ModelCheckpointLogTest {
             log.completed(3);
             List<String> left = files(dir);
             assertFalse(left.contains(String.format("inc-%s-%012d", first, 3)), "the killed run's last increment: " + left);
+            assertFalse(left.contains(String.format("base-%s-%012d", first, 0)), "the base the killed run had folded: " + left);
             assertTrue(left.contains(String.format("base-%s-%012d", first, 1)), "the base the new chain still needs");
             try (ModelCheckpointLog reader = new ModelCheckpointLog(dir.toUri().toString(), "x", DataType.FLOAT)) {
                 byte[] manifest = log.checkpoint(restored, 4);
