@@ -72,7 +72,8 @@ public final class StreamingBench {
                 rate     2000        freshness mode: events per second
                 seconds  30          freshness mode: how long to measure
                 """.formatted(String.join(", ", Readers.FORMATS)))
-            .from(JobOptions.OPTIONS, "parallelism", "publish.interval.ms", "checkpoint.interval.ms"); // passed on to the job
+            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.interval.ms", "batch.max.wait.ms",
+                    "checkpoint.interval.ms", "checkpoint.model"); // passed on to the job
 
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("stream-bench", () -> OPTIONS.parse(argv));
@@ -104,7 +105,9 @@ public final class StreamingBench {
                     "--checkpoint.dir", work.resolve("cp").toUri().toString(),
                     "--checkpoint.interval.ms", s.string("checkpoint.interval.ms"),
                     "--publish.interval.ms", s.string("publish.interval.ms"),
-                    "--parallelism", s.string("parallelism")));
+                    "--parallelism", s.string("parallelism"), "--trainer.parallelism", s.string("trainer.parallelism"),
+                    "--trainer.bind.host", "127.0.0.1", "--batch.max.wait.ms", s.string("batch.max.wait.ms"),
+                    "--checkpoint.model", s.string("checkpoint.model")));
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("mode", mode);
             out.put("format", format);
