@@ -98,6 +98,8 @@ class ScaleOutIT {
             "--batch.max.wait.ms", "3600000", "--publish.interval.ms", "3600000"});
         JobClient job = TrainingJob.start(o, new Configuration());
         job.getJobExecutionResult().get(240, TimeUnit.SECONDS);
+        assertTrue(!Files.exists(out.resolve("checkpoints").resolve("rendezvous").resolve(job.getJobID().toString())),
+                "the trainers' addresses are removed once they found each other");
         Path snaps = out.resolve("snapshots");
         String latest = Files.readString(snaps.resolve(SnapshotFiles.LATEST)).trim();
         WideDeepModel model = ModelCodec.decodeFull(Files.readAllBytes(snaps.resolve(latest)));

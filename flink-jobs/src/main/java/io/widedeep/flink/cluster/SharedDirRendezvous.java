@@ -85,7 +85,10 @@ public final class SharedDirRendezvous implements Rendezvous {
     @Override
     public void retract(long generation, int rank) {
         try {
-            file(generation, rank).getFileSystem().delete(file(generation, rank), false);
+            FileSystem fs = dir.getFileSystem();
+            fs.delete(file(generation, rank), false);
+            FileStatus[] left = fs.listStatus(dir);
+            if (left != null && left.length == 0) fs.delete(dir, false); // the job's last address: no empty directory stays
         } catch (IOException e) {
             // a leftover address is harmless: the next attempt of this rank removes it
         }
