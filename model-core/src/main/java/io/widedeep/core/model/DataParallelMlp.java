@@ -44,10 +44,6 @@ final class DataParallelMlp {
         this.gatheredGrads64 = wide ? new double[n * group.size()] : null;
     }
 
-    Collective group() {
-        return group;
-    }
-
     /** Runs this rank's slice of {@code full}'s first {@code n} rows; every rank ends with all n outputs. */
     void forward(Mlp.Workspace full, int n, long step) {
         int size = group.size();

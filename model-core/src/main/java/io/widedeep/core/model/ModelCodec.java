@@ -217,12 +217,39 @@ public final class ModelCodec {
     }
 
     private static void wideExact(ByteSink out, WideTable t) {
-        exactSlots(out, t.index, s -> {
+        exactSlots(out, t.index, wideRow(out, t));
+    }
+
+    /** A wide slot with its optimizer state, as exact snapshots and increments write it. */
+    private static SlotWriter wideRow(ByteSink out, WideTable t) {
+        return s -> {
             out.putFloat(t.w[s]);
             out.putDouble(t.z[s]);
             out.putDouble(t.n[s]);
             out.putLong(t.lastSeen[s]);
-        });
+        };
+    }
+
+    /** An embedding slot with its optimizer state, as exact snapshots and increments write it. */
+    private static SlotWriter embeddingRow(ByteSink out, EmbeddingTable t) {
+        int sw = t.stateWidth() * t.dim;
+        return s -> {
+            out.putFloats(t.rows, s * t.dim, t.dim);
+            out.putFloats(t.state, s * sw, sw);
+            out.putLong(t.lastSeen[s]);
+        };
+    }
+
+    /** (key, value) pairs: their count, then the longs. */
+    private static void writePairs(ByteSink out, long[] pairs) {
+        out.putInt(pairs.length / 2);
+        for (long v : pairs) out.putLong(v);
+    }
+
+    private static long[] readPairs(ByteSource in) throws IOException {
+        long[] kv = new long[in.readInt() * 2];
+        for (int i = 0; i < kv.length; i++) kv[i] = in.readLong();
+        return kv;
     }
 
     private static void wideWeights(ByteSink out, WideTable t) {
@@ -283,39 +310,20 @@ public final class ModelCodec {
     }
 
     private static void wideIncrement(ByteSink out, WideTable t) {
-        slotIncrement(out, t.index, t.checkpointChanges, s -> {
-            out.putFloat(t.w[s]);
-            out.putDouble(t.z[s]);
-            out.putDouble(t.n[s]);
-            out.putLong(t.lastSeen[s]);
-        });
+        slotIncrement(out, t.index, t.checkpointChanges, wideRow(out, t));
     }
 
     private static void embeddingIncrement(ByteSink out, EmbeddingTable t) {
-        int sw = t.stateWidth() * t.dim;
-        slotIncrement(out, t.index, t.checkpointChanges, s -> {
-            out.putFloats(t.rows, s * t.dim, t.dim);
-            out.putFloats(t.state, s * sw, sw);
-            out.putLong(t.lastSeen[s]);
-        });
+        slotIncrement(out, t.index, t.checkpointChanges, embeddingRow(out, t));
         long[] changed = t.changedPending();
         boolean all = changed == null; // a halving of the admission counters changed all of them
-        long[] pending = all ? t.pendingCounts() : changed;
         out.putBoolean(all);
-        out.putInt(pending.length / 2);
-        for (long v : pending) out.putLong(v);
+        writePairs(out, all ? t.pendingCounts() : changed);
     }
 
     private static void embeddingExact(ByteSink out, EmbeddingTable t) {
-        int sw = t.stateWidth() * t.dim;
-        exactSlots(out, t.index, s -> {
-            out.putFloats(t.rows, s * t.dim, t.dim);
-            out.putFloats(t.state, s * sw, sw);
-            out.putLong(t.lastSeen[s]);
-        });
-        var pending = t.pendingCounts();
-        out.putInt(pending.length / 2);
-        for (long v : pending) out.putLong(v);
+        exactSlots(out, t.index, embeddingRow(out, t));
+        writePairs(out, t.pendingCounts());
     }
 
     private static void embeddingWeights(ByteSink out, EmbeddingTable t) {
@@ -584,9 +592,7 @@ public final class ModelCodec {
             t.lastSeen[s] = in.readLong();
         });
         boolean all = in.readBoolean();
-        int pending = in.readInt();
-        long[] kv = new long[pending * 2];
-        for (int i = 0; i < kv.length; i++) kv[i] = in.readLong();
+        long[] kv = readPairs(in);
         if (all) t.restorePending(kv); else t.updatePending(kv);
     }
 
@@ -623,10 +629,7 @@ public final class ModelCodec {
         System.arraycopy(rows, 0, t.rows, 0, rows.length);
         System.arraycopy(state, 0, t.state, 0, state.length);
         System.arraycopy(seen, 0, t.lastSeen, 0, hw);
-        int pending = in.readInt();
-        long[] kv = new long[pending * 2];
-        for (int i = 0; i < kv.length; i++) kv[i] = in.readLong();
-        t.restorePending(kv);
+        t.restorePending(readPairs(in));
     }
 
     private static void readEmbeddingSparse(ByteSource in, EmbeddingTable t) throws IOException {
