@@ -11,21 +11,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.features.FeatureExtractor;
-import io.widedeep.core.features.UserHistory;
-import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
 import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.schemas.ClickEvent;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -202,7 +197,6 @@ public final class Bench {
         private final BlockingQueue<ExampleBatch> full = new ArrayBlockingQueue<>(4);
         private final BlockingQueue<ExampleBatch> free = new ArrayBlockingQueue<>(4);
         private final ExampleBatch end;
-        private final FeatureExtractor extractor;
         private final String format;
         private final Path data;
         private final FeatureSpec spec;
@@ -216,34 +210,19 @@ public final class Bench {
             this.data = data;
             this.spec = spec;
             this.limit = limit;
-            this.extractor = new FeatureExtractor(spec);
+            FeatureExtractor extractor = new FeatureExtractor(spec);
             for (int i = 0; i < 4; i++) free.add(extractor.newBatch(spec.batchSize()));
             this.end = extractor.newBatch(1);
         }
 
         @Override
         public void run() {
-            Map<String, UserHistory> histories = new HashMap<>();
-            boolean usesHistory = spec.usesHistory();
-            try (EventReader in = Readers.open(format, data, spec)) {
-                long n = 0;
+            try (ExampleStream in = new ExampleStream(format, data, spec, limit)) {
                 ExampleBatch batch = free.take();
-                while (n < limit && in.hasNext()) {
-                    ClickEvent e = in.next();
-                    Integer label = e.getLabel();
-                    if (label == null) continue;
-                    UserHistory h = usesHistory
-                            ? histories.computeIfAbsent(e.getUserId(), u -> new UserHistory(spec.historyMaxItems())) : null;
-                    extractor.extract(e, h, label, batch);
-                    if (h != null) extractor.updateHistory(h, e, label == 1);
-                    n++;
-                    if (batch.isFull()) {
-                        full.put(batch);
-                        batch = free.take();
-                        batch.clear();
-                    }
+                while (in.fill(batch)) {
+                    full.put(batch);
+                    batch = free.take();
                 }
-                if (batch.size() > 0) full.put(batch);
             } catch (Throwable t) {
                 error = t;
             } finally {

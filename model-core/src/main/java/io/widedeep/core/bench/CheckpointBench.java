@@ -8,13 +8,10 @@ import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.features.ExampleBatch;
-import io.widedeep.core.features.FeatureExtractor;
-import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.schemas.ClickEvent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,23 +62,17 @@ public final class CheckpointBench {
         WideDeepModel m = WideDeepModel.create(spec);
         ModelCodec.encodeFull(m, true);
         ModelCodec.startIncrements(m);
-        FeatureExtractor fx = new FeatureExtractor(spec);
-        ExampleBatch batch = fx.newBatch(spec.batchSize());
         float[] p = new float[spec.batchSize()];
         Path scratch = Files.createTempFile("widedeep-checkpoint-bench", ".bin");
         ObjectNode out = MAPPER.createObjectNode();
         ArrayNode marks = out.putArray("checkpoints");
         long trained = 0;
         int next = 0;
-        try (EventReader in = Readers.open(format, data, spec)) {
-            while (next < at.length && in.hasNext()) {
-                ClickEvent e = in.next();
-                if (e.getLabel() == null) continue;
-                fx.extract(e, null, e.getLabel(), batch);
-                if (!batch.isFull()) continue;
+        try (ExampleStream in = new ExampleStream(format, data, spec, Long.MAX_VALUE)) {
+            ExampleBatch batch = in.newBatch();
+            while (next < at.length && in.fill(batch) && batch.isFull()) {
                 m.trainBatch(batch, p);
                 trained += batch.size();
-                batch.clear();
                 if (trained >= at[next] - interval && trained - batch.capacity() < at[next] - interval) {
                     ModelCodec.encodeIncrement(m); // the checkpoint before the measured one
                 }

@@ -8,11 +8,7 @@ import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.features.ExampleBatch;
-import io.widedeep.core.features.FeatureExtractor;
-import io.widedeep.core.features.UserHistory;
-import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
-import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.parallel.Collective;
@@ -20,7 +16,6 @@ import io.widedeep.core.parallel.InProcessRendezvous;
 import io.widedeep.core.parallel.Rendezvous;
 import io.widedeep.core.parallel.TcpCollective;
 import io.widedeep.core.spec.FeatureSpec;
-import io.widedeep.schemas.ClickEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -190,28 +185,14 @@ public final class ScaleBench {
     }
 
     private static List<ExampleBatch> read(String format, Path data, FeatureSpec spec, long limit) throws Exception {
-        FeatureExtractor extractor = new FeatureExtractor(spec);
-        Map<String, UserHistory> histories = new HashMap<>();
         List<ExampleBatch> batches = new ArrayList<>();
-        ExampleBatch batch = extractor.newBatch(spec.batchSize());
-        long n = 0;
-        try (EventReader in = Readers.open(format, data, spec)) {
-            while (n < limit && in.hasNext()) {
-                ClickEvent e = in.next();
-                Integer label = e.getLabel();
-                if (label == null) continue;
-                UserHistory h = spec.usesHistory()
-                        ? histories.computeIfAbsent(e.getUserId(), u -> new UserHistory(spec.historyMaxItems())) : null;
-                extractor.extract(e, h, label, batch);
-                if (h != null) extractor.updateHistory(h, e, label == 1);
-                n++;
-                if (batch.isFull()) {
-                    batches.add(batch);
-                    batch = extractor.newBatch(spec.batchSize());
-                }
+        try (ExampleStream in = new ExampleStream(format, data, spec, limit)) {
+            ExampleBatch batch = in.newBatch();
+            while (in.fill(batch)) {
+                batches.add(batch);
+                batch = in.newBatch();
             }
         }
-        if (batch.size() > 0) batches.add(batch);
         return batches;
     }
 
