@@ -68,7 +68,6 @@ final class ModelCheckpointLog implements AutoCloseable {
     });
     private Future<Compacted> compaction;
     private String compactingTo;
-    private long lastPauseNanos;
     private long lastBytes;
 
     private record Compacted(String base, long bytes, int folded) {}
@@ -133,7 +132,6 @@ final class ModelCheckpointLog implements AutoCloseable {
      * manifest for the checkpoint's state. Runs on the training thread, between two steps.
      */
     byte[] checkpoint(WideDeepModel m, long checkpointId) throws IOException {
-        long started = System.nanoTime();
         adoptCompaction();
         String name;
         byte[] bytes;
@@ -157,13 +155,8 @@ final class ModelCheckpointLog implements AutoCloseable {
         sizes.put(name, (long) bytes.length);
         pending.put(checkpointId, List.copyOf(chain));
         maybeCompact();
-        lastPauseNanos = System.nanoTime() - started;
         lastBytes = bytes.length;
         return manifest();
-    }
-
-    long lastPauseNanos() {
-        return lastPauseNanos;
     }
 
     long lastBytes() {

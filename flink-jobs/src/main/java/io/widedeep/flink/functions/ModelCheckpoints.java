@@ -28,6 +28,7 @@ final class ModelCheckpoints implements AutoCloseable {
     private final ListState<byte[]> manifest;
     private final ModelCheckpointLog log; // also reads a manifest's chain when increments are off
     private final boolean incremental;
+    private final DataType dtype;
     private boolean nextIsSavepoint;
     private long lastPauseNanos;
     private long lastBytes;
@@ -40,10 +41,11 @@ final class ModelCheckpoints implements AutoCloseable {
                 new ListStateDescriptor<>("model-manifest", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         this.log = new ModelCheckpointLog(checkpointDir, jobId, dtype);
         this.incremental = incremental;
+        this.dtype = dtype;
     }
 
     /** The checkpointed model, or null if the state holds none (a new job, or an earlier version's layout). */
-    WideDeepModel restore(DataType dtype) throws Exception {
+    WideDeepModel restore() throws Exception {
         Iterator<byte[]> m = manifest.get().iterator();
         if (m.hasNext()) {
             return log.restore(m.next()); // only rank 0 writes one
@@ -77,19 +79,18 @@ final class ModelCheckpoints implements AutoCloseable {
         if (incremental && !nextIsSavepoint) {
             manifest.update(List.of(log.checkpoint(model, checkpointId)));
             wholeModel.clear();
-            lastPauseNanos = log.lastPauseNanos();
             lastBytes = log.lastBytes();
-            return;
+        } else {
+            byte[] snap = ModelCodec.encodeFull(model, true);
+            List<byte[]> pieces = new ArrayList<>();
+            for (int from = 0; from < snap.length; from += STATE_PIECE) {
+                pieces.add(Arrays.copyOfRange(snap, from, Math.min(snap.length, from + STATE_PIECE)));
+            }
+            wholeModel.update(pieces);
+            manifest.clear();
+            lastBytes = snap.length;
         }
-        byte[] snap = ModelCodec.encodeFull(model, true);
-        List<byte[]> pieces = new ArrayList<>();
-        for (int from = 0; from < snap.length; from += STATE_PIECE) {
-            pieces.add(Arrays.copyOfRange(snap, from, Math.min(snap.length, from + STATE_PIECE)));
-        }
-        wholeModel.update(pieces);
-        manifest.clear();
         lastPauseNanos = System.nanoTime() - started;
-        lastBytes = snap.length;
     }
 
     void completed(long checkpointId) {

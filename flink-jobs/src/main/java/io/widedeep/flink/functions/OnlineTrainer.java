@@ -125,7 +125,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         pv = new ProgressiveValidation(options.qualityGateWindow);
         gate = new QualityGate(options.qualityGateWindow, options.qualityGateMargin, options.qualityGateMaxHoldMs);
         if (ctx.isRestored()) {
-            model = checkpoints.restore(precision());
+            model = checkpoints.restore();
             if (model == null) {
                 throw new SuppressRestartsException(new IllegalStateException("the checkpoint holds no trainer model in "
                         + "this version's layout: it was written by an earlier version. Start a new "
@@ -226,14 +226,13 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             model.setExpiryClock(step.watermark);
             train();
         }
-        if (step.end) {
+        if (!step.publish && !step.end) return;
+        if (rank != 0) {
+            ModelCodec.clearChanges(model); // only rank 0 publishes; the others forget what changed at the same step
+        } else if (step.end) {
             finish(out);
-        } else if (step.publish) {
-            if (rank == 0) {
-                publish(out, false);
-            } else {
-                ModelCodec.clearChanges(model); // only rank 0 publishes; the others forget what changed at the same step
-            }
+        } else {
+            publish(out, false);
         }
     }
 
@@ -280,10 +279,6 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     /** The input ended (bounded runs): publish the final model. */
     private void finish(Collector<byte[]> out) throws IOException {
         injectFailureIfAsked(true);
-        if (rank != 0) {
-            ModelCodec.clearChanges(model);
-            return;
-        }
         publish(out, true);
         if (snapshots != null && !nonFinite) {
             // the final model, in full, for whoever needs the end state without the topic
