@@ -11,6 +11,8 @@ import io.widedeep.core.bench.Bench;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.io.EventReader;
 import io.widedeep.core.io.Readers;
+import io.widedeep.core.metrics.FreshnessBreakdown;
+import io.widedeep.core.metrics.LatencyHistogram;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateAssembler;
@@ -20,6 +22,8 @@ import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.ModelUpdateChunk;
+import io.widedeep.serving.registry.ModelRegistry;
+import io.widedeep.serving.registry.UpdateFeed;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +53,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   compared with the bare learner ({@code bench}) on the same data in the same JVM.</li>
  *   <li>{@code --mode freshness}: events are written at {@code --rate} per second, stamped with their
  *   write time; for each event, freshness is the time until a consumer of the updates topic sees an
- *   update that learned from it. Prints p50 and p99.</li>
+ *   update that learned from it (p50, p99, max). A server's update path (its feed and registry)
+ *   applies the updates as they come; the per-stage table it builds from the updates' breakdowns
+ *   ({@code FreshnessBreakdown}) is printed before the JSON line, whose {@code event_to_update_*} and
+ *   {@code event_to_applied_*} figures come from it.</li>
  *   <li>{@code --mode restore}: the throughput run with the trainer failing three times (at a quarter,
  *   half and three quarters of the data); for each restore, the time from the last update before the
  *   failure to the first update of the restored epoch, and how much of it the trainer's own
@@ -72,7 +79,7 @@ public final class StreamingBench {
                 rate     2000        freshness mode: events per second
                 seconds  30          freshness mode: how long to measure
                 """.formatted(String.join(", ", Readers.FORMATS)))
-            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.interval.ms", "batch.max.wait.ms",
+            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.min.interval.ms", "batch.max.wait.ms",
                     "checkpoint.interval.ms", "checkpoint.model"); // passed on to the job
 
     public static void main(String[] argv) throws Exception {
@@ -104,7 +111,7 @@ public final class StreamingBench {
                     "--spec", specFile.toString(), "--starting.offsets", "earliest", "--idleness.ms", "1000",
                     "--checkpoint.dir", work.resolve("cp").toUri().toString(),
                     "--checkpoint.interval.ms", s.string("checkpoint.interval.ms"),
-                    "--publish.interval.ms", s.string("publish.interval.ms"),
+                    "--publish.min.interval.ms", s.string("publish.min.interval.ms"),
                     "--parallelism", s.string("parallelism"), "--trainer.parallelism", s.string("trainer.parallelism"),
                     "--trainer.bind.host", "127.0.0.1", "--batch.max.wait.ms", s.string("batch.max.wait.ms"),
                     "--checkpoint.model", s.string("checkpoint.model")));
@@ -231,6 +238,13 @@ public final class StreamingBench {
             }
         });
         reader.start();
+        // a server's update path (the feed and the registry the server runs) applies every update as it comes
+        Properties serverKafka = new Properties();
+        serverKafka.put("bootstrap.servers", kafka.bootstrapServers());
+        UpdateFeed server = new UpdateFeed(new ModelRegistry(), serverKafka, UPDATES.topic(), null, 10_000);
+        Thread serverThread = new Thread(server, "server-updates");
+        serverThread.setDaemon(true);
+        serverThread.start();
         Thread.sleep(8000); // let the job start before the clock runs
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
             Pacer pacer = new Pacer(rate);
@@ -247,7 +261,12 @@ public final class StreamingBench {
         Thread.sleep(3000);
         done.set(true);
         reader.join();
+        server.close();
         job.cancel().get();
+        FreshnessBreakdown served = server.freshness().snapshot();
+        System.out.print(served.table());
+        putQuantiles(out, "event_to_update", served.stage(FreshnessBreakdown.Stage.EVENT_TO_UPDATE));
+        putQuantiles(out, "event_to_applied", served.stage(FreshnessBreakdown.Stage.EVENT_TO_APPLIED));
         long[] fresh = new long[total];
         int n = 0;
         synchronized (seen) {
@@ -269,6 +288,14 @@ public final class StreamingBench {
         out.put("freshness_p50_ms", f[n / 2]);
         out.put("freshness_p99_ms", f[(int) (n * 0.99)]);
         out.put("freshness_max_ms", f[n - 1]);
+    }
+
+    /** A breakdown stage's quantiles (bucket upper bounds, at most 1/16 above the true value). */
+    private static void putQuantiles(ObjectNode out, String name, LatencyHistogram h) {
+        out.put(name + "_examples", h.count());
+        out.put(name + "_p50_ms", h.quantile(0.5));
+        out.put(name + "_p99_ms", h.quantile(0.99));
+        out.put(name + "_max_ms", h.max());
     }
 
     private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {

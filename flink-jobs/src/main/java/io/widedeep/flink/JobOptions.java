@@ -52,7 +52,8 @@ public final class JobOptions implements Serializable {
                 dlq.max.raw.bytes         65_536                            bytes of a malformed record kept in its dead letter
                 dedup.ttl.ms              3_600_000                         how long event ids are remembered to drop producer retries
                 history.ttl.ms            2_592_000_000                     a user's history is dropped after this long without events (30 days)
-                publish.interval.ms       500                               how often a model update (delta) is published
+                publish.min.interval.ms   100                               an update (delta) leaves after the first training step this long after the last one (10..3_600_000)
+                publish.max.examples      65_536                            an update also leaves once it holds this many examples, however short the interval (1..100_000_000)
                 full.snapshot.every       120                               every n-th version is also published in full (after its delta)
                 chunk.bytes               900_000                           largest Kafka record of an update; bigger updates are chunked
                 snapshot.dir              -                                 directory for full snapshots (servers start from the newest)
@@ -87,7 +88,8 @@ public final class JobOptions implements Serializable {
     public final JoinTimes joinTimes;
     public final long outOfOrdernessMs;
     public final long idlenessMs;
-    public final long publishIntervalMs;
+    public final long publishMinIntervalMs;
+    public final long publishMaxExamples;
     public final int fullSnapshotEvery;
     public final String snapshotDir;
     public final double qualityGateMargin;
@@ -128,7 +130,8 @@ public final class JobOptions implements Serializable {
         batchMaxWaitMs = s.longValue("batch.max.wait.ms", 10, 3_600_000);
         outOfOrdernessMs = s.longValue("out.of.orderness.ms", 0, 86_400_000);
         idlenessMs = s.longValue("idleness.ms", 0, 86_400_000);
-        publishIntervalMs = s.longValue("publish.interval.ms", 10, 3_600_000);
+        publishMinIntervalMs = s.longValue("publish.min.interval.ms", 10, 3_600_000);
+        publishMaxExamples = s.longValue("publish.max.examples", 1, 100_000_000);
         fullSnapshotEvery = s.intValue("full.snapshot.every", 1, 1_000_000);
         snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
         qualityGateMargin = s.doubleValue("quality.gate.margin", 0, 100);

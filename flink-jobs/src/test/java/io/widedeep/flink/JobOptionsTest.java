@@ -43,11 +43,11 @@ class JobOptionsTest {
     void kafkaClientPropertiesPassThroughAndFileIsOverriddenByCommandLine(@TempDir Path dir) throws Exception {
         Path props = dir.resolve("job.properties");
         Files.writeString(props, "bootstrap.servers=k:9092\nspec=criteo\nkafka.security.protocol=SASL_SSL\n"
-                + "kafka.sasl.mechanism=PLAIN\npublish.interval.ms=1000\n");
-        JobOptions o = new JobOptions(new String[] {"--config", props.toString(), "--publish.interval.ms", "250"});
+                + "kafka.sasl.mechanism=PLAIN\npublish.min.interval.ms=1000\n");
+        JobOptions o = new JobOptions(new String[] {"--config", props.toString(), "--publish.min.interval.ms", "250"});
         assertEquals("SASL_SSL", o.kafka.getProperty("security.protocol"));
         assertEquals("PLAIN", o.kafka.getProperty("sasl.mechanism"));
-        assertEquals(250, o.publishIntervalMs);
+        assertEquals(250, o.publishMinIntervalMs);
         assertEquals(26, o.spec().deepFields().length);
     }
 }

@@ -57,7 +57,7 @@ class JobResilienceIT {
                 "--topic.updates", t[2], "--group.id", t[0] + "-job", "--spec", spec,
                 "--starting.offsets", "earliest", "--checkpoint.interval.ms", "300",
                 "--checkpoint.dir", dir.resolve("checkpoints").toUri().toString(),
-                "--out.of.orderness.ms", "500", "--idleness.ms", "0", "--publish.interval.ms", "150",
+                "--out.of.orderness.ms", "500", "--idleness.ms", "0", "--publish.min.interval.ms", "150",
                 "--full.snapshot.every", "20"));
         Collections.addAll(a, extra);
         return a;

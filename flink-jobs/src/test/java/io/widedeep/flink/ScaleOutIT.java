@@ -95,7 +95,7 @@ class ScaleOutIT {
             "--checkpoint.dir", out.resolve("checkpoints").toUri().toString(),
             "--snapshot.dir", out.resolve("snapshots").toUri().toString(),
             // steps cut by count alone: the same steps in every run, whatever the machine's timing
-            "--batch.max.wait.ms", "3600000", "--publish.interval.ms", "3600000"});
+            "--batch.max.wait.ms", "3600000", "--publish.min.interval.ms", "3600000"});
         JobClient job = TrainingJob.start(o, new Configuration());
         job.getJobExecutionResult().get(240, TimeUnit.SECONDS);
         assertTrue(!Files.exists(out.resolve("checkpoints").resolve("rendezvous").resolve(job.getJobID().toString())),

@@ -58,7 +58,7 @@ class TrainingJobIT {
                 "--checkpoint.dir", dir.resolve("checkpoints").toUri().toString(),
                 "--snapshot.dir", dir.resolve("snapshots").toUri().toString(),
                 "--attribution.window.ms", "10000", "--out.of.orderness.ms", "3000", "--idleness.ms", "0",
-                "--publish.interval.ms", "150", "--full.snapshot.every", "15", "--parallelism", "2"));
+                "--publish.min.interval.ms", "150", "--full.snapshot.every", "15", "--parallelism", "2"));
         Collections.addAll(args, extra);
         return new JobOptions(args.toArray(new String[0]));
     }
@@ -94,7 +94,7 @@ class TrainingJobIT {
         }
         ClickStreams.send(kafka.bootstrapServers(), t[0], messages);
 
-        JobID job = runToEnd(options(t, dir, "--publish.interval.ms", "20"));
+        JobID job = runToEnd(options(t, dir, "--publish.min.interval.ms", "20"));
 
         List<ModelUpdate> updates = UpdatesTopic.updates(kafka.bootstrapServers(), t[2]);
         assertTrue(updates.get(0).full(), "the first update is a full snapshot");

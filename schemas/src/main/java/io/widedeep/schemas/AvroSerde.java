@@ -69,8 +69,9 @@ public final class AvroSerde<T extends SpecificRecord> {
         return withHistory(ClickEvent.getClassSchema(), historicSchema("ClickEvent-v1.avsc"));
     }
 
+    /** The updates topic's serde: current {@link ModelUpdateChunk} plus every earlier version, so a server reads a topic older jobs wrote. */
     public static AvroSerde<ModelUpdateChunk> modelUpdates() {
-        return of(ModelUpdateChunk.getClassSchema());
+        return withHistory(ModelUpdateChunk.getClassSchema(), historicSchema("ModelUpdateChunk-v1.avsc"));
     }
 
     public static AvroSerde<DeadLetter> deadLetters() {

@@ -112,4 +112,26 @@ class AvroSerdeTest {
         assertEquals(-1L, d.getRawLength(), "field added in v2 takes its default");
         assertEquals("", d.getRawSha256());
     }
+
+    @Test
+    void updateChunkOfTheFirstVersionStillDecodes() throws Exception {
+        Schema v1 = AvroSerde.historicSchema("ModelUpdateChunk-v1.avsc");
+        GenericRecord old = new GenericData.Record(v1);
+        for (Schema.Field f : v1.getFields()) {
+            switch (f.schema().getType()) {
+                case LONG -> old.put(f.name(), 3L);
+                case INT -> old.put(f.name(), 0);
+                case DOUBLE -> old.put(f.name(), 0.5);
+                case BYTES -> old.put(f.name(), java.nio.ByteBuffer.wrap(new byte[] {9}));
+                case ENUM -> old.put(f.name(), new GenericData.EnumSymbol(f.schema(), "DELTA"));
+                default -> throw new AssertionError(f);
+            }
+        }
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+        ModelUpdateChunk c = AvroSerde.modelUpdates().decode(bytes);
+        assertEquals(UpdateKind.DELTA, c.getKind());
+        assertEquals(3L, c.getVersion());
+        assertEquals(0, c.getFreshness().remaining(), "field added in v2 takes its default");
+        assertEquals(9, c.getData().get(0));
+    }
 }

@@ -31,6 +31,7 @@ public class ClickRecordDeserializer implements KafkaRecordDeserializationSchema
         if (serde == null) {
             serde = AvroSerde.clickEvents();
         }
+        long readAt = System.currentTimeMillis();
         byte[] raw = record.value();
         String reason;
         if (raw == null) {
@@ -47,7 +48,7 @@ public class ClickRecordDeserializer implements KafkaRecordDeserializationSchema
                             + maxFutureMs + ")";
                 }
                 if (reason == null) {
-                    out.collect(SourceRecord.valid(e, raw));
+                    out.collect(SourceRecord.valid(e, raw, record.timestamp(), readAt));
                     return;
                 }
             } catch (MalformedMessageException e) {

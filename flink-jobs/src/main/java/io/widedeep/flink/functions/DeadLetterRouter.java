@@ -40,6 +40,7 @@ public class DeadLetterRouter extends ProcessFunction<SourceRecord, SourceRecord
     @Override
     public void processElement(SourceRecord r, Context ctx, Collector<SourceRecord> out) {
         if (r.valid) {
+            r.validatedAt = System.currentTimeMillis();
             out.collect(r);
             return;
         }

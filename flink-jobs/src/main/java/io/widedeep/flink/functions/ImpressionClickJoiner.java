@@ -71,6 +71,10 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient Counter labelled;
     private transient Counter unmatchedClicks;
     private transient Counter lateClicks;
+    // when the event being handled reached Kafka, the source, validation (a closing window: now)
+    private transient long kafkaTime;
+    private transient long readAt;
+    private transient long validatedAt;
 
     public ImpressionClickJoiner(String specJson, JoinTimes times) {
         this.specJson = specJson;
@@ -125,6 +129,9 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
 
     @Override
     public void processElement(SourceRecord r, Context ctx, Collector<FeatureRow> out) throws Exception {
+        kafkaTime = r.kafkaTime;
+        readAt = r.readAt;
+        validatedAt = r.validatedAt;
         if (seenEvents != null) {
             if (seenEvents.contains(r.eventId)) {
                 duplicates.inc();
@@ -135,7 +142,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         if (r.labelled && !usesHistory) {
             // pre-labelled and no history features: nothing to remember, skip the state round trip
             ClickEvent e = decode(r);
-            out.collect(extractor.toRow(e, null, e.getLabel()));
+            collect(out, extractor.toRow(e, null, e.getLabel()));
             labelled.inc();
             return;
         }
@@ -143,13 +150,13 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         if (!r.click) {
             if (r.labelled) {
                 ClickEvent e = decode(r);
-                out.collect(extractor.toRow(e, h, e.getLabel()));
+                collect(out, extractor.toRow(e, h, e.getLabel()));
                 labelled.inc();
                 extractor.updateHistory(h, e, e.getLabel() == 1);
             } else if (earlyClicks.contains(r.impressionId)) {
                 earlyClicks.remove(r.impressionId);
                 ClickEvent e = decode(r);
-                out.collect(extractor.toRow(e, h, 1f));
+                collect(out, extractor.toRow(e, h, 1f));
                 positives.inc();
                 extractor.updateHistory(h, e, true);
             } else {
@@ -181,6 +188,15 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         }
     }
 
+    /** Emits an example stamped with when the event that labelled it passed each stage so far. */
+    private void collect(Collector<FeatureRow> out, FeatureRow row) {
+        row.kafkaTime = kafkaTime;
+        row.readAt = readAt;
+        row.validatedAt = validatedAt;
+        row.labelledAt = System.currentTimeMillis();
+        out.collect(row);
+    }
+
     private ClickEvent decode(SourceRecord r) {
         try {
             return serde.decode(r.raw);
@@ -204,6 +220,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<FeatureRow> out) throws Exception {
+        kafkaTime = readAt = validatedAt = System.currentTimeMillis(); // a negative is labelled now
         String[] ids = due.get(timestamp);
         if (ids == null) return;
         due.remove(timestamp);
@@ -253,7 +270,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         b.get(asShown);
         FeatureRow row = extractor.toRow(impression, UserHistory.fromBytes(asShown, spec.historyMaxItems()), label);
         row.lateClick = lateClick;
-        out.collect(row);
+        collect(out, row);
         return impression;
     }
 }

@@ -54,8 +54,10 @@ import org.slf4j.LoggerFactory;
  * A restored model must have been trained with the job's {@code --spec}; otherwise the job stops
  * without restarts and says so.
  *
- * <p><b>Publishing.</b> At every publish tick of the step assigner ({@code publish.interval.ms},
- * processing time, independent of checkpoints) rank 0 emits a delta with what changed, and every {@code full.snapshot.every} versions also
+ * <p><b>Publishing.</b> After each step the step assigner marked for publishing (see
+ * {@link StepAssigner}: publishing follows training, at most every {@code publish.min.interval.ms})
+ * rank 0 emits a delta with what changed, with the {@link FreshnessMeter} breakdown of the examples
+ * it is the first to contain, and every {@code full.snapshot.every} versions also
  * a full snapshot of the same version after that version's delta (current readers ignore it as stale;
  * it is where readers that start late or lost their place pick up). Updates carry (epoch, version).
  * Each (re)start opens a new epoch, larger than any before, whose first update is a full snapshot of the restored model: whatever was published after
@@ -75,6 +77,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         implements CheckpointedFunction, CheckpointListener {
     private static final Logger LOG = LoggerFactory.getLogger(OnlineTrainer.class);
     private static final long PUBLISHER_STATE_V2 = -2; // epochs are positive
+    private static final byte[] NO_BREAKDOWN = new byte[0];
 
     private final JobOptions options;
 
@@ -100,6 +103,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient long batchesSeen;
     private transient int rank;
     private transient TrainerGroup group; // null: the only trainer
+    private transient FreshnessMeter freshness;
     private transient boolean nonFinite;
     private transient boolean checkpointedThisAttempt;
     private transient Counter heldBack;
@@ -208,6 +212,8 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         gateOverrides = g.counter("quality_gate_overrides");
         refusedNonFinite = g.counter("updates_refused_non_finite");
         if (group != null) group.countChecks(g.counter("replica_checks_passed"));
+        freshness = new FreshnessMeter();
+        if (rank == 0) freshness.register(g);
     }
 
     @Override
@@ -225,6 +231,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             for (FeatureRow row : step.rows) batch.add(row);
             model.setExpiryClock(step.watermark);
             train();
+            if (rank == 0) freshness.trained(step, System.currentTimeMillis());
         }
         if (!step.publish && !step.end) return;
         if (rank != 0) {
@@ -304,15 +311,17 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         boolean full = needFull || versionsSinceFull + 1 >= options.fullSnapshotEvery;
         long base = version;
         version++;
+        long now = System.currentTimeMillis();
+        byte[] breakdown = freshness.published(now);
         // A periodic full snapshot goes out after a delta of the same version: current readers apply the
         // delta and skip the snapshot as stale (it is for readers that start or lost their place), so a
         // server never decodes a whole model on its serving cores just because a minute went by.
-        ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model));
+        ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model), now, breakdown);
         ModelCodec.clearChanges(model);
         if (delta != null) emit(out, delta);
         ModelUpdate snapshot = null;
         if (full) {
-            snapshot = update(true, base, ModelCodec.encodeFull(model, false));
+            snapshot = update(true, base, ModelCodec.encodeFull(model, false), now, delta == null ? breakdown : NO_BREAKDOWN);
             emit(out, snapshot);
             if (snapshots != null) snapshots.write(snapshot.epoch(), snapshot.version(), snapshot.payload());
         }
@@ -325,10 +334,10 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         publishedCount.inc();
     }
 
-    private ModelUpdate update(boolean full, long base, byte[] payload) {
+    private ModelUpdate update(boolean full, long base, byte[] payload, long now, byte[] breakdown) {
         return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
-                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload);
+                now, model.maxEventTime(), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
+                pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload, breakdown);
     }
 
     private void emit(Collector<byte[]> out, ModelUpdate u) {

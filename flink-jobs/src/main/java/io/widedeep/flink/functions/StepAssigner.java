@@ -20,26 +20,37 @@ import org.apache.flink.util.Collector;
  * model. The rows of an unfinished step wait in this operator's state, not in a trainer's.
  *
  * <p>A step holds {@code batch_size} rows, or fewer when its first row has waited
- * {@code maxWaitMs} (a quiet stream is trained promptly). Every {@code publishIntervalMs} it sends
- * a publish tick, so the trainers publish (and forget what they published) at the same step; at
- * the end of a bounded input, an end marker.
+ * {@code maxWaitMs} (a quiet stream is trained promptly).
+ *
+ * <p><b>Publishing follows training.</b> A step is marked to be published after it is trained when
+ * {@code minPublishIntervalMs} have passed since the last marked step, or when the steps since
+ * then hold {@code maxPublishExamples} rows: a quiet stream's every step goes out at once, a busy
+ * one's at most every {@code minPublishIntervalMs} (plus when an update grows to its maximum size).
+ * Trained rows never wait longer than the interval: if no step comes to carry the mark, a
+ * publish-only step does. At the end of a bounded input, an end marker.
  */
 public class StepAssigner extends KeyedProcessFunction<Integer, FeatureRow, TrainingStep> implements CheckpointedFunction {
+    private static final FeatureRow[] NO_ROWS = new FeatureRow[0];
+
     private final int batchSize;
     private final long maxWaitMs;
-    private final long publishIntervalMs;
+    private final long minPublishIntervalMs;
+    private final long maxPublishExamples;
 
     private transient List<FeatureRow> pending;
     private transient ListState<FeatureRow> pendingState;
     private transient long firstPendingAt;
-    private transient long nextPublishAt;
+    private transient long lastPublishAt;
+    private transient long unpublishedRows;
+    private transient long publishTimerAt;
     private transient long steps;
     private transient boolean endTimerSet;
 
-    public StepAssigner(int batchSize, long maxWaitMs, long publishIntervalMs) {
+    public StepAssigner(int batchSize, long maxWaitMs, long minPublishIntervalMs, long maxPublishExamples) {
         this.batchSize = batchSize;
         this.maxWaitMs = maxWaitMs;
-        this.publishIntervalMs = publishIntervalMs;
+        this.minPublishIntervalMs = minPublishIntervalMs;
+        this.maxPublishExamples = maxPublishExamples;
     }
 
     @Override
@@ -61,37 +72,49 @@ public class StepAssigner extends KeyedProcessFunction<Integer, FeatureRow, Trai
             ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE); // fires only when a bounded input ends
             endTimerSet = true;
         }
-        if (nextPublishAt == 0) {
-            nextPublishAt = now + publishIntervalMs;
-            ctx.timerService().registerProcessingTimeTimer(nextPublishAt);
-        }
         if (pending.isEmpty() || firstPendingAt == 0) { // the first row of a step, or rows restored from a checkpoint
             firstPendingAt = now;
-            if (now + maxWaitMs < nextPublishAt) ctx.timerService().registerProcessingTimeTimer(now + maxWaitMs);
+            ctx.timerService().registerProcessingTimeTimer(now + maxWaitMs);
         }
         pending.add(row);
-        if (pending.size() >= batchSize) emit(ctx, out, false, false);
+        if (pending.size() >= batchSize) cut(ctx, out, false);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingStep> out) {
         if (ctx.timeDomain() == TimeDomain.EVENT_TIME) {
-            emit(ctx, out, true, true);
+            cut(ctx, out, true);
             return;
         }
-        if (timestamp >= nextPublishAt) {
-            emit(ctx, out, true, false);
-            nextPublishAt = ctx.timerService().currentProcessingTime() + publishIntervalMs;
-            ctx.timerService().registerProcessingTimeTimer(nextPublishAt);
-        } else if (!pending.isEmpty() && timestamp >= firstPendingAt + maxWaitMs) {
-            emit(ctx, out, false, false);
+        if (!pending.isEmpty() && timestamp >= firstPendingAt + maxWaitMs) {
+            cut(ctx, out, false);
+        }
+        if (publishTimerAt != 0 && timestamp >= publishTimerAt) {
+            publishTimerAt = 0;
+            if (unpublishedRows > 0) send(ctx, out, NO_ROWS, false); // nothing came to carry the mark: publish on its own
         }
     }
 
-    private void emit(Context ctx, Collector<TrainingStep> out, boolean publish, boolean end) {
-        if (pending.isEmpty() && !publish) return;
-        FeatureRow[] rows = pending.toArray(new FeatureRow[0]);
+    /** Sends the pending rows as a step. */
+    private void cut(Context ctx, Collector<TrainingStep> out, boolean end) {
+        FeatureRow[] rows = pending.toArray(NO_ROWS);
         pending.clear();
-        out.collect(new TrainingStep(steps++, ctx.timerService().currentWatermark(), rows, publish, end));
+        firstPendingAt = 0;
+        send(ctx, out, rows, end);
+    }
+
+    private void send(Context ctx, Collector<TrainingStep> out, FeatureRow[] rows, boolean end) {
+        long now = ctx.timerService().currentProcessingTime();
+        unpublishedRows += rows.length;
+        boolean publish = end || now - lastPublishAt >= minPublishIntervalMs || unpublishedRows >= maxPublishExamples;
+        if (publish) {
+            lastPublishAt = now;
+            unpublishedRows = 0;
+        } else if (publishTimerAt == 0) {
+            publishTimerAt = lastPublishAt + minPublishIntervalMs;
+            ctx.timerService().registerProcessingTimeTimer(publishTimerAt);
+        }
+        if (rows.length == 0 && !publish) return;
+        out.collect(new TrainingStep(steps++, ctx.timerService().currentWatermark(), rows, publish, end, now));
     }
 }

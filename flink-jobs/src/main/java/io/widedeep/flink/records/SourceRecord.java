@@ -31,11 +31,15 @@ public class SourceRecord {
     public String topic;
     public int partition;
     public long offset;
+    /** Wall-clock ms: the record's Kafka timestamp, when the source read it, when it passed validation. */
+    public long kafkaTime;
+    public long readAt;
+    public long validatedAt;
 
     public SourceRecord() {}
 
     /** A validated event and the bytes it was decoded from. */
-    public static SourceRecord valid(ClickEvent e, byte[] raw) {
+    public static SourceRecord valid(ClickEvent e, byte[] raw, long kafkaTime, long readAt) {
         SourceRecord r = new SourceRecord();
         r.valid = true;
         r.userId = e.getUserId();
@@ -45,6 +49,8 @@ public class SourceRecord {
         r.click = e.getEventType() == EventType.CLICK;
         r.labelled = e.getLabel() != null;
         r.raw = raw;
+        r.kafkaTime = kafkaTime;
+        r.readAt = readAt;
         return r;
     }
 

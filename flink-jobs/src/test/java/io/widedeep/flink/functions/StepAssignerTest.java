@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** The step assigner under Flink's keyed operator harness, with processing and event time in the test's hands. */
 class StepAssignerTest {
     private static KeyedOneInputStreamOperatorTestHarness<Integer, FeatureRow, TrainingStep> harness() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new StepAssigner(4, 100, 1_000)),
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new StepAssigner(4, 100, 1_000, 10)),
                 r -> 0, Types.INT);
     }
 
@@ -42,7 +42,7 @@ class StepAssignerTest {
     void fullStepsLeaveAtOnceInArrivalOrderAndAPartialOneAfterItsWait() throws Exception {
         try (var h = harness()) {
             h.open();
-            h.setProcessingTime(0);
+            h.setProcessingTime(5_000);
             h.processWatermark(new Watermark(500));
             for (long i = 1; i <= 9; i++) h.processElement(row(i), 0);
             List<TrainingStep> out = h.extractOutputValues();
@@ -50,30 +50,68 @@ class StepAssignerTest {
             assertArrayEquals(new long[] {1, 2, 3, 4}, ids(out.get(0)));
             assertArrayEquals(new long[] {5, 6, 7, 8}, ids(out.get(1)));
             assertEquals(500, out.get(0).watermark, "stamped with the watermark the trainers expire rows against");
-            assertFalse(out.get(0).publish || out.get(0).end);
+            assertEquals(5_000, out.get(0).cutAt, "stamped with when it was cut");
+            assertFalse(out.get(0).end);
 
-            h.setProcessingTime(99);
+            h.setProcessingTime(5_099);
             assertEquals(2, h.extractOutputValues().size(), "row 9 has not waited 100 ms yet");
-            h.setProcessingTime(100);
+            h.setProcessingTime(5_100);
             out = h.extractOutputValues();
             assertEquals(3, out.size());
             assertArrayEquals(new long[] {9}, ids(out.get(2)), "a partial step once its first row waited 100 ms");
+            List<Long> numbers = out.stream().map(s -> s.step).toList();
+            assertEquals(List.of(0L, 1L, 2L), numbers, "steps are numbered in order");
+        }
+    }
 
-            h.setProcessingTime(950);
-            h.processElement(row(10), 0); // its wait would end after the publish tick
-            h.setProcessingTime(1_000);
+    @Test
+    void publishingFollowsTrainingAtMostEveryMinimumInterval() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(5_000);
+            for (long i = 1; i <= 8; i++) h.processElement(row(i), 0);
+            List<TrainingStep> out = h.extractOutputValues();
+            assertTrue(out.get(0).publish, "the first step after a quiet second is published as soon as it is trained");
+            assertFalse(out.get(1).publish, "the next one within the minimum interval is not");
+
+            h.setProcessingTime(5_500);
+            h.processElement(row(9), 0);
+            h.setProcessingTime(5_999);
+            assertEquals(3, h.extractOutputValues().size(), "row 9's partial step");
+            assertFalse(h.extractOutputValues().get(2).publish);
+            h.processElement(row(10), 0); // pending, waiting for its step to fill
+            h.setProcessingTime(6_000);
             out = h.extractOutputValues();
-            TrainingStep tick = out.get(out.size() - 1);
-            assertTrue(tick.publish, "the publish tick");
-            assertArrayEquals(new long[] {10}, ids(tick), "carries what is pending, so a publish is never behind");
-            h.setProcessingTime(1_999);
-            assertEquals(out.size(), h.extractOutputValues().size());
-            h.setProcessingTime(2_000);
-            TrainingStep empty = h.extractOutputValues().get(out.size());
-            assertTrue(empty.publish);
-            assertEquals(0, empty.rows.length, "a tick with nothing pending still publishes");
-            List<Long> numbers = h.extractOutputValues().stream().map(s -> s.step).toList();
-            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), numbers, "steps are numbered in order");
+            assertEquals(4, out.size());
+            TrainingStep tick = out.get(3);
+            assertTrue(tick.publish, "trained rows wait at most the interval: a publish-only step carries the mark");
+            assertEquals(0, tick.rows.length, "and leaves the unfinished step alone");
+            h.setProcessingTime(6_099);
+            assertArrayEquals(new long[] {10}, ids(h.extractOutputValues().get(4)));
+            assertFalse(h.extractOutputValues().get(4).publish);
+            h.setProcessingTime(7_000);
+            assertTrue(h.extractOutputValues().get(5).publish);
+
+            h.setProcessingTime(60_000);
+            h.processElement(row(11), 0);
+            h.setProcessingTime(60_100);
+            TrainingStep quiet = h.extractOutputValues().get(6);
+            assertArrayEquals(new long[] {11}, ids(quiet));
+            assertTrue(quiet.publish, "on a quiet stream every step is published");
+            h.setProcessingTime(70_000);
+            assertEquals(7, h.extractOutputValues().size(), "nothing trained since: no publish-only step");
+        }
+    }
+
+    @Test
+    void anUpdateAlsoLeavesAtItsMaximumSize() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(5_000);
+            for (long i = 1; i <= 16; i++) h.processElement(row(i), 0);
+            List<Boolean> published = h.extractOutputValues().stream().map(s -> s.publish).toList();
+            // steps of 4 rows, at most 10 per update: the third step since a publish reaches 12
+            assertEquals(List.of(true, false, false, true), published);
         }
     }
 
@@ -96,7 +134,7 @@ class StepAssignerTest {
             List<TrainingStep> out = restored.extractOutputValues();
             assertEquals(1, out.size());
             assertArrayEquals(new long[] {5, 6, 7}, ids(out.get(0)), "the checkpointed rows, then the new one");
-            assertTrue(out.get(0).end && out.get(0).publish);
+            assertTrue(out.get(0).end && out.get(0).publish, "the end is always published");
             assertEquals(7 * 7, out.get(0).rows[2].wideKeys[0], "rows survive the state round trip whole");
         }
     }

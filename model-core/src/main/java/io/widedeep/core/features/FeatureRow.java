@@ -22,6 +22,15 @@ public final class FeatureRow {
     public float label;
     public boolean lateClick;
     public long eventTime;
+    /**
+     * Wall-clock ms at which the event that labelled this example reached Kafka, was read by the job's
+     * source, passed validation, and was labelled by the joiner: the first stages of
+     * {@code FreshnessBreakdown}. 0 where not measured.
+     */
+    public long kafkaTime;
+    public long readAt;
+    public long validatedAt;
+    public long labelledAt;
 
     public FeatureRow() {}
 

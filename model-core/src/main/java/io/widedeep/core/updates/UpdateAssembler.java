@@ -60,7 +60,13 @@ public final class UpdateAssembler {
         return new ModelUpdate(c.getEpoch(), c.getVersion(), c.getKind() == UpdateKind.FULL, c.getBaseVersion(),
                 c.getTrainedExamples(), c.getCreatedAt(), c.getMaxEventTime(), c.getPvExamples(), c.getPvPositives(), c.getPvLateClicks(),
                 c.getPvLogloss(),
-                c.getPvWindowLogloss(), c.getPvWindowAuc(), c.getPvAuc(), payload);
+                c.getPvWindowLogloss(), c.getPvWindowAuc(), c.getPvAuc(), payload, bytes(c.getFreshness()));
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
     }
 
     /** Partial updates abandoned because a chunk was missing or out of order. */

@@ -9,6 +9,8 @@ import java.util.zip.CRC32;
 
 /** Splits an update into chunks that each fit under a broker's message size limit. */
 public final class UpdateChunker {
+    private static final byte[] NONE = new byte[0];
+
     private UpdateChunker() {}
 
     public static List<ModelUpdateChunk> split(ModelUpdate u, int maxChunkBytes) {
@@ -31,6 +33,8 @@ public final class UpdateChunker {
                     .setPvWindowLogloss(u.pvWindowLogLoss()).setPvWindowAuc(u.pvWindowAuc()).setPvAuc(u.pvAuc()).setChunkIndex(i).setChunkCount(count)
                     .setPayloadSize(p.length).setPayloadCrc32(crc.getValue())
                     .setData(ByteBuffer.wrap(p, from, len).slice())
+                    // the breakdown rides on the completing chunk only: the one the assembler reads metadata from
+                    .setFreshness(ByteBuffer.wrap(i == count - 1 ? u.freshness() : NONE))
                     .build());
         }
         return out;

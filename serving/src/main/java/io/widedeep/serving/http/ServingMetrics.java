@@ -10,6 +10,11 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.widedeep.core.metrics.FreshnessBreakdown;
+import io.widedeep.core.metrics.LatencyHistogram;
 import io.widedeep.serving.features.LiveContext;
 import io.widedeep.serving.kafka.SupervisedFeed;
 import io.widedeep.serving.registry.ModelRegistry;
@@ -91,7 +96,40 @@ public final class ServingMetrics {
         }, "feed");
         gauge("widedeep_live_users", "Users with a live history", cb -> cb.call(live.users()));
         gauge("widedeep_live_items", "Items with live attributes and popularity", cb -> cb.call(live.items()));
+        registry.register(() -> freshnessSnapshot(updates.freshness().snapshot()));
+        counter("widedeep_freshness_unreadable", "Updates whose freshness breakdown could not be read",
+                cb -> cb.call(updates.freshness().unreadable()));
         JvmMetrics.builder().register(registry);
+    }
+
+    /** Freshness buckets in seconds: fine around the quarter-second target. */
+    private static final double[] FRESHNESS_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3,
+            0.4, 0.5, 0.75, 1, 2, 5, 10, 30, 60, Double.POSITIVE_INFINITY};
+
+    /**
+     * {@code widedeep_freshness_seconds{stage}}: per stage, every served example's delay, from the
+     * breakdowns the updates carry. A bucket counts what is certainly at most its bound (values are
+     * known to 1/16), so the figures err towards stale.
+     */
+    private static HistogramSnapshot freshnessSnapshot(FreshnessBreakdown f) {
+        HistogramSnapshot.Builder b = HistogramSnapshot.builder().name("widedeep_freshness_seconds")
+                .help("Delay of each served example, by stage: from its event's Kafka timestamp through the job "
+                        + "(source, validate, join, batch_wait, train, publish_wait) and to this server (kafka, apply); "
+                        + "event_to_update and event_to_applied are the totals").unit(Unit.SECONDS);
+        for (FreshnessBreakdown.Stage stage : FreshnessBreakdown.Stage.values()) {
+            LatencyHistogram h = f.stage(stage);
+            long[] counts = new long[FRESHNESS_BUCKETS.length];
+            long below = 0;
+            for (int i = 0; i < counts.length; i++) {
+                long atMost = i == counts.length - 1 ? h.count() : h.countAtMost(Math.round(FRESHNESS_BUCKETS[i] * 1000));
+                counts[i] = atMost - below;
+                below = atMost;
+            }
+            b.dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                    .classicHistogramBuckets(ClassicHistogramBuckets.of(FRESHNESS_BUCKETS, counts))
+                    .sum(h.sum() / 1000.0).labels(Labels.of("stage", stage.label)).build());
+        }
+        return b.build();
     }
 
     private void gauge(String name, String help, Consumer<GaugeWithCallback.Callback> cb, String... labels) {

@@ -58,6 +58,7 @@ public final class ModelRegistry {
     private final LongAdder applied = new LongAdder();
     private volatile String lastRefusal = "";
     private volatile LongConsumer applyTimer = nanos -> { };
+    private volatile long lastServedAt;
 
     /** Told how long each applied update took (both copies, the wait for readers included). */
     public void timeAppliesWith(LongConsumer timer) {
@@ -95,6 +96,7 @@ public final class ModelRegistry {
         stamp(next, u);
         Live old = active != null ? active : other;
         active = next;
+        lastServedAt = System.currentTimeMillis();
         awaitNoReaders(old);
         ModelReplica.Outcome second = old.replica.apply(u);
         if (second.applied()) {
@@ -136,6 +138,9 @@ public final class ModelRegistry {
             LockSupport.parkNanos(20_000);
         }
     }
+
+    /** Wall-clock ms at which the last applied update began serving (the swap, before the second copy caught up). */
+    public long lastServedAt() { return lastServedAt; }
 
     public long refusedUpdates() { return refused.sum(); }
     public long appliedUpdates() { return applied.sum(); }

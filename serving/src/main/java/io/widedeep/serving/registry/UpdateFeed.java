@@ -41,6 +41,7 @@ public final class UpdateFeed extends SupervisedFeed {
     private final UpdateAssembler assembler = new UpdateAssembler();
     private final LongAdder corrupt = new LongAdder();
     private final LongAdder scanned = new LongAdder();
+    private final ServedFreshness freshness = new ServedFreshness();
     private boolean bootstrapped;
 
     public UpdateFeed(ModelRegistry registry, Properties kafka, String topic, Path snapshotDir, long contactTimeoutMs) {
@@ -99,9 +100,10 @@ public final class UpdateFeed extends SupervisedFeed {
 
     @Override
     protected void accept(ConsumerRecord<byte[], byte[]> r) {
+        long receivedAt = System.currentTimeMillis();
         try {
             ModelUpdate u = assembler.accept(serde.decode(r.value()));
-            if (u != null) registry.apply(u);
+            if (u != null && registry.apply(u).applied()) freshness.served(u, receivedAt, registry.lastServedAt());
         } catch (MalformedMessageException | UpdateAssembler.CorruptUpdateException e) {
             corrupt.increment();
             LOG.warn("refused update message: {}", e.getMessage());
@@ -126,6 +128,11 @@ public final class UpdateFeed extends SupervisedFeed {
         } catch (IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());
         }
+    }
+
+    /** Per-stage delays from events to the served model that learned them. */
+    public ServedFreshness freshness() {
+        return freshness;
     }
 
     /** Updates abandoned half-way because a chunk was missing or out of order. */
