@@ -71,15 +71,16 @@ public final class StreamingBench {
             Runs the whole job (Kafka, Flink MiniCluster with RocksDB and checkpoints) on a file and prints one
             JSON line: examples/s end to end, the event-to-update delay, or the time to recover from failures.""")
             .table("""
-                mode     throughput  throughput, freshness or restore
-                data     required    the file to stream
-                format   criteo      its format: %s
-                spec     -           feature spec JSON file (default: the format's built-in spec)
-                limit    200_000     events read from the file
-                rate     2000        freshness mode: events per second
-                seconds  30          freshness mode: how long to measure
+                mode            throughput  throughput, freshness or restore
+                data            required    the file to stream
+                format          criteo      its format: %s
+                spec            -           feature spec JSON file (default: the format's built-in spec)
+                limit           200_000     events read from the file
+                rate            2000        freshness mode: events per second
+                seconds         30          freshness mode: how long to measure (5..3600)
+                warmup.seconds  10          freshness mode: events written at the rate before the measured ones (JIT, caches) (0..3600)
                 """.formatted(String.join(", ", Readers.FORMATS)))
-            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.min.interval.ms", "batch.max.wait.ms",
+            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.min.interval.ms", "publish.dense.interval.ms", "batch.max.wait.ms", "full.snapshot.every",
                     "checkpoint.interval.ms", "checkpoint.model"); // passed on to the job
 
     public static void main(String[] argv) throws Exception {
@@ -114,7 +115,8 @@ public final class StreamingBench {
                     "--publish.min.interval.ms", s.string("publish.min.interval.ms"),
                     "--parallelism", s.string("parallelism"), "--trainer.parallelism", s.string("trainer.parallelism"),
                     "--trainer.bind.host", "127.0.0.1", "--batch.max.wait.ms", s.string("batch.max.wait.ms"),
-                    "--checkpoint.model", s.string("checkpoint.model")));
+                    "--checkpoint.model", s.string("checkpoint.model"), "--full.snapshot.every", s.string("full.snapshot.every"),
+                    "--publish.dense.interval.ms", s.string("publish.dense.interval.ms")));
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("mode", mode);
             out.put("format", format);
@@ -123,7 +125,8 @@ public final class StreamingBench {
             } else if (mode.equals("restore")) {
                 restore(kafka, events, args, out);
             } else {
-                freshness(kafka, events, args, out, s.longValue("rate", 1, 1_000_000), s.longValue("seconds", 5, 3600));
+                freshness(kafka, events, args, out, s.longValue("rate", 1, 1_000_000), s.longValue("seconds", 5, 3600),
+                        s.longValue("warmup.seconds", 0, 3600));
             }
             return out.toString();
         }
@@ -212,10 +215,11 @@ public final class StreamingBench {
     }
 
     private static void freshness(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out,
-                                  long rate, long seconds) throws Exception {
+                                  long rate, long seconds, long warmupSeconds) throws Exception {
         JobClient job = TrainingJob.start(new JobOptions(args.toArray(new String[0])), new Configuration());
         AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
-        int total = (int) Math.min(events.size(), rate * seconds);
+        int warmup = (int) (rate * warmupSeconds);
+        int total = (int) (rate * seconds);
         long[] writeTimes = new long[total];
         AtomicBoolean done = new AtomicBoolean();
         List<long[]> seen = new ArrayList<>(); // {maxEventTime, receivedAt}
@@ -227,8 +231,15 @@ public final class StreamingBench {
                     for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(20))) {
                         ModelUpdate u = a.accept(us.decode(r.value()));
                         if (u != null) {
+                            if (System.getenv("WD_TRACE") != null) {
+                                var fb = FreshnessBreakdown.decode(u.freshness());
+                                System.err.printf("TRACE %d %d %d src=%d join=%d batch=%d train=%d pub=%d e2u=%d%n", u.createdAt() % 100000, u.payload().length,
+                                        fb.examples(), fb.stage(FreshnessBreakdown.Stage.SOURCE).max(), fb.stage(FreshnessBreakdown.Stage.JOIN).max(),
+                                        fb.stage(FreshnessBreakdown.Stage.BATCH_WAIT).max(), fb.stage(FreshnessBreakdown.Stage.TRAIN).max(),
+                                        fb.stage(FreshnessBreakdown.Stage.PUBLISH_WAIT).max(), fb.stage(FreshnessBreakdown.Stage.EVENT_TO_UPDATE).max());
+                            }
                             synchronized (seen) {
-                                seen.add(new long[] {u.maxEventTime(), System.currentTimeMillis()});
+                                seen.add(new long[] {u.maxEventTime(), System.currentTimeMillis(), u.payload().length, u.full() ? 1 : 0});
                             }
                         }
                     }
@@ -248,12 +259,14 @@ public final class StreamingBench {
         Thread.sleep(8000); // let the job start before the clock runs
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
             Pacer pacer = new Pacer(rate);
-            for (int i = 0; i < total; i++) {
+            for (int i = 0; i < warmup + total; i++) {
                 pacer.awaitTurn();
-                ClickEvent e = serde.decode(events.get(i));
+                ClickEvent e = serde.decode(events.get(i % events.size()));
+                if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size()); // a new event, not a retry
                 long now = System.currentTimeMillis();
                 e.setEventTime(now);
-                writeTimes[i] = now;
+                if (i == warmup) server.freshness().reset(); // the measured window begins
+                if (i >= warmup) writeTimes[i - warmup] = now;
                 p.send(new ProducerRecord<>("clicks", serde.encode(e)));
             }
             p.flush();
@@ -280,6 +293,18 @@ public final class StreamingBench {
                 }
             }
         }
+        long deltaBytes = 0;
+        int deltas = 0;
+        synchronized (seen) {
+            for (long[] u : seen) {
+                if (u[3] == 0) {
+                    deltaBytes += u[2];
+                    deltas++;
+                }
+            }
+        }
+        out.put("deltas", deltas);
+        out.put("delta_mean_bytes", deltas == 0 ? 0 : deltaBytes / deltas);
         long[] f = Arrays.copyOf(fresh, n);
         Arrays.sort(f);
         out.put("events", total);

@@ -37,7 +37,8 @@ public final class JobOptions implements Serializable {
                 trainer.bind.host         -                                 address the trainers exchange gradients on (default: the host's address)
                 trainer.precision         float32                           dense math of the trainers: float32, or float64 (slower; N trainers then match one trainer to ~1e-15)
                 trainer.verify.replicas   false                             at every checkpoint, compare the trainers' weights digests and stop the job if they differ
-                batch.max.wait.ms         200                               a batch that has not filled this long after its first row is trained as it is (10..3_600_000)
+                batch.max.wait.ms         100                               a batch that has not filled this long after its first row is trained as it is (10..3_600_000)
+                rocksdb.threads           1                                 RocksDB flush and compaction threads per keyed operator instance: native threads that compete with training for cores (1..64)
                 checkpoint.interval.ms    10_000                            checkpoint interval
                 checkpoint.dir            file:///tmp/widedeep/checkpoints  checkpoint directory: a path or a URI (s3://, hdfs://)
                 checkpoint.model          incremental                       the model in checkpoints: incremental (a base and the rows changed since, in checkpoint.dir/model-log) or full (the whole model each time)
@@ -53,6 +54,7 @@ public final class JobOptions implements Serializable {
                 dedup.ttl.ms              3_600_000                         how long event ids are remembered to drop producer retries
                 history.ttl.ms            2_592_000_000                     a user's history is dropped after this long without events (30 days)
                 publish.min.interval.ms   100                               an update (delta) leaves after the first training step this long after the last one (10..3_600_000)
+                publish.dense.interval.ms 1000                              the MLP's weights (most of a delta's bytes) go out at most this often; deltas between carry the sparse rows (0..3_600_000)
                 publish.max.examples      65_536                            an update also leaves once it holds this many examples, however short the interval (1..100_000_000)
                 full.snapshot.every       120                               every n-th version is also published in full (after its delta)
                 chunk.bytes               900_000                           largest Kafka record of an update; bigger updates are chunked
@@ -85,11 +87,13 @@ public final class JobOptions implements Serializable {
     public final boolean trainerVerifyReplicas;
     public final boolean trainerFloat64;
     public final long batchMaxWaitMs;
+    public final int rocksdbThreads;
     public final JoinTimes joinTimes;
     public final long outOfOrdernessMs;
     public final long idlenessMs;
     public final long publishMinIntervalMs;
     public final long publishMaxExamples;
+    public final long publishDenseIntervalMs;
     public final int fullSnapshotEvery;
     public final String snapshotDir;
     public final double qualityGateMargin;
@@ -128,10 +132,12 @@ public final class JobOptions implements Serializable {
         trainerVerifyReplicas = s.bool("trainer.verify.replicas");
         trainerFloat64 = s.choice("trainer.precision", Set.of("float32", "float64")).equals("float64");
         batchMaxWaitMs = s.longValue("batch.max.wait.ms", 10, 3_600_000);
+        rocksdbThreads = s.intValue("rocksdb.threads", 1, 64);
         outOfOrdernessMs = s.longValue("out.of.orderness.ms", 0, 86_400_000);
         idlenessMs = s.longValue("idleness.ms", 0, 86_400_000);
         publishMinIntervalMs = s.longValue("publish.min.interval.ms", 10, 3_600_000);
         publishMaxExamples = s.longValue("publish.max.examples", 1, 100_000_000);
+        publishDenseIntervalMs = s.longValue("publish.dense.interval.ms", 0, 3_600_000);
         fullSnapshotEvery = s.intValue("full.snapshot.every", 1, 1_000_000);
         snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
         qualityGateMargin = s.doubleValue("quality.gate.margin", 0, 100);

@@ -82,6 +82,10 @@ public final class TrainingJob {
         // most lookups miss (a new event id, a click's early arrival): a Bloom filter answers them
         // without reading every level-0 file
         conf.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, true);
+        // RocksDB's flushes and compactions run on native threads the JVM cannot see; two per joiner
+        // instance (Flink's default) took both cores of a small TaskManager for half a second at a time
+        // and stalled the whole pipeline, trainers included (stream-bench --mode freshness)
+        conf.set(RocksDBConfigurableOptions.MAX_BACKGROUND_THREADS, o.rocksdbThreads);
         // Operator state (the trainer's model) restores through a decompressing stream that reads in
         // blocks; the uncompressed path reads local checkpoint files one byte per system call, which
         // made every restore cost seconds per 100 MB of model (measured with stream-bench --mode restore).
@@ -183,7 +187,7 @@ public final class TrainingJob {
         Properties consumer = new Properties();
         consumer.putAll(o.kafka);
         consumer.putIfAbsent("fetch.min.bytes", "65536");
-        consumer.putIfAbsent("fetch.max.wait.ms", "100");
+        consumer.putIfAbsent("fetch.max.wait.ms", "20");
         return consumer;
     }
 

@@ -144,8 +144,10 @@ final class ModelCheckpointLog implements AutoCloseable {
             bytes = ModelCodec.encodeIncrement(m);
             name = fileName("inc", checkpointId);
         }
+        long encoded = System.nanoTime();
         try {
             write(name, bytes);
+            LOG.info("TIMING checkpoint {} {} bytes write {} ms", checkpointId, bytes.length, (System.nanoTime() - encoded) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             needBase = true; // the increment's changes are gone from the model's log: start a new chain
             throw e;

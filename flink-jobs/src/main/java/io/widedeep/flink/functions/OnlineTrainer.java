@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Publishing.</b> After each step the step assigner marked for publishing (see
  * {@link StepAssigner}: publishing follows training, at most every {@code publish.min.interval.ms})
  * rank 0 emits a delta with what changed, with the {@link FreshnessMeter} breakdown of the examples
- * it is the first to contain, and every {@code full.snapshot.every} versions also
+ * it is the first to contain (the MLP's weights at most every {@code publish.dense.interval.ms}, as
+ * Monolith syncs dense parameters less often than sparse ones: they move slowly and are most of a
+ * delta's bytes), and every {@code full.snapshot.every} versions also
  * a full snapshot of the same version after that version's delta (current readers ignore it as stale;
  * it is where readers that start late or lost their place pick up). Updates carry (epoch, version).
  * Each (re)start opens a new epoch, larger than any before, whose first update is a full snapshot of the restored model: whatever was published after
@@ -100,6 +102,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient long versionsSinceFull;
     private transient boolean needFull;
     private transient long publishedExamples;
+    private transient long densePublishedAt;
     private transient long batchesSeen;
     private transient int rank;
     private transient TrainerGroup group; // null: the only trainer
@@ -316,7 +319,11 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         // A periodic full snapshot goes out after a delta of the same version: current readers apply the
         // delta and skip the snapshot as stale (it is for readers that start or lost their place), so a
         // server never decodes a whole model on its serving cores just because a minute went by.
-        ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model), now, breakdown);
+        // with a full snapshot of this version, the delta carries the dense part too: a reader that follows
+        // the deltas then holds exactly what one starting from the snapshot holds
+        boolean dense = full || now - densePublishedAt >= options.publishDenseIntervalMs;
+        ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model, dense), now, breakdown);
+        if (dense || needFull) densePublishedAt = now;
         ModelCodec.clearChanges(model);
         if (delta != null) emit(out, delta);
         ModelUpdate snapshot = null;

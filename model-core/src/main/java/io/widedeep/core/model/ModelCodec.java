@@ -34,9 +34,13 @@ public final class ModelCodec {
     private static final long MAGIC = 0x57444D4F44454C31L; // "WDMODEL1"
     /**
      * 2 added the base rate's counts to the optimizer state; 3 the counter mixture (its counts and
-     * weights) to every payload. Versions 1 and 2 are still read.
+     * weights) to every payload; 4 deltas that leave the dense part out (flag {@link #NO_DENSE}).
+     * Versions 1 to 3 are still read.
      */
-    private static final int FORMAT_VERSION = 3;
+    private static final int FORMAT_VERSION = 4;
+    private static final byte WITH_OPTIMIZER_STATE = 1;
+    /** A delta without the MLP's parameters: a reader keeps the ones it has. */
+    private static final byte NO_DENSE = 2;
     private static final int FIRST_READABLE_VERSION = 1;
     private static final byte FULL = 0;
     private static final byte DELTA = 1;
@@ -52,11 +56,11 @@ public final class ModelCodec {
             throw new IllegalArgumentException("a serving model has no optimizer state to save");
         }
         return write(out -> {
-            header(out, m, FULL, withOptimizerState);
+            header(out, m, FULL, withOptimizerState ? WITH_OPTIMIZER_STATE : 0);
             byte[] spec = m.spec.json().getBytes(StandardCharsets.UTF_8);
             out.putInt(spec.length);
             out.putBytes(spec);
-            body(out, m, withOptimizerState, false);
+            body(out, m, withOptimizerState, false, true);
         });
     }
 
@@ -65,9 +69,18 @@ public final class ModelCodec {
      * wide weights and embedding rows, and all dense parameters (they change at every step).
      */
     public static byte[] encodeDelta(WideDeepModel m) {
+        return encodeDelta(m, true);
+    }
+
+    /**
+     * A delta as {@link #encodeDelta(WideDeepModel)}, but without the MLP's parameters unless
+     * {@code withDense}: the sparse rows an update's examples touched are a fraction of the dense
+     * part's size, so updates that leave it out can go out far more often for the same bytes.
+     */
+    public static byte[] encodeDelta(WideDeepModel m, boolean withDense) {
         return write(out -> {
-            header(out, m, DELTA, false);
-            body(out, m, false, true);
+            header(out, m, DELTA, withDense ? 0 : NO_DENSE);
+            body(out, m, false, true, withDense);
         });
     }
 
@@ -84,8 +97,8 @@ public final class ModelCodec {
             throw new IllegalStateException("increments need a trainable model that records them (startIncrements)");
         }
         byte[] bytes = write(out -> {
-            header(out, m, DELTA, true);
-            body(out, m, true, true);
+            header(out, m, DELTA, WITH_OPTIMIZER_STATE);
+            body(out, m, true, true, true);
         });
         if (m.wide != null) {
             m.wide.checkpointChanges.clear();
@@ -135,15 +148,15 @@ public final class ModelCodec {
         return out.toArray();
     }
 
-    private static void header(ByteSink out, WideDeepModel m, byte kind, boolean opt) {
+    private static void header(ByteSink out, WideDeepModel m, byte kind, int flags) {
         out.putLong(MAGIC);
         out.putInt(FORMAT_VERSION);
         out.putByte(kind);
-        out.putByte(opt ? 1 : 0);
+        out.putByte(flags);
         out.putLong(m.spec.fingerprint());
     }
 
-    private static void body(ByteSink out, WideDeepModel m, boolean opt, boolean delta) {
+    private static void body(ByteSink out, WideDeepModel m, boolean opt, boolean delta, boolean dense) {
         out.putLong(m.trainedExamples);
         out.putLong(m.batches);
         out.putLong(m.maxEventTime);
@@ -183,7 +196,7 @@ public final class ModelCodec {
             else if (opt) embeddingExact(out, t);
             else embeddingWeights(out, t);
         }
-        if (m.mlp != null) {
+        if (m.mlp != null && dense) {
             writeArray(out, m.mlp.params);
             if (opt) {
                 out.putLong(m.mlp.optimizer.iterations());
@@ -372,7 +385,7 @@ public final class ModelCodec {
     // ------------------------------------------------------------------ reading
 
     /** What a payload's header says, checked for integrity. */
-    public record Header(int version, boolean full, boolean withOptimizerState, long specFingerprint) {}
+    public record Header(int version, boolean full, boolean withOptimizerState, long specFingerprint, boolean withDense) {}
 
     /** Verifies length, magic, version and checksum; returns the header. */
     public static Header verify(byte[] bytes) throws ModelFormatException {
@@ -402,7 +415,11 @@ public final class ModelCodec {
         if (kind != FULL && kind != DELTA) {
             throw new ModelFormatException("unknown payload kind " + kind);
         }
-        return new Header(version, kind == FULL, b.get(13) == 1, b.getLong(14));
+        byte flags = b.get(13);
+        if ((flags & ~(WITH_OPTIMIZER_STATE | NO_DENSE)) != 0 || (flags & NO_DENSE) != 0 && kind != DELTA) {
+            throw new ModelFormatException("unknown payload flags " + flags);
+        }
+        return new Header(version, kind == FULL, (flags & WITH_OPTIMIZER_STATE) != 0, b.getLong(14), (flags & NO_DENSE) == 0);
     }
 
     /** Reads a full snapshot: a trainable model if it carries optimizer state, else a serving model. */
@@ -424,7 +441,7 @@ public final class ModelCodec {
                 throw new ModelFormatException("spec fingerprint does not match the embedded spec");
             }
             WideDeepModel m = new WideDeepModel(spec, h.withOptimizerState(), dtype);
-            readBody(in, m, h.version(), h.withOptimizerState(), false);
+            readBody(in, m, h.version(), h.withOptimizerState(), false, true);
             return m;
         } catch (EOFException e) {
             throw new ModelFormatException("model payload ends early", e);
@@ -449,7 +466,7 @@ public final class ModelCodec {
             throw new ModelFormatException("a checkpoint increment applies to a trainable model only");
         }
         try {
-            readBody(body(bytes), m, h.version(), h.withOptimizerState(), true);
+            readBody(body(bytes), m, h.version(), h.withOptimizerState(), true, h.withDense());
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("delta unreadable: " + e.getMessage(), e);
         }
@@ -460,7 +477,8 @@ public final class ModelCodec {
         return new ByteSource(bytes, headerLen, bytes.length - TRAILER);
     }
 
-    private static void readBody(ByteSource in, WideDeepModel m, int version, boolean opt, boolean delta) throws IOException {
+    private static void readBody(ByteSource in, WideDeepModel m, int version, boolean opt, boolean delta, boolean dense)
+            throws IOException {
         m.trainedExamples = in.readLong();
         m.batches = in.readLong();
         m.maxEventTime = in.readLong();
@@ -514,7 +532,7 @@ public final class ModelCodec {
             else if (opt) readEmbeddingExact(in, t);
             else readEmbeddingSparse(in, t);
         }
-        if (m.mlp != null) {
+        if (m.mlp != null && dense) {
             readArray(in, m.mlp.params);
             if (opt) {
                 m.mlp.optimizer.setIterations(in.readLong());

@@ -38,6 +38,13 @@ public final class ServedFreshness {
         return copy;
     }
 
+    /** Forgets what was served so far: a benchmark's measured window begins. */
+    public void reset() {
+        synchronized (total) {
+            total.clear();
+        }
+    }
+
     /** Updates whose freshness breakdown could not be read. */
     public long unreadable() {
         return unreadable.sum();
