@@ -122,7 +122,7 @@ public final class Demo implements AutoCloseable {
                 "--spec", specFile.toString(), "--checkpoint.dir", checkpoints.toUri().toString(),
                 "--snapshot.dir", snapshots.toUri().toString(), "--checkpoint.interval.ms", "5000",
                 "--attribution.window.ms", "10000", "--out.of.orderness.ms", "2000", "--idleness.ms", "2000",
-                "--publish.min.interval.ms", "500", "--group.id", "widedeep-demo", "--job.name", "widedeep-demo",
+                "--group.id", "widedeep-demo", "--job.name", "widedeep-demo",
                 "--trainer.parallelism", String.valueOf(o.trainers()), "--trainer.bind.host", "127.0.0.1"});
         Configuration conf = new Configuration();
         conf.setString("rest.port", String.valueOf(flinkPort));

@@ -231,13 +231,6 @@ public final class StreamingBench {
                     for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(20))) {
                         ModelUpdate u = a.accept(us.decode(r.value()));
                         if (u != null) {
-                            if (System.getenv("WD_TRACE") != null) {
-                                var fb = FreshnessBreakdown.decode(u.freshness());
-                                System.err.printf("TRACE %d %d %d src=%d join=%d batch=%d train=%d pub=%d e2u=%d%n", u.createdAt() % 100000, u.payload().length,
-                                        fb.examples(), fb.stage(FreshnessBreakdown.Stage.SOURCE).max(), fb.stage(FreshnessBreakdown.Stage.JOIN).max(),
-                                        fb.stage(FreshnessBreakdown.Stage.BATCH_WAIT).max(), fb.stage(FreshnessBreakdown.Stage.TRAIN).max(),
-                                        fb.stage(FreshnessBreakdown.Stage.PUBLISH_WAIT).max(), fb.stage(FreshnessBreakdown.Stage.EVENT_TO_UPDATE).max());
-                            }
                             synchronized (seen) {
                                 seen.add(new long[] {u.maxEventTime(), System.currentTimeMillis(), u.payload().length, u.full() ? 1 : 0});
                             }
@@ -256,18 +249,24 @@ public final class StreamingBench {
         Thread serverThread = new Thread(server, "server-updates");
         serverThread.setDaemon(true);
         serverThread.start();
-        Thread.sleep(8000); // let the job start before the clock runs
+        // The events are encoded while the job starts, stamped with the time each is due: the load
+        // generator then only sends bytes, and leaves the cores to the pipeline it measures.
+        long due = System.currentTimeMillis() + 8000;
+        byte[][] stamped = new byte[warmup + total][];
+        for (int i = 0; i < stamped.length; i++) {
+            ClickEvent e = serde.decode(events.get(i % events.size()));
+            if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size()); // a new event, not a retry
+            e.setEventTime(due + i * 1000L / rate);
+            stamped[i] = serde.encode(e);
+        }
+        Thread.sleep(Math.max(0, due - System.currentTimeMillis())); // let the job start before the clock runs
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
             Pacer pacer = new Pacer(rate);
-            for (int i = 0; i < warmup + total; i++) {
+            for (int i = 0; i < stamped.length; i++) {
                 pacer.awaitTurn();
-                ClickEvent e = serde.decode(events.get(i % events.size()));
-                if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size()); // a new event, not a retry
-                long now = System.currentTimeMillis();
-                e.setEventTime(now);
                 if (i == warmup) server.freshness().reset(); // the measured window begins
-                if (i >= warmup) writeTimes[i - warmup] = now;
-                p.send(new ProducerRecord<>("clicks", serde.encode(e)));
+                if (i >= warmup) writeTimes[i - warmup] = System.currentTimeMillis();
+                p.send(new ProducerRecord<>("clicks", stamped[i]));
             }
             p.flush();
         }

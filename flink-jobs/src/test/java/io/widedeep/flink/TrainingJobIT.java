@@ -3,6 +3,7 @@ package io.widedeep.flink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.widedeep.core.metrics.FreshnessBreakdown;
 import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
@@ -101,6 +102,15 @@ class TrainingJobIT {
         assertTrue(updates.stream().filter(u -> !u.full()).count() >= 1, "deltas follow it: " + updates.size() + " updates");
         ModelReplica replica = UpdatesTopic.replay(updates);
         assertEquals(s.impressions(), replica.model().trainedExamples(), "every impression became one example, duplicates none");
+        long measured = 0;
+        for (ModelUpdate u : updates) {
+            FreshnessBreakdown f = FreshnessBreakdown.decode(u.freshness());
+            for (FreshnessBreakdown.Stage stage : FreshnessBreakdown.Stage.values()) {
+                if (stage.jobStage) assertEquals(f.examples(), f.stage(stage).count(), stage.label + " counts each example once");
+            }
+            measured += f.examples();
+        }
+        assertEquals(s.impressions(), measured, "each trained example is in the freshness breakdown of exactly one update");
         ModelUpdate last = updates.get(updates.size() - 1);
         assertEquals(s.clicks(), last.pvPositives(), "every click matched its impression and was trained as a positive");
         double baseline = ProgressiveValidation.entropy((double) s.clicks() / s.impressions());

@@ -238,6 +238,12 @@ class ServingIT {
                     "# TYPE jvm_gc_collection_seconds summary", "jvm_threads_current ", "jvm_memory_used_bytes{area=\"heap\"}")) {
                 assertTrue(metrics.contains(expected), "metrics lack '" + expected + "':\n" + metrics);
             }
+            double served = sample(metrics, "widedeep_freshness_seconds_count{stage=\"event_to_applied\"}");
+            assertTrue(served > 0 && served % 16 == 0, "every applied update's 16 examples: " + served);
+            assertEquals(served, sample(metrics, "widedeep_freshness_seconds_count{stage=\"source\"}"), "the job's stages as carried");
+            assertEquals(served, sample(metrics, "widedeep_freshness_seconds_bucket{stage=\"event_to_update\",le=\"0.05\"}"),
+                    "40 ms to the update: all within 50 ms");
+            assertEquals(served, sample(metrics, "widedeep_freshness_seconds_count{stage=\"kafka\"}"), "and the server's own stages");
             await(() -> status(s.port(), "/healthz") == 200, "healthy");
 
             pub.send(pub.next(true)); // recovery at the next full snapshot
@@ -301,5 +307,11 @@ class ServingIT {
             await(() -> status(s.port(), "/healthz") == 200, "healthy");
             assertEquals(200, post(s.port(), "/v1/recommend", "{\"user_id\":\"u\",\"candidates\":[\"it1\"]}").statusCode());
         }
+    }
+
+    /** The value of one Prometheus sample, by its name and labels as written. */
+    private static double sample(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.split(" ")[1]))
+                .findFirst().orElseThrow(() -> new AssertionError("no sample " + series + " in:\n" + metrics));
     }
 }

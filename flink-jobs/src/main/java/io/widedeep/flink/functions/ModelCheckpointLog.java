@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,8 +35,11 @@ import org.slf4j.LoggerFactory;
  * optimizer state) and, at each later checkpoint, an increment with the rows touched since the one
  * before ({@link ModelCodec#encodeIncrement}). The files live under
  * {@code <checkpoint.dir>/model-log/<lineage>/}; a checkpoint's operator state holds only the
- * manifest naming its chain, so the pause and the bytes of a checkpoint follow the rows trained
- * since the last one, not the model's size.
+ * manifest naming its chain, with the newest file's bytes inline, so the pause and the bytes of a
+ * checkpoint follow the rows trained since the last one, not the model's size. The training thread
+ * only encodes: a background thread writes the file, and the next checkpoint, which names it as a
+ * file, waits for that write first (a restore from the manifest rewrites a file its run did not
+ * finish).
  *
  * <p>When the increments since the base outweigh it, a background thread folds the chain into a new
  * base from the files (the training thread never writes a whole model after the first), and the
@@ -46,6 +50,8 @@ import org.slf4j.LoggerFactory;
 final class ModelCheckpointLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelCheckpointLog.class);
     private static final int MANIFEST_V1 = 1;
+    /** 2: the chain's newest file also inline, so a checkpoint never waits for that file's write. */
+    private static final int MANIFEST_V2 = 2;
     private static final int RETAINED = 2; // completed checkpoints whose chains are kept
 
     private final String checkpointDir;
@@ -67,6 +73,7 @@ final class ModelCheckpointLog implements AutoCloseable {
         return t;
     });
     private Future<Compacted> compaction;
+    private Future<?> writing; // the newest file, written by the background thread
     private String compactingTo;
     private long lastBytes;
 
@@ -89,12 +96,23 @@ final class ModelCheckpointLog implements AutoCloseable {
     /** The model a checkpoint's manifest names: its base with every increment applied in order. */
     WideDeepModel restore(byte[] manifest) throws IOException {
         DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(manifest));
-        if (in.readInt() != MANIFEST_V1) throw new IOException("unknown model manifest layout");
+        int layout = in.readInt();
+        if (layout != MANIFEST_V1 && layout != MANIFEST_V2) throw new IOException("unknown model manifest layout");
         lineage = in.readUTF();
         dir = new Path(new Path(checkpointDir, "model-log"), lineage);
         int n = in.readInt();
         chain.clear();
         for (int i = 0; i < n; i++) chain.add(in.readUTF());
+        if (layout == MANIFEST_V2) {
+            // the newest file may never have been written (the run died first) or only in part: it is rewritten
+            // from the manifest, because the next checkpoints name it as a file
+            byte[] newest = in.readNBytes(in.readInt());
+            String name = chain.get(chain.size() - 1);
+            Path file = new Path(dir, name);
+            if (!file.getFileSystem().exists(file) || file.getFileSystem().getFileStatus(file).getLen() != newest.length) {
+                write(name, newest);
+            }
+        }
         WideDeepModel m = rebuild(chain, sizes);
         for (String f : chain) {
             restoredChain.add(f);
@@ -132,6 +150,7 @@ final class ModelCheckpointLog implements AutoCloseable {
      * manifest for the checkpoint's state. Runs on the training thread, between two steps.
      */
     byte[] checkpoint(WideDeepModel m, long checkpointId) throws IOException {
+        awaitWrite();
         adoptCompaction();
         String name;
         byte[] bytes;
@@ -144,21 +163,41 @@ final class ModelCheckpointLog implements AutoCloseable {
             bytes = ModelCodec.encodeIncrement(m);
             name = fileName("inc", checkpointId);
         }
-        long encoded = System.nanoTime();
-        try {
-            write(name, bytes);
-            LOG.info("TIMING checkpoint {} {} bytes write {} ms", checkpointId, bytes.length, (System.nanoTime() - encoded) / 1_000_000);
-        } catch (IOException | RuntimeException e) {
-            needBase = true; // the increment's changes are gone from the model's log: start a new chain
-            throw e;
-        }
+        String file = name;
+        byte[] content = bytes;
+        // written off the training thread; the manifest carries the bytes meanwhile, and the next checkpoint,
+        // which names this file as a file, waits for it first (the same thread then compacts, so in order)
+        writing = compactor.submit(() -> {
+            write(file, content);
+            return null;
+        });
         needBase = false;
         chain.add(name);
         sizes.put(name, (long) bytes.length);
         pending.put(checkpointId, List.copyOf(chain));
         maybeCompact();
         lastBytes = bytes.length;
-        return manifest();
+        return manifest(bytes);
+    }
+
+    /**
+     * Waits for the newest file's write. If it failed, the chain cannot go on from that file: the
+     * next checkpoint starts a new chain with a base (the failed checkpoint itself restores from its
+     * manifest, which holds the bytes).
+     */
+    void awaitWrite() {
+        if (writing == null) return;
+        try {
+            writing.get();
+        } catch (ExecutionException e) {
+            LOG.warn("writing the model log file failed; the next checkpoint starts a new chain", e.getCause());
+            needBase = true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            needBase = true;
+        } finally {
+            writing = null;
+        }
     }
 
     long lastBytes() {
@@ -169,13 +208,15 @@ final class ModelCheckpointLog implements AutoCloseable {
         return chain.size();
     }
 
-    private byte[] manifest() throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
+    private byte[] manifest(byte[] newest) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(newest.length + 256);
         DataOutputStream out = new DataOutputStream(b);
-        out.writeInt(MANIFEST_V1);
+        out.writeInt(MANIFEST_V2);
         out.writeUTF(lineage);
         out.writeInt(chain.size());
         for (String f : chain) out.writeUTF(f);
+        out.writeInt(newest.length);
+        out.write(newest);
         return b.toByteArray();
     }
 
@@ -281,6 +322,7 @@ final class ModelCheckpointLog implements AutoCloseable {
 
     @Override
     public void close() {
+        awaitWrite(); // a file half written is rewritten at restore, but need not be
         compactor.shutdownNow();
     }
 }

@@ -91,7 +91,6 @@ final class ModelCheckpoints implements AutoCloseable {
             lastBytes = snap.length;
         }
         lastPauseNanos = System.nanoTime() - started;
-        org.slf4j.LoggerFactory.getLogger(ModelCheckpoints.class).info("TIMING pause {} ms", lastPauseNanos / 1_000_000);
     }
 
     void completed(long checkpointId) {

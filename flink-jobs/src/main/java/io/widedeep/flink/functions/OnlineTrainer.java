@@ -321,7 +321,8 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         // server never decodes a whole model on its serving cores just because a minute went by.
         // with a full snapshot of this version, the delta carries the dense part too: a reader that follows
         // the deltas then holds exactly what one starting from the snapshot holds
-        boolean dense = full || now - densePublishedAt >= options.publishDenseIntervalMs;
+        // (and so does the last update of a bounded input, and the first of an epoch: they end and start a model)
+        boolean dense = full || force || now - densePublishedAt >= options.publishDenseIntervalMs;
         ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model, dense), now, breakdown);
         if (dense || needFull) densePublishedAt = now;
         ModelCodec.clearChanges(model);

@@ -15,6 +15,7 @@ import io.widedeep.schemas.EventType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -101,6 +102,7 @@ class ModelCheckpointLogTest {
         try (ModelCheckpointLog log = new ModelCheckpointLog(dir.toUri().toString(), first, DataType.FLOAT)) {
             log.startFresh();
             log.checkpoint(m, 1);
+            log.awaitWrite();
             // an older base of the same lineage that the run had folded into base 1 but not yet pruned
             Path base = Files.walk(dir.resolve("model-log")).filter(f -> f.getFileName().toString().startsWith("base-")).findFirst().orElseThrow();
             Files.copy(base, base.resolveSibling(String.format("base-%s-%012d", first, 0)));
@@ -122,6 +124,36 @@ class ModelCheckpointLogTest {
             try (ModelCheckpointLog reader = new ModelCheckpointLog(dir.toUri().toString(), "x", DataType.FLOAT)) {
                 byte[] manifest = log.checkpoint(restored, 4);
                 assertArrayEquals(ModelCodec.encodeFull(restored, true), ModelCodec.encodeFull(reader.restore(manifest), true));
+            }
+        }
+    }
+
+    @Test
+    void aCheckpointWhoseNewestFileWasNeverWrittenRestoresFromItsManifest(@TempDir Path dir) throws Exception {
+        String job = "33333333333333333333333333333333";
+        WideDeepModel m = WideDeepModel.create(SPEC);
+        train(m, 30);
+        byte[] manifest;
+        try (ModelCheckpointLog log = new ModelCheckpointLog(dir.toUri().toString(), job, DataType.FLOAT)) {
+            log.startFresh();
+            log.checkpoint(m, 1);
+            train(m, 5);
+            manifest = log.checkpoint(m, 2);
+            log.completed(1);
+        }
+        byte[] expected = ModelCodec.encodeFull(m, true);
+        Path newest = Files.walk(dir.resolve("model-log")).filter(f -> f.getFileName().toString().startsWith("inc-"))
+                .findFirst().orElseThrow();
+        Files.write(newest, Arrays.copyOf(Files.readAllBytes(newest), 100)); // the run died while writing it
+        try (ModelCheckpointLog log = new ModelCheckpointLog(dir.toUri().toString(), "44444444444444444444444444444444",
+                DataType.FLOAT)) {
+            WideDeepModel restored = log.restore(manifest);
+            assertArrayEquals(expected, ModelCodec.encodeFull(restored, true), "the manifest's copy of the newest file");
+            train(restored, 5);
+            byte[] next = log.checkpoint(restored, 3); // names the rewritten file as a file
+            log.awaitWrite();
+            try (ModelCheckpointLog reader = new ModelCheckpointLog(dir.toUri().toString(), "x", DataType.FLOAT)) {
+                assertArrayEquals(ModelCodec.encodeFull(restored, true), ModelCodec.encodeFull(reader.restore(next), true));
             }
         }
     }

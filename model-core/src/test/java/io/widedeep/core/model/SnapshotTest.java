@@ -99,6 +99,41 @@ class SnapshotTest {
     }
 
     @Test
+    void deltasWithoutTheDenseWeightsLeaveTheReadersMlpAsItWasUntilOneCarriesThem() throws Exception {
+        WideDeepModel trainer = WideDeepModel.create(spec);
+        train(trainer, 5, 1);
+        WideDeepModel reader = ModelCodec.decodeFull(ModelCodec.encodeFull(trainer, false));
+        ModelCodec.clearChanges(trainer);
+        float[] mlpBefore = reader.mlp.params.toFloatVector();
+        train(trainer, 3, 300);
+        byte[] sparseOnly = ModelCodec.encodeDelta(trainer, false);
+        byte[] withDense = ModelCodec.encodeDelta(trainer, true);
+        ModelCodec.clearChanges(trainer);
+        assertEquals(1 + 4 + trainer.denseParams() * 4, withDense.length - sparseOnly.length, "the MLP (type, length, floats) is what is left out");
+        assertTrue(ModelCodec.verify(withDense).withDense() && !ModelCodec.verify(sparseOnly).withDense());
+
+        ModelCodec.applyDelta(reader, sparseOnly);
+        assertArrayEquals(mlpBefore, reader.mlp.params.toFloatVector(), "the reader keeps the MLP it had");
+        assertNotEquals(ModelCodec.weightsDigest(trainer), ModelCodec.weightsDigest(reader));
+        train(trainer, 2, 400);
+        ModelCodec.applyDelta(reader, ModelCodec.encodeDelta(trainer, true)); // every row the trainer changed since, and the MLP
+        ModelCodec.clearChanges(trainer);
+        assertEquals(ModelCodec.weightsDigest(trainer), ModelCodec.weightsDigest(reader), "one dense delta brings it level");
+
+        byte[] badFlags = sparseOnly.clone();
+        badFlags[13] = 4;
+        assertThrows(ModelFormatException.class, () -> ModelCodec.verify(fixChecksum(badFlags)), "an unknown flag is refused");
+    }
+
+    /** The payload with its trailer's CRC-32C recomputed, so that only the change under test is wrong. */
+    private static byte[] fixChecksum(byte[] b) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, b.length - 12);
+        java.nio.ByteBuffer.wrap(b).putInt(b.length - 12, (int) crc.getValue());
+        return b;
+    }
+
+    @Test
     void deltaIsProportionalToWhatChanged() throws Exception {
         WideDeepModel trainer = WideDeepModel.create(spec);
         train(trainer, 40, 1);
