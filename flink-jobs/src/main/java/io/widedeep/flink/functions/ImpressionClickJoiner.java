@@ -75,6 +75,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient long kafkaTime;
     private transient long readAt;
     private transient long validatedAt;
+    private transient long labelTime;
 
     public ImpressionClickJoiner(String specJson, JoinTimes times) {
         this.specJson = specJson;
@@ -132,6 +133,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         kafkaTime = r.kafkaTime;
         readAt = r.readAt;
         validatedAt = r.validatedAt;
+        labelTime = r.eventTime;
         if (seenEvents != null) {
             if (seenEvents.contains(r.eventId)) {
                 duplicates.inc();
@@ -194,6 +196,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         row.readAt = readAt;
         row.validatedAt = validatedAt;
         row.labelledAt = System.currentTimeMillis();
+        row.labelTime = labelTime;
         out.collect(row);
     }
 
@@ -221,6 +224,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<FeatureRow> out) throws Exception {
         kafkaTime = readAt = validatedAt = System.currentTimeMillis(); // a negative is labelled now
+        labelTime = timestamp; // by its window's end, in event time
         String[] ids = due.get(timestamp);
         if (ids == null) return;
         due.remove(timestamp);

@@ -103,6 +103,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient boolean needFull;
     private transient long publishedExamples;
     private transient long densePublishedAt;
+    private transient long newestLabel; // event time of the newest click or label trained on
     private transient long batchesSeen;
     private transient int rank;
     private transient TrainerGroup group; // null: the only trainer
@@ -231,7 +232,10 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             publish(out, true); // the epoch opens with the restored model itself, before it learns more
         }
         if (step.rows.length > 0) {
-            for (FeatureRow row : step.rows) batch.add(row);
+            for (FeatureRow row : step.rows) {
+                batch.add(row);
+                if (row.labelTime > newestLabel) newestLabel = row.labelTime;
+            }
             model.setExpiryClock(step.watermark);
             train();
             if (rank == 0) freshness.trained(step, System.currentTimeMillis());
@@ -344,7 +348,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     private ModelUpdate update(boolean full, long base, byte[] payload, long now, byte[] breakdown) {
         return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                now, model.maxEventTime(), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
+                now, Math.max(model.maxEventTime(), newestLabel), pv.count(), pv.positives(), pv.lateClicks(), pv.logLoss(),
                 pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc(), payload, breakdown);
     }
 

@@ -28,6 +28,12 @@ public final class FeatureRow {
      * {@code FreshnessBreakdown}. 0 where not measured.
      */
     public long kafkaTime;
+    /**
+     * Event time of what labelled this example: the click, the labelled impression itself, or the end
+     * of the attribution window that made it a negative. The newest of these is the newest event a
+     * model has learned from ({@code eventTime} is the impression's). 0 where not known.
+     */
+    public long labelTime;
     public long readAt;
     public long validatedAt;
     public long labelledAt;
