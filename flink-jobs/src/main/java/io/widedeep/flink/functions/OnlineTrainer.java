@@ -109,7 +109,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient TrainerGroup group; // null: the only trainer
     private transient FreshnessMeter freshness;
     private transient boolean nonFinite;
-    private transient boolean checkpointedThisAttempt;
+    private transient FailureInjector failures;
     private transient Counter heldBack;
     private transient Counter publishedCount;
     private transient Counter gateOverrides;
@@ -217,6 +217,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         refusedNonFinite = g.counter("updates_refused_non_finite");
         if (group != null) group.countChecks(g.counter("replica_checks_passed"));
         freshness = new FreshnessMeter();
+        failures = new FailureInjector(options.failAfter);
         if (rank == 0) freshness.register(g);
     }
 
@@ -262,7 +263,11 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         }
         learner.train(batch);
         batch.clear();
-        injectFailureIfAsked();
+        if (rank == 0) failures.maybeFail(attempt(), model.trainedExamples(), false);
+    }
+
+    private int attempt() {
+        return getRuntimeContext().getTaskInfo().getAttemptNumber();
     }
 
     /** Every progressive-validation prediction, in batch order: the gate pairs it with the published model's. */
@@ -271,28 +276,9 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         if (shadow) gate.add(p, shadowPredictions[row], label);
     }
 
-    /**
-     * Test hook: fail attempt i at the first training step after the model has trained
-     * {@code fail.after[i]} examples and this attempt has completed a checkpoint (so restores resume
-     * checkpointed models however fast the machine), or at the end of the input at the latest (so a
-     * run always fails exactly as often as asked).
-     */
-    private void injectFailureIfAsked() {
-        injectFailureIfAsked(false);
-    }
-
-    private void injectFailureIfAsked(boolean endOfInput) {
-        if (rank != 0 || !(checkpointedThisAttempt || endOfInput)) return;
-        int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
-        if (attempt < options.failAfter.length && (endOfInput || model.trainedExamples() >= options.failAfter[attempt])) {
-            throw new IllegalStateException("injected failure " + attempt + " after "
-                    + model.trainedExamples() + " examples");
-        }
-    }
-
     /** The input ended (bounded runs): publish the final model. */
     private void finish(Collector<byte[]> out) throws IOException {
-        injectFailureIfAsked(true);
+        failures.maybeFail(attempt(), model.trainedExamples(), true);
         publish(out, true);
         if (snapshots != null && !nonFinite) {
             // the final model, in full, for whoever needs the end state without the topic
@@ -381,7 +367,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
-        checkpointedThisAttempt = true;
+        failures.checkpointCompleted();
         if (rank == 0) checkpoints.completed(checkpointId);
     }
 
