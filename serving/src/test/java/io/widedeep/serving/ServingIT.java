@@ -37,14 +37,23 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The server over real HTTP on loopback, fed by a real in-process broker. */
 class ServingIT {
     private static EmbeddedKafka kafka;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static HttpClient HTTP;
+
+    /**
+     * A client per test: each test's server gets an ephemeral port, which the OS may hand out again, so
+     * a shared client could reuse a pooled connection to an earlier test's closed server on that port.
+     */
+    @BeforeEach
+    void newClient() {
+        HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -268,6 +277,9 @@ class ServingIT {
                     new String[] {"/v1/recommend", "{\"user_id\":5}"},
                     new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"k\":\"5\"}"},
                     new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"k\":0}"},
+                    new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"k\":1.5}"},
+                    new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"context\":{\"" + "k".repeat(150_000) + "\":\"v\"}}"},
+                    new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"context\":{\"device\":\"" + "v".repeat(200_000) + "\"}}"},
                     new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"candidates\":\"it1\"}"},
                     new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"candidates\":" + many + "}"},
                     new String[] {"/v1/recommend", "{\"user_id\":\"u\",\"candidates\":[null]}"},
@@ -304,6 +316,16 @@ class ServingIT {
             }
             assertEquals(405, get(s.port(), "/v1/recommend").statusCode());
             assertEquals(3000, sent);
+            HttpResponse<String> fraction = post(s.port(), "/v1/recommend", "{\"user_id\":\"u\",\"k\":1.5}");
+            assertEquals(400, fraction.statusCode(), "a fractional k is not truncated to 1: " + fraction.body());
+            HttpResponse<String> longValue = post(s.port(), "/v1/recommend",
+                    "{\"user_id\":\"u\",\"context\":{\"device\":\"" + "v".repeat(200_000) + "\"}}");
+            assertEquals(400, longValue.statusCode());
+            assertTrue(longValue.body().contains("context.device is longer than 1024 characters"), longValue.body());
+            HttpResponse<String> longKey = post(s.port(), "/v1/recommend",
+                    "{\"user_id\":\"u\",\"context\":{\"" + "k".repeat(150_000) + "\":\"v\"}}");
+            assertEquals(400, longKey.statusCode());
+            assertTrue(longKey.body().contains("a key is longer than 256 characters"), longKey.body());
             await(() -> status(s.port(), "/healthz") == 200, "healthy");
             assertEquals(200, post(s.port(), "/v1/recommend", "{\"user_id\":\"u\",\"candidates\":[\"it1\"]}").statusCode());
         }

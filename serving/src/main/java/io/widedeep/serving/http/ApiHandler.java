@@ -1,7 +1,10 @@
 package io.widedeep.serving.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -81,11 +84,15 @@ public final class ApiHandler extends Handler.Abstract {
         this.recommender = recommender;
         this.limits = limits;
         this.metrics = metrics;
-        JsonMapper m = JsonMapper.builder()
+        // a key longer than any context key may be stops the parser there, before it is buffered whole
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNameLength(MAX_CONTEXT_KEY).build()).build();
+        JsonMapper m = JsonMapper.builder(factory)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT) // "k": 1.5 is an error, not k = 1
                 .build();
         // "k": "5" or "candidates": "a" are type errors, not conversions
         m.coercionConfigDefaults().setCoercion(CoercionInputShape.String, CoercionAction.Fail);
@@ -287,6 +294,11 @@ public final class ApiHandler extends Handler.Abstract {
             if (value == null) throw new BadRequest(400, "body must be a JSON object");
             return value;
         } catch (JsonProcessingException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) { // the mapper wraps the parser's refusal
+                if (t instanceof StreamConstraintsException c && String.valueOf(c.getOriginalMessage()).startsWith("Name length")) {
+                    throw new BadRequest(400, "a key is longer than " + MAX_CONTEXT_KEY + " characters");
+                }
+            }
             throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getOriginalMessage())));
         } catch (IOException e) {
             throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getMessage())));
@@ -371,16 +383,32 @@ public final class ApiHandler extends Handler.Abstract {
         if (v.length() > 512) throw new BadRequest(400, name + " longer than 512 characters");
     }
 
+    /** Longest context key and value: features hash them, so anything longer is a mistake or an attack. */
+    static final int MAX_CONTEXT_KEY = 256;
+    static final int MAX_CONTEXT_VALUE = 1024;
+
     private static void checkContext(Map<String, String> ctx, Map<String, Double> num) throws BadRequest {
         if (ctx != null) {
             if (ctx.size() > 256) throw new BadRequest(400, "context has more than 256 entries");
             for (Map.Entry<String, String> e : ctx.entrySet()) {
+                if (e.getKey().length() > MAX_CONTEXT_KEY) {
+                    throw new BadRequest(400, "a context key is longer than " + MAX_CONTEXT_KEY + " characters ("
+                            + e.getKey().length() + ")");
+                }
                 if (e.getValue() == null) throw new BadRequest(400, "context." + e.getKey() + " is null");
+                if (e.getValue().length() > MAX_CONTEXT_VALUE) {
+                    throw new BadRequest(400, "context." + e.getKey() + " is longer than " + MAX_CONTEXT_VALUE
+                            + " characters (" + e.getValue().length() + ")");
+                }
             }
         }
         if (num != null) {
             if (num.size() > 256) throw new BadRequest(400, "numeric has more than 256 entries");
             for (Map.Entry<String, Double> e : num.entrySet()) {
+                if (e.getKey().length() > MAX_CONTEXT_KEY) {
+                    throw new BadRequest(400, "a numeric key is longer than " + MAX_CONTEXT_KEY + " characters ("
+                            + e.getKey().length() + ")");
+                }
                 if (e.getValue() == null || !Double.isFinite(e.getValue())) {
                     throw new BadRequest(400, "numeric." + e.getKey() + " must be a finite number");
                 }
