@@ -170,7 +170,7 @@ class ComposeFileTest {
         }
         assertTrue(checked >= 15, "the dashboard covers the server and the job: " + exprs);
         for (String needed : List.of("widedeep_model_version", "widedeep_model_staleness_seconds", "widedeep_model_event_lag_seconds",
-                "pv_logloss", "pv_auc", "examples_trained", "updates_held_back", "widedeep_request_seconds_bucket",
+                "pv_logloss", "pv_auc", "examples_trained", "updates_held_back", "widedeep_request_seconds_bucket", "widedeep_freshness_seconds_bucket",
                 "jvm_gc_collection_seconds", "dead_letters")) {
             assertTrue(exprs.toString().contains(needed), "the dashboard shows " + needed);
         }
