@@ -80,7 +80,7 @@ public final class StreamingBench {
                 seconds         30          freshness mode: how long to measure (5..3600)
                 warmup.seconds  10          freshness mode: events written at the rate before the measured ones (JIT, caches) (0..3600)
                 """.formatted(String.join(", ", Readers.FORMATS)))
-            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.min.interval.ms", "publish.dense.interval.ms", "rocksdb.threads", "batch.max.wait.ms", "full.snapshot.every",
+            .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.min.interval.ms", "publish.dense.interval.ms", "rocksdb.threads", "batch.max.wait.ms", "full.snapshot.interval.ms",
                     "checkpoint.interval.ms", "checkpoint.model"); // passed on to the job
 
     public static void main(String[] argv) throws Exception {
@@ -115,7 +115,7 @@ public final class StreamingBench {
                     "--publish.min.interval.ms", s.string("publish.min.interval.ms"),
                     "--parallelism", s.string("parallelism"), "--trainer.parallelism", s.string("trainer.parallelism"),
                     "--trainer.bind.host", "127.0.0.1", "--batch.max.wait.ms", s.string("batch.max.wait.ms"),
-                    "--checkpoint.model", s.string("checkpoint.model"), "--full.snapshot.every", s.string("full.snapshot.every"),
+                    "--checkpoint.model", s.string("checkpoint.model"), "--full.snapshot.interval.ms", s.string("full.snapshot.interval.ms"),
                     "--publish.dense.interval.ms", s.string("publish.dense.interval.ms"), "--rocksdb.threads", s.string("rocksdb.threads")));
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("mode", mode);

@@ -56,7 +56,7 @@ public final class JobOptions implements Serializable {
                 publish.min.interval.ms   100                               an update (delta) leaves after the first training step this long after the last one (10..3_600_000)
                 publish.dense.interval.ms 1000                              the MLP's weights (most of a delta's bytes) go out at most this often; deltas between carry the sparse rows (0..3_600_000)
                 publish.max.examples      65_536                            an update also leaves once it holds this many examples, however short the interval (1..100_000_000)
-                full.snapshot.every       120                               every n-th version is also published in full (after its delta)
+                full.snapshot.interval.ms 60_000                            an update this long after the last full snapshot is also published in full, after its delta (1000..86_400_000)
                 chunk.bytes               900_000                           largest Kafka record of an update; bigger updates are chunked
                 snapshot.dir              -                                 directory for full snapshots (servers start from the newest)
                 snapshot.retain           10                                full snapshots kept in snapshot.dir
@@ -94,7 +94,7 @@ public final class JobOptions implements Serializable {
     public final long publishMinIntervalMs;
     public final long publishMaxExamples;
     public final long publishDenseIntervalMs;
-    public final int fullSnapshotEvery;
+    public final long fullSnapshotIntervalMs;
     public final String snapshotDir;
     public final double qualityGateMargin;
     public final int qualityGateWindow;
@@ -138,7 +138,7 @@ public final class JobOptions implements Serializable {
         publishMinIntervalMs = s.longValue("publish.min.interval.ms", 10, 3_600_000);
         publishMaxExamples = s.longValue("publish.max.examples", 1, 100_000_000);
         publishDenseIntervalMs = s.longValue("publish.dense.interval.ms", 0, 3_600_000);
-        fullSnapshotEvery = s.intValue("full.snapshot.every", 1, 1_000_000);
+        fullSnapshotIntervalMs = s.longValue("full.snapshot.interval.ms", 1000, 86_400_000);
         snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
         qualityGateMargin = s.doubleValue("quality.gate.margin", 0, 100);
         qualityGateWindow = s.intValue("quality.gate.window", 10, 10_000_000);

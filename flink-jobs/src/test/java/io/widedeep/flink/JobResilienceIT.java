@@ -58,7 +58,7 @@ class JobResilienceIT {
                 "--starting.offsets", "earliest", "--checkpoint.interval.ms", "300",
                 "--checkpoint.dir", dir.resolve("checkpoints").toUri().toString(),
                 "--out.of.orderness.ms", "500", "--idleness.ms", "0", "--publish.min.interval.ms", "150",
-                "--full.snapshot.every", "20"));
+                "--full.snapshot.interval.ms", "3000"));
         Collections.addAll(a, extra);
         return a;
     }

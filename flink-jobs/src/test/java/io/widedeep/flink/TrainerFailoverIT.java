@@ -56,7 +56,7 @@ class TrainerFailoverIT {
             "--trainer.verify.replicas", "true", "--trainer.bind.host", "127.0.0.1", "--trainer.timeout.ms", "10000",
             "--checkpoint.interval.ms", "300", "--checkpoint.dir", dir.resolve("checkpoints").toUri().toString(),
             "--attribution.window.ms", "10000", "--out.of.orderness.ms", "3000", "--idleness.ms", "0",
-            "--publish.min.interval.ms", "150", "--full.snapshot.every", "20", "--restart.attempts", "20"});
+            "--publish.min.interval.ms", "150", "--full.snapshot.interval.ms", "3000", "--restart.attempts", "20"});
         Configuration conf = TrainingJob.configuration(o);
         try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
                 .setNumTaskManagers(2).setNumSlotsPerTaskManager(1).build())) {

@@ -59,7 +59,7 @@ class TrainingJobIT {
                 "--checkpoint.dir", dir.resolve("checkpoints").toUri().toString(),
                 "--snapshot.dir", dir.resolve("snapshots").toUri().toString(),
                 "--attribution.window.ms", "10000", "--out.of.orderness.ms", "3000", "--idleness.ms", "0",
-                "--publish.min.interval.ms", "150", "--full.snapshot.every", "15", "--parallelism", "2"));
+                "--publish.min.interval.ms", "150", "--full.snapshot.interval.ms", "2000", "--parallelism", "2"));
         Collections.addAll(args, extra);
         return new JobOptions(args.toArray(new String[0]));
     }

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * rank 0 emits a delta with what changed, with the {@link FreshnessMeter} breakdown of the examples
  * it is the first to contain (the MLP's weights at most every {@code publish.dense.interval.ms}, as
  * Monolith syncs dense parameters less often than sparse ones: they move slowly and are most of a
- * delta's bytes), and every {@code full.snapshot.every} versions also
+ * delta's bytes), and every {@code full.snapshot.interval.ms} (in time, not versions: publishing
+ * follows training, so versions come as fast as the stream does) also
  * a full snapshot of the same version after that version's delta (current readers ignore it as stale;
  * it is where readers that start late or lost their place pick up). Updates carry (epoch, version).
  * Each (re)start opens a new epoch, larger than any before, whose first update is a full snapshot of the restored model: whatever was published after
@@ -99,7 +100,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient ListState<byte[]> publisherState;
     private transient long epoch;
     private transient long version;
-    private transient long versionsSinceFull;
+    private transient long fullPublishedAt;
     private transient boolean needFull;
     private transient long publishedExamples;
     private transient long densePublishedAt;
@@ -301,10 +302,10 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             heldBack.inc();
             return;
         }
-        boolean full = needFull || versionsSinceFull + 1 >= options.fullSnapshotEvery;
+        long now = System.currentTimeMillis();
+        boolean full = needFull || now - fullPublishedAt >= options.fullSnapshotIntervalMs;
         long base = version;
         version++;
-        long now = System.currentTimeMillis();
         byte[] breakdown = freshness.published(now);
         // A periodic full snapshot goes out after a delta of the same version: current readers apply the
         // delta and skip the snapshot as stale (it is for readers that start or lost their place), so a
@@ -327,7 +328,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         published.apply(delta != null ? delta : snapshot);
         gate.published();
         needFull = false;
-        versionsSinceFull = full ? 0 : versionsSinceFull + 1;
+        if (full) fullPublishedAt = now;
         publishedExamples = model.trainedExamples();
         publishedCount.inc();
     }
