@@ -179,9 +179,10 @@ public final class TrainingJob {
     }
 
     /**
-     * Fetches of up to 100 ms: by default the broker answers each fetch as soon as one produce
-     * batch arrives, a request every few events, which cost the broker and the source more CPU
-     * than the joiner. 100 ms is small beside the attribution window and the publish interval.
+     * Fetches of up to 64 KB or 20 ms: by default the broker answers each fetch as soon as one
+     * produce batch arrives, a request every few events, which cost the broker and the source more
+     * CPU than the joiner. The wait is what an event spends in the source stage on a quiet stream,
+     * so it is kept small beside the quarter second an event may take to the served model.
      */
     static Properties consumerConfig(JobOptions o) {
         Properties consumer = new Properties();

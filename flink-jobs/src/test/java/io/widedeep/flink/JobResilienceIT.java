@@ -202,7 +202,7 @@ class JobResilienceIT {
                 Optional<Path> cp = RetainedCheckpoints.latest(dir.resolve("checkpoints").toString());
                 assertEquals(run > 0, cp.isPresent(), "a checkpoint is retained after each stop");
                 JobClient job = start(a, cp.map(p -> p.toUri().toString()).orElse(null));
-                Thread.sleep(10_000); // ~18 publish intervals after start-up
+                Thread.sleep(10_000); // a publish every 150 ms at most while it trains
                 stoppedAt.add(System.currentTimeMillis());
                 cancelAndWait(job);
                 if (run < downtimes.length) Thread.sleep(downtimes[run]);
