@@ -96,7 +96,7 @@ public final class ModelCodec {
                 || (m.embeddings.length > 0 && m.embeddings[0].checkpointChanges == null)) {
             throw new IllegalStateException("increments need a trainable model that records them (startIncrements)");
         }
-        byte[] bytes = write(incrementSize(m), out -> {
+        byte[] bytes = write(out -> {
             header(out, m, DELTA, WITH_OPTIMIZER_STATE);
             body(out, m, true, true, true);
         });
@@ -138,28 +138,7 @@ public final class ModelCodec {
     }
 
     private static byte[] write(Body body) {
-        return write(1 << 16, body);
-    }
-
-    /**
-     * An increment's size, near enough to allocate its buffer once: growing one from 64 KB copied
-     * and reallocated it (tens of megabytes, as large objects) on the training thread at every checkpoint.
-     */
-    private static int incrementSize(WideDeepModel m) {
-        long bytes = 1 << 16;
-        if (m.wide != null) bytes += (long) m.wide.checkpointChanges.changed().size() * (4 + 8 + 4 + 8 + 8 + 8);
-        for (EmbeddingTable t : m.embeddings) {
-            bytes += (long) t.checkpointChanges.changed().size() * (4 + 8 + 4L * t.dim * (1 + t.stateWidth()) + 8);
-        }
-        if (m.mlp != null) {
-            bytes += 5 + 4 * m.mlp.params.length();
-            for (INDArray a : m.mlp.optimizer.state()) bytes += 5 + (long) a.length() * a.dataType().width();
-        }
-        return (int) Math.min(bytes + bytes / 16, Integer.MAX_VALUE - 16);
-    }
-
-    private static byte[] write(int initialSize, Body body) {
-        ByteSink out = new ByteSink(initialSize);
+        ByteSink out = new ByteSink(1 << 16);
         body.write(out);
         CRC32C crc = new CRC32C();
         crc.update(out.array(), 0, out.position());
