@@ -222,7 +222,7 @@ public final class StreamingBench {
         int total = (int) (rate * seconds);
         long[] writeTimes = new long[total];
         AtomicBoolean done = new AtomicBoolean();
-        List<long[]> seen = new ArrayList<>(); // {maxEventTime, receivedAt}
+        List<Seen> seen = new ArrayList<>();
         Thread reader = new Thread(() -> {
             UpdateAssembler a = new UpdateAssembler();
             AvroSerde<ModelUpdateChunk> us = AvroSerde.modelUpdates();
@@ -232,7 +232,7 @@ public final class StreamingBench {
                         ModelUpdate u = a.accept(us.decode(r.value()));
                         if (u != null) {
                             synchronized (seen) {
-                                seen.add(new long[] {u.maxEventTime(), System.currentTimeMillis(), u.payload().length, u.full() ? 1 : 0});
+                                seen.add(new Seen(u.maxEventTime(), System.currentTimeMillis(), u.payload().length, u.full()));
                             }
                         }
                     }
@@ -284,9 +284,9 @@ public final class StreamingBench {
         synchronized (seen) {
             for (int i = 0; i < total; i++) {
                 long t = writeTimes[i];
-                for (long[] u : seen) {
-                    if (u[0] >= t) {
-                        fresh[n++] = u[1] - t;
+                for (Seen u : seen) {
+                    if (u.maxEventTime() >= t) {
+                        fresh[n++] = u.receivedAt() - t;
                         break;
                     }
                 }
@@ -295,9 +295,9 @@ public final class StreamingBench {
         long deltaBytes = 0;
         int deltas = 0;
         synchronized (seen) {
-            for (long[] u : seen) {
-                if (u[3] == 0) {
-                    deltaBytes += u[2];
+            for (Seen u : seen) {
+                if (!u.full()) {
+                    deltaBytes += u.bytes();
                     deltas++;
                 }
             }
@@ -313,6 +313,9 @@ public final class StreamingBench {
         out.put("freshness_p99_ms", f[(int) (n * 0.99)]);
         out.put("freshness_max_ms", f[n - 1]);
     }
+
+    /** An update the bench's consumer read: the newest event it learned from, when it arrived, its size. */
+    private record Seen(long maxEventTime, long receivedAt, int bytes, boolean full) {}
 
     /** A breakdown stage's quantiles (bucket upper bounds, at most 1/16 above the true value). */
     private static void putQuantiles(ObjectNode out, String name, LatencyHistogram h) {

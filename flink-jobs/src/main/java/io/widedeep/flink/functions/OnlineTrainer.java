@@ -309,13 +309,12 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         byte[] breakdown = freshness.published(now);
         // A periodic full snapshot goes out after a delta of the same version: current readers apply the
         // delta and skip the snapshot as stale (it is for readers that start or lost their place), so a
-        // server never decodes a whole model on its serving cores just because a minute went by.
-        // with a full snapshot of this version, the delta carries the dense part too: a reader that follows
-        // the deltas then holds exactly what one starting from the snapshot holds
-        // (and so does the last update of a bounded input, and the first of an epoch: they end and start a model)
+        // server never decodes a whole model on its serving cores just because a minute went by. That
+        // delta carries the dense part too, so a reader that follows the deltas holds exactly what one
+        // starting from the snapshot holds; so do the first and last update of an epoch (forced).
         boolean dense = full || force || now - densePublishedAt >= options.publishDenseIntervalMs;
         ModelUpdate delta = needFull ? null : update(false, base, ModelCodec.encodeDelta(model, dense), now, breakdown);
-        if (dense || needFull) densePublishedAt = now;
+        if (dense) densePublishedAt = now;
         ModelCodec.clearChanges(model);
         if (delta != null) emit(out, delta);
         ModelUpdate snapshot = null;

@@ -131,9 +131,7 @@ public final class LatencyHistogram {
 
     /** Appends the histogram: the non-empty buckets, then the sum and the maximum. */
     public void writeTo(ByteBuffer out) {
-        int used = 0;
-        for (long c : counts) if (c != 0) used++;
-        out.putShort((short) used);
+        out.putShort((short) usedBuckets());
         for (int b = 0; b < BUCKETS; b++) {
             if (counts[b] != 0) out.putShort((short) b).putLong(counts[b]);
         }
@@ -142,9 +140,13 @@ public final class LatencyHistogram {
 
     /** Bytes {@link #writeTo} needs. */
     public int encodedSize() {
+        return 2 + usedBuckets() * 10 + 16;
+    }
+
+    private int usedBuckets() {
         int used = 0;
         for (long c : counts) if (c != 0) used++;
-        return 2 + used * 10 + 16;
+        return used;
     }
 
     /** Reads what {@link #writeTo} wrote, replacing this histogram's contents. */

@@ -86,7 +86,7 @@ public final class ApiHandler extends Handler.Abstract {
         this.metrics = metrics;
         // a key longer than any context key may be stops the parser there, before it is buffered whole
         JsonFactory factory = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNameLength(MAX_CONTEXT_KEY).build()).build();
+                .streamReadConstraints(StreamReadConstraints.builder().maxNameLength(MAX_KEY).build()).build();
         JsonMapper m = JsonMapper.builder(factory)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -296,7 +296,7 @@ public final class ApiHandler extends Handler.Abstract {
         } catch (JsonProcessingException e) {
             for (Throwable t = e; t != null; t = t.getCause()) { // the mapper wraps the parser's refusal
                 if (t instanceof StreamConstraintsException c && String.valueOf(c.getOriginalMessage()).startsWith("Name length")) {
-                    throw new BadRequest(400, "a key is longer than " + MAX_CONTEXT_KEY + " characters");
+                    throw new BadRequest(400, "a key is longer than " + MAX_KEY + " characters");
                 }
             }
             throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getOriginalMessage())));
@@ -383,18 +383,17 @@ public final class ApiHandler extends Handler.Abstract {
         if (v.length() > 512) throw new BadRequest(400, name + " longer than 512 characters");
     }
 
-    /** Longest context key and value: features hash them, so anything longer is a mistake or an attack. */
-    static final int MAX_CONTEXT_KEY = 256;
+    /**
+     * Longest JSON key (context and numeric keys among them; the parser refuses longer ones) and
+     * longest context value: features hash them, so anything longer is a mistake or an attack.
+     */
+    static final int MAX_KEY = 256;
     static final int MAX_CONTEXT_VALUE = 1024;
 
     private static void checkContext(Map<String, String> ctx, Map<String, Double> num) throws BadRequest {
         if (ctx != null) {
             if (ctx.size() > 256) throw new BadRequest(400, "context has more than 256 entries");
             for (Map.Entry<String, String> e : ctx.entrySet()) {
-                if (e.getKey().length() > MAX_CONTEXT_KEY) {
-                    throw new BadRequest(400, "a context key is longer than " + MAX_CONTEXT_KEY + " characters ("
-                            + e.getKey().length() + ")");
-                }
                 if (e.getValue() == null) throw new BadRequest(400, "context." + e.getKey() + " is null");
                 if (e.getValue().length() > MAX_CONTEXT_VALUE) {
                     throw new BadRequest(400, "context." + e.getKey() + " is longer than " + MAX_CONTEXT_VALUE
@@ -405,10 +404,6 @@ public final class ApiHandler extends Handler.Abstract {
         if (num != null) {
             if (num.size() > 256) throw new BadRequest(400, "numeric has more than 256 entries");
             for (Map.Entry<String, Double> e : num.entrySet()) {
-                if (e.getKey().length() > MAX_CONTEXT_KEY) {
-                    throw new BadRequest(400, "a numeric key is longer than " + MAX_CONTEXT_KEY + " characters ("
-                            + e.getKey().length() + ")");
-                }
                 if (e.getValue() == null || !Double.isFinite(e.getValue())) {
                     throw new BadRequest(400, "numeric." + e.getKey() + " must be a finite number");
                 }
