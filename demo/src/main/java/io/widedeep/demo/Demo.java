@@ -1,6 +1,6 @@
 package io.widedeep.demo;
 
-import io.widedeep.core.io.Pacer;
+import io.widedeep.datasets.Pacer;
 import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.OptionSet;
@@ -9,9 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.widedeep.core.config.Settings;
-import io.widedeep.core.io.EventReader;
-import io.widedeep.core.io.Readers;
-import io.widedeep.core.sim.ClickSimulator;
+import io.widedeep.datasets.EventReader;
+import io.widedeep.datasets.Readers;
+import io.widedeep.datasets.sim.ClickSimulator;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.flink.TrainingJob;
@@ -61,18 +61,18 @@ public final class Demo implements AutoCloseable {
             recommendation server and a producer of simulated (or replayed) impressions and clicks. State
             lives under --dir, so the next run resumes from the last checkpoint.""")
             .table("""
-                dir         runs/demo  where the broker's data, checkpoints, snapshots, logs and the learning curve live
-                port        8080       HTTP port of the recommendation API (0: any free port)
-                flink.port  8081       port of Flink's web UI (0: any free port)
-                rate        500        events produced per second
-                data        -          replay this file instead of simulating (needs --format)
-                format      -          format of --data: %s
-                spec        -          feature spec: a built-in name or a JSON file (default: sim, or the format's spec)
-                duration    0          stop after this many seconds (0: run until Ctrl-C)
-                users       2000       simulated users
-                items       300        simulated items
-                seed        42         seed of the simulator
-                trainers    1          trainer subtasks holding one model (--trainer.parallelism of the job, 1..8)
+                dir         runs/demo  text                            where the broker's data, checkpoints, snapshots, logs and the learning curve live
+                port        8080       0..65535                        HTTP port of the recommendation API (0: any free port)
+                flink.port  8081       0..65535                        port of Flink's web UI (0: any free port)
+                rate        500        1.0..1000000.0                  events produced per second
+                data        -          text                            replay this file instead of simulating (needs --format)
+                format      -          csv|criteo|avazu|movielens|obd  format of --data: %s
+                spec        -          text                            feature spec: a built-in name or a JSON file (default: sim, or the format's spec)
+                duration    0          0..                             stop after this many seconds (0: run until Ctrl-C)
+                users       2000       10..10_000_000                  simulated users
+                items       300        10..1_000_000                   simulated items
+                seed        42         integer                         seed of the simulator
+                trainers    1          1..8                            trainer subtasks holding one model (--trainer.parallelism of the job, 1..8)
                 """.formatted(String.join(", ", Readers.FORMATS)));
 
     record Options(Path dir, int port, int flinkPort, double rate, Path data, String format, String spec,
@@ -80,14 +80,14 @@ public final class Demo implements AutoCloseable {
         static Options parse(String[] argv) {
             Settings s = OPTIONS.parse(argv);
             Path data = s.has("data") ? Path.of(s.string("data")) : null;
-            String format = s.has("format") ? s.choice("format", Set.copyOf(Readers.FORMATS)) : null;
+            String format = s.has("format") ? s.choice("format") : null;
             if (data != null && format == null) throw new OptionException("--format", "is required with --data");
             if (data != null && !Files.isRegularFile(data)) throw new OptionException("--data", "no such file: " + data);
-            return new Options(Path.of(s.string("dir")), s.intValue("port", 0, 65535),
-                    s.intValue("flink.port", 0, 65535), s.doubleValue("rate", 1, 1_000_000), data, format,
-                    s.has("spec") ? s.string("spec") : null, s.longValue("duration", 0, Long.MAX_VALUE),
-                    s.intValue("users", 10, 10_000_000), s.intValue("items", 10, 1_000_000),
-                    s.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intValue("trainers", 1, 8));
+            return new Options(Path.of(s.string("dir")), s.intValue("port"),
+                    s.intValue("flink.port"), s.doubleValue("rate"), data, format,
+                    s.has("spec") ? s.string("spec") : null, s.longValue("duration"),
+                    s.intValue("users"), s.intValue("items"),
+                    s.longValue("seed"), s.intValue("trainers"));
         }
     }
 

@@ -1,13 +1,13 @@
 package io.widedeep.demo;
 
 import io.widedeep.core.events.ClickEventValidator;
-import io.widedeep.core.io.Pacer;
+import io.widedeep.datasets.Pacer;
 import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.ConfigException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
-import io.widedeep.core.io.EventReader;
-import io.widedeep.core.io.Readers;
+import io.widedeep.datasets.EventReader;
+import io.widedeep.datasets.Readers;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
@@ -30,15 +30,15 @@ public final class Replay {
             widedeep replay --bootstrap.servers HOST:PORT --data FILE --format FMT [options]
             Writes a file's events to the clicks topic as Avro click events, optionally at a steady rate.""")
             .table("""
-                bootstrap.servers  required  Kafka bootstrap servers
-                data               required  the file to replay
-                format             required  its format: %s
-                spec               -         feature spec JSON file (csv files need its input section)
-                topic              clicks    topic to write to
-                rate               0         events per second (0: as fast as possible)
-                limit              -         stop after this many events (default: all)
-                retime             false     stamp events with the time they are sent
-                kafka.*            -         Kafka producer properties, e.g. --kafka.security.protocol SASL_SSL
+                bootstrap.servers  required  text                            Kafka bootstrap servers
+                data               required  text                            the file to replay
+                format             required  csv|criteo|avazu|movielens|obd  its format: %s
+                spec               -         text                            feature spec JSON file (csv files need its input section)
+                topic              clicks    text                            topic to write to
+                rate               0         0.0..10000000.0                 events per second (0: as fast as possible)
+                limit              -         1..                             stop after this many events (default: all)
+                retime             false     true|false                      stamp events with the time they are sent
+                kafka.*            -         -                               Kafka producer properties, e.g. --kafka.security.protocol SASL_SSL
                 """.formatted(String.join(", ", Readers.FORMATS)));
 
     public static void main(String[] argv) throws Exception {
@@ -47,10 +47,10 @@ public final class Replay {
             Properties p = s.withPrefix("kafka.");
             p.setProperty("bootstrap.servers", s.string("bootstrap.servers"));
             p.putIfAbsent("linger.ms", "10");
-            String format = s.choice("format", Set.copyOf(Readers.FORMATS));
+            String format = s.choice("format");
             FeatureSpec spec = s.has("spec") ? FeatureSpec.load(Path.of(s.string("spec"))) : null;
-            double rate = s.doubleValue("rate", 0, 10_000_000);
-            long limit = s.has("limit") ? s.longValue("limit", 1, Long.MAX_VALUE) : Long.MAX_VALUE;
+            double rate = s.doubleValue("rate");
+            long limit = s.has("limit") ? s.longValue("limit") : Long.MAX_VALUE;
             boolean retime = s.bool("retime");
             String topic = s.string("topic");
             AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.widedeep.core.sim.ClickSimulator;
+import io.widedeep.datasets.sim.ClickSimulator;
 import io.widedeep.flink.local.RetainedCheckpoints;
 import io.widedeep.serving.registry.ModelRegistry;
 import java.nio.file.Path;

@@ -24,51 +24,50 @@ public final class JobOptions implements Serializable {
             Wide & Deep model online and publishes model updates (locally on a MiniCluster, or on a cluster
             with flink run ...-job.jar and the same options).""")
             .table("""
-                bootstrap.servers         required                          Kafka bootstrap servers
-                spec                      required                          feature spec: a built-in name (criteo, avazu, movielens, obd, sim) or a JSON file
-                topic.clicks              clicks                            topic of click events (impressions and clicks, Avro)
-                topic.dlq                 clicks-dlq                        dead-letter topic for malformed events, with the reason
-                topic.updates             model-updates                     topic the model updates are published to
-                group.id                  widedeep-trainer                  Kafka consumer group of the job
-                job.name                  widedeep-training                 Flink job name
-                parallelism               1                                 parallelism of the source and the joiner
-                trainer.parallelism       1                                 trainer subtasks: each computes 1/N of every batch's MLP step, all hold the same model (1..64)
-                trainer.timeout.ms        30_000                            a trainer that waits this long for a peer fails the job into a restart (1000..3_600_000)
-                trainer.bind.host         -                                 address the trainers exchange gradients on (default: the host's address)
-                trainer.precision         float32                           dense math of the trainers: float32, or float64 (slower; N trainers then match one trainer to ~1e-15)
-                trainer.verify.replicas   false                             at every checkpoint, compare the trainers' weights digests and stop the job if they differ
-                batch.max.wait.ms         100                               a batch that has not filled this long after its first row is trained as it is (10..3_600_000)
-                rocksdb.threads           1                                 RocksDB flush and compaction threads per keyed operator instance: native threads that compete with training for cores (1..64)
-                checkpoint.interval.ms    10_000                            checkpoint interval
-                checkpoint.dir            file:///tmp/widedeep/checkpoints  checkpoint directory: a path or a URI (s3://, hdfs://)
-                checkpoint.model          incremental                       the model in checkpoints: incremental (a base and the rows changed since, in checkpoint.dir/model-log) or full (the whole model each time)
-                restart.attempts          10                                restarts after a failure before the job fails
-                starting.offsets          committed                         where a new job starts reading: earliest, latest or committed
-                bounded                   false                             stop at the end of the topic as it was at start (benchmarks)
-                attribution.window.ms     30_000                            how long after an impression a click still counts
-                late.click.horizon.ms     3_600_000                         a click this long after the window still corrects its impression's negative (0: dropped)
-                out.of.orderness.ms       5_000                             how late an event may arrive before the watermark passes it
-                idleness.ms               10_000                            a partition without events this long stops holding the watermark
-                max.future.ms             600_000                           events further ahead of the wall clock go to the dead-letter topic
-                dlq.max.raw.bytes         65_536                            bytes of a malformed record kept in its dead letter
-                dedup.ttl.ms              3_600_000                         how long event ids are remembered to drop producer retries
-                history.ttl.ms            2_592_000_000                     a user's history is dropped after this long without events (30 days)
-                publish.min.interval.ms   100                               an update (delta) leaves after the first training step this long after the last one (10..3_600_000)
-                publish.dense.interval.ms 1000                              the MLP's weights (most of a delta's bytes) go out at most this often; deltas between carry the sparse rows (0..3_600_000)
-                publish.max.examples      65_536                            an update also leaves once it holds this many examples, however short the interval (1..100_000_000)
-                full.snapshot.interval.ms 60_000                            an update this long after the last full snapshot is also published in full, after its delta (1000..86_400_000)
-                chunk.bytes               900_000                           largest Kafka record of an update; bigger updates are chunked
-                snapshot.dir              -                                 directory for full snapshots (servers start from the newest)
-                snapshot.retain           10                                full snapshots kept in snapshot.dir
-                quality.gate.margin       0.10                              hold an update whose PV log loss is this much worse than the published model's
-                quality.gate.window       5_000                             examples the quality gate compares over
-                quality.gate.sample       4                                 the gate scores every n-th batch with the published model
-                quality.gate.max.hold.ms  180_000                           longest time the gate holds updates back
-                quality.gate.on.max.hold  publish                           after the longest hold: publish or hold
-                buffer.timeout.ms         20                                Flink network buffer timeout (latency vs throughput)
-                fresh                     false                             local runs (./widedeep train): start a new model instead of resuming the newest retained checkpoint
-                fail.after                -                                 test hook: fail the trainer after these numbers of examples (comma-separated)
-                kafka.*                   -                                 Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
+                bootstrap.servers          required                          text                       Kafka bootstrap servers
+                spec                       required                          text                       feature spec: a built-in name (criteo, avazu, movielens, obd, sim) or a JSON file
+                topic.clicks               clicks                            text                       topic of click events (impressions and clicks, Avro)
+                topic.dlq                  clicks-dlq                        text                       dead-letter topic for malformed events, with the reason
+                topic.updates              model-updates                     text                       topic the model updates are published to
+                group.id                   widedeep-trainer                  text                       Kafka consumer group of the job
+                job.name                   widedeep-training                 text                       Flink job name
+                parallelism                1                                 1..1024                    parallelism of the source and the joiner
+                trainer.parallelism        1                                 1..64                      trainer subtasks: each computes 1/N of every batch's MLP step, all hold the same model
+                trainer.timeout.ms         30_000                            1000..3_600_000            a trainer that waits this long for a peer fails the job into a restart
+                trainer.bind.host          -                                 text                       address the trainers exchange gradients on (default: the host's address)
+                trainer.precision          float32                           float32|float64            dense math of the trainers: float32, or float64 (slower; N trainers then match one trainer to ~1e-15)
+                trainer.verify.replicas    false                             true|false                 at every checkpoint, compare the trainers' weights digests and stop the job if they differ
+                batch.max.wait.ms          100                               10..3_600_000              a batch that has not filled this long after its first row is trained as it is
+                rocksdb.threads            1                                 1..64                      RocksDB flush and compaction threads per keyed operator instance: native threads that compete with training for cores
+                checkpoint.interval.ms     10_000                            100..86_400_000            checkpoint interval
+                checkpoint.dir             file:///tmp/widedeep/checkpoints  text                       checkpoint directory: a path or a URI (s3://, hdfs://)
+                checkpoint.model           incremental                       incremental|full           the model in checkpoints: incremental (a base and the rows changed since, in checkpoint.dir/model-log) or full (the whole model each time)
+                restart.attempts           10                                0..1_000_000               restarts after a failure before the job fails
+                starting.offsets           committed                         earliest|latest|committed  where a new job starts reading: earliest, latest or committed
+                bounded                    false                             true|false                 stop at the end of the topic as it was at start (benchmarks)
+                attribution.window.ms      30_000                            1..604_800_000             how long after an impression a click still counts
+                late.click.horizon.ms      3_600_000                         0..2_592_000_000           a click this long after the window still corrects its impression's negative (0: dropped)
+                out.of.orderness.ms        5_000                             0..86_400_000              how late an event may arrive before the watermark passes it
+                idleness.ms                10_000                            0..86_400_000              a partition without events this long stops holding the watermark
+                max.future.ms              600_000                           0..31_536_000_000          events further ahead of the wall clock go to the dead-letter topic
+                dlq.max.raw.bytes          65_536                            0..524_288                 bytes of a malformed record kept in its dead letter
+                dedup.ttl.ms               3_600_000                         0..2_592_000_000           how long event ids are remembered to drop producer retries
+                history.ttl.ms             2_592_000_000                     1000..315_360_000_000      a user's history is dropped after this long without events (30 days)
+                publish.min.interval.ms    100                               10..3_600_000              an update (delta) leaves after the first training step this long after the last one
+                publish.dense.interval.ms  1000                              0..3_600_000               the MLP's weights (most of a delta's bytes) go out at most this often; deltas between carry the sparse rows
+                publish.max.examples       65_536                            1..100_000_000             an update also leaves once it holds this many examples, however short the interval
+                full.snapshot.interval.ms  60_000                            1000..86_400_000           an update this long after the last full snapshot is also published in full, after its delta
+                chunk.bytes                900_000                           1024..100_000_000          largest Kafka record of an update; bigger updates are chunked
+                snapshot.dir               -                                 text                       directory for full snapshots (servers start from the newest)
+                snapshot.retain            10                                1..1_000_000               full snapshots kept in snapshot.dir
+                quality.gate.margin        0.10                              0.0..100.0                 hold an update whose PV log loss is this much worse than the published model's
+                quality.gate.window        5_000                             10..10_000_000             examples the quality gate compares over
+                quality.gate.sample        4                                 1..1_000_000               the gate scores every n-th batch with the published model
+                quality.gate.max.hold.ms   180_000                           0..604_800_000             longest time the gate holds updates back
+                quality.gate.on.max.hold   publish                           publish|hold               after the longest hold: publish or hold
+                buffer.timeout.ms          20                                0..10000                   Flink network buffer timeout (latency vs throughput)
+                fresh                      false                             true|false                 local runs (./widedeep train): start a new model instead of resuming the newest retained checkpoint
+                kafka.*                    -                                 -                          Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
                 """);
 
     public final String bootstrapServers;
@@ -102,7 +101,6 @@ public final class JobOptions implements Serializable {
     public final boolean bounded;
     public final String startingOffsets;
     public final int restartAttempts;
-    public final long[] failAfter;
     public final String jobName;
     public final long bufferTimeoutMs;
     public final long qualityGateMaxHoldMs;
@@ -122,42 +120,41 @@ public final class JobOptions implements Serializable {
         updatesTopic = s.string("topic.updates");
         groupId = s.string("group.id");
         specJson = loadSpec(s.string("spec"));
-        checkpointIntervalMs = s.longValue("checkpoint.interval.ms", 100, 86_400_000);
+        checkpointIntervalMs = s.longValue("checkpoint.interval.ms");
         checkpointDir = directoryUri(s.string("checkpoint.dir"), "--checkpoint.dir");
-        incrementalCheckpoints = s.choice("checkpoint.model", Set.of("incremental", "full")).equals("incremental");
-        parallelism = s.intValue("parallelism", 1, 1024);
-        trainerParallelism = s.intValue("trainer.parallelism", 1, 64);
-        trainerTimeoutMs = s.longValue("trainer.timeout.ms", 1000, 3_600_000);
+        incrementalCheckpoints = s.choice("checkpoint.model").equals("incremental");
+        parallelism = s.intValue("parallelism");
+        trainerParallelism = s.intValue("trainer.parallelism");
+        trainerTimeoutMs = s.longValue("trainer.timeout.ms");
         trainerBindHost = s.has("trainer.bind.host") ? s.string("trainer.bind.host") : null;
         trainerVerifyReplicas = s.bool("trainer.verify.replicas");
-        trainerFloat64 = s.choice("trainer.precision", Set.of("float32", "float64")).equals("float64");
-        batchMaxWaitMs = s.longValue("batch.max.wait.ms", 10, 3_600_000);
-        rocksdbThreads = s.intValue("rocksdb.threads", 1, 64);
-        outOfOrdernessMs = s.longValue("out.of.orderness.ms", 0, 86_400_000);
-        idlenessMs = s.longValue("idleness.ms", 0, 86_400_000);
-        publishMinIntervalMs = s.longValue("publish.min.interval.ms", 10, 3_600_000);
-        publishMaxExamples = s.longValue("publish.max.examples", 1, 100_000_000);
-        publishDenseIntervalMs = s.longValue("publish.dense.interval.ms", 0, 3_600_000);
-        fullSnapshotIntervalMs = s.longValue("full.snapshot.interval.ms", 1000, 86_400_000);
+        trainerFloat64 = s.choice("trainer.precision").equals("float64");
+        batchMaxWaitMs = s.longValue("batch.max.wait.ms");
+        rocksdbThreads = s.intValue("rocksdb.threads");
+        outOfOrdernessMs = s.longValue("out.of.orderness.ms");
+        idlenessMs = s.longValue("idleness.ms");
+        publishMinIntervalMs = s.longValue("publish.min.interval.ms");
+        publishMaxExamples = s.longValue("publish.max.examples");
+        publishDenseIntervalMs = s.longValue("publish.dense.interval.ms");
+        fullSnapshotIntervalMs = s.longValue("full.snapshot.interval.ms");
         snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
-        qualityGateMargin = s.doubleValue("quality.gate.margin", 0, 100);
-        qualityGateWindow = s.intValue("quality.gate.window", 10, 10_000_000);
-        chunkBytes = s.intValue("chunk.bytes", 1024, 100_000_000);
+        qualityGateMargin = s.doubleValue("quality.gate.margin");
+        qualityGateWindow = s.intValue("quality.gate.window");
+        chunkBytes = s.intValue("chunk.bytes");
         bounded = s.bool("bounded");
-        startingOffsets = s.choice("starting.offsets", Set.of("earliest", "latest", "committed"));
-        restartAttempts = s.intValue("restart.attempts", 0, 1_000_000);
-        failAfter = parseFailAfter(s.has("fail.after") ? s.string("fail.after") : "");
+        startingOffsets = s.choice("starting.offsets");
+        restartAttempts = s.intValue("restart.attempts");
         jobName = s.string("job.name");
-        bufferTimeoutMs = s.longValue("buffer.timeout.ms", 0, 10_000);
-        qualityGateMaxHoldMs = s.longValue("quality.gate.max.hold.ms", 0, 7L * 86_400_000);
-        publishAfterMaxHold = s.choice("quality.gate.on.max.hold", Set.of("publish", "hold")).equals("publish");
-        qualityGateSample = s.intValue("quality.gate.sample", 1, 1_000_000);
-        dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes", 0, 512 << 10);
-        joinTimes = new JoinTimes(s.longValue("attribution.window.ms", 1, 7L * 86_400_000),
-                s.longValue("late.click.horizon.ms", 0, 30L * 86_400_000), s.longValue("history.ttl.ms", 1000, 3650L * 86_400_000),
-                s.longValue("dedup.ttl.ms", 0, 30L * 86_400_000));
-        maxFutureMs = s.longValue("max.future.ms", 0, 365L * 86_400_000);
-        snapshotRetain = s.intValue("snapshot.retain", 1, 1_000_000);
+        bufferTimeoutMs = s.longValue("buffer.timeout.ms");
+        qualityGateMaxHoldMs = s.longValue("quality.gate.max.hold.ms");
+        publishAfterMaxHold = s.choice("quality.gate.on.max.hold").equals("publish");
+        qualityGateSample = s.intValue("quality.gate.sample");
+        dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes");
+        joinTimes = new JoinTimes(s.longValue("attribution.window.ms"),
+                s.longValue("late.click.horizon.ms"), s.longValue("history.ttl.ms"),
+                s.longValue("dedup.ttl.ms"));
+        maxFutureMs = s.longValue("max.future.ms");
+        snapshotRetain = s.intValue("snapshot.retain");
         fresh = s.bool("fresh");
         kafka = s.withPrefix("kafka.");
     }
@@ -176,19 +173,6 @@ public final class JobOptions implements Serializable {
                 throw new OptionException("--spec", "'" + ref + "' is neither a spec file nor a built-in spec");
             }
             throw new OptionException("--spec " + e.key(), e.getMessage().substring(e.key().length() + 2));
-        }
-    }
-
-    private static long[] parseFailAfter(String v) {
-        if (v.isEmpty()) return new long[0];
-        try {
-            long[] out = Arrays.stream(v.split(",")).mapToLong(x -> Long.parseLong(x.trim())).toArray();
-            for (int i = 1; i < out.length; i++) {
-                if (out[i] <= out[i - 1]) throw new OptionException("--fail.after", "counts must increase");
-            }
-            return out;
-        } catch (NumberFormatException e) {
-            throw new OptionException("--fail.after", "must be a comma-separated list of example counts");
         }
     }
 

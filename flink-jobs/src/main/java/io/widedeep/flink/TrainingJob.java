@@ -13,6 +13,7 @@ import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.flink.records.TrainingStep;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.TimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -58,10 +59,19 @@ public final class TrainingJob {
 
     /** Starts the job without waiting for it (local runs, tests). */
     public static JobClient start(JobOptions options, Configuration extra) throws Exception {
+        return start(options, extra, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts the job with {@code beforeTraining} applied to the training steps on their way to the
+     * trainers: the seam where tests and the restore benchmark inject failures.
+     */
+    public static JobClient start(JobOptions options, Configuration extra,
+                                  UnaryOperator<DataStream<TrainingStep>> beforeTraining) throws Exception {
         Configuration conf = configuration(options);
         conf.addAll(extra);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        build(env, options);
+        build(env, options, beforeTraining);
         return env.executeAsync(options.jobName);
     }
 
@@ -102,6 +112,10 @@ public final class TrainingJob {
     }
 
     public static void build(StreamExecutionEnvironment env, JobOptions o) {
+        build(env, o, UnaryOperator.identity());
+    }
+
+    static void build(StreamExecutionEnvironment env, JobOptions o, UnaryOperator<DataStream<TrainingStep>> beforeTraining) {
         env.enableCheckpointing(o.checkpointIntervalMs, CheckpointingMode.EXACTLY_ONCE);
         if (env.getCheckpointConfig().isUnalignedCheckpointsEnabled()) {
             throw new IllegalArgumentException(CheckpointingOptions.ENABLE_UNALIGNED.key() + " is true in the cluster's "
@@ -127,7 +141,7 @@ public final class TrainingJob {
         DataStream<TrainingStep> steps = examples.keyBy(r -> 0)
                 .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publishMinIntervalMs, o.publishMaxExamples))
                 .name("assign training steps").uid("step-assigner").setParallelism(1).setMaxParallelism(1);
-        steps.broadcast()
+        beforeTraining.apply(steps).broadcast()
                 .transform("train", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO, new TrainerOperator(new OnlineTrainer(o)))
                 .uid("trainer").setParallelism(o.trainerParallelism)
                 .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").uid("model-updates").setParallelism(1);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.widedeep.core.sim.ClickSimulator;
+import io.widedeep.datasets.sim.ClickSimulator;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.flink.local.RetainedCheckpoints;
 import io.widedeep.schemas.AvroSerde;

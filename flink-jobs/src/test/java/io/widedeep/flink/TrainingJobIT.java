@@ -1,5 +1,6 @@
 package io.widedeep.flink;
 
+import io.widedeep.flink.testing.StepFailures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,7 +142,8 @@ class TrainingJobIT {
         ClickStreams.Stream s = ClickStreams.impressionsAndClicks(20000, 2, 2500);
         ClickStreams.send(kafka.bootstrapServers(), t[0], ClickStreams.encode(s.events()));
 
-        runToEnd(options(t, dir, "--fail.after", "5000,12000"));
+        TrainingJob.start(options(t, dir), new Configuration(), steps -> StepFailures.after(steps, 5000, 12000))
+                .getJobExecutionResult().get(240, TimeUnit.SECONDS);
 
         List<ModelUpdate> updates = UpdatesTopic.updates(kafka.bootstrapServers(), t[2]);
         List<Long> epochs = new ArrayList<>();

@@ -39,32 +39,32 @@ public final class ServingServer implements AutoCloseable {
             snapshot, then applies the updates topic as it arrives; keeps live user histories from the clicks
             topic. /healthz, /readyz and /metrics (Prometheus) for operators.""")
             .table("""
-                bootstrap.servers        required       Kafka bootstrap servers
-                port                     %d             HTTP port (0: any free port)
-                host                     0.0.0.0        address to listen on
-                topic.updates            model-updates  topic the training job publishes model updates to
-                topic.clicks             clicks         topic of click events, for live user histories and popularity
-                snapshot.dir             -              the job's snapshot directory: start from its newest full snapshot
-                threads                  16             HTTP worker threads
-                sched.slice.us           100            Linux scheduler slice of the server's threads (6.12+): a request preempts batch work within this (0: kernel default)
-                reserved.threads         0              Jetty threads held ready to take over the selector (0: none; -1: Jetty's own choice)
-                scoring.concurrency      0              requests scored at once, in arrival order (0: no limit; on a dedicated host, its cores)
-                max.connections          2048           open connections beyond this wait to be accepted
-                idle.timeout.ms          30_000         an idle connection is closed after this long
-                body.timeout.ms          5_000          a request body must arrive within this long (slow clients get 408)
-                max.body.bytes           262_144        largest request body (413 beyond)
-                max.candidates           1000           most candidates a request may rank
-                max.k                    1000           most items a request may ask for
-                max.staleness.ms         900_000        /healthz fails when the served model is older than this (0: never)
-                feed.timeout.ms          15_000         a feed that cannot reach Kafka this long is reported down (it keeps retrying)
-                history.max.users        1_000_000      users whose recent history is kept (least recently seen go first)
-                history.ttl.ms           2_592_000_000  a user's history is dropped after this long without events (30 days)
-                history.lookback.ms      3_600_000      at start, read this much of the clicks topic back
-                items.max                1_000_000      items whose popularity is kept
-                items.ttl.ms             604_800_000    an item is forgotten after this long without events (7 days)
-                popular.size             1000           length of the popular-items list (candidates when a request has none)
-                popularity.half.life.ms  3_600_000      half-life of a click's weight in popularity
-                kafka.*                  -              Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
+                bootstrap.servers        required       text                  Kafka bootstrap servers
+                port                     %d             0..65535              HTTP port (0: any free port)
+                host                     0.0.0.0        text                  address to listen on
+                topic.updates            model-updates  text                  topic the training job publishes model updates to
+                topic.clicks             clicks         text                  topic of click events, for live user histories and popularity
+                snapshot.dir             -              text                  the job's snapshot directory: start from its newest full snapshot
+                threads                  16             2..1024               HTTP worker threads
+                sched.slice.us           100            0..100_000            Linux scheduler slice of the server's threads (6.12+): a request preempts batch work within this (0: kernel default)
+                reserved.threads         0              -1..1024              Jetty threads held ready to take over the selector (0: none; -1: Jetty's own choice)
+                scoring.concurrency      0              0..1024               requests scored at once, in arrival order (0: no limit; on a dedicated host, its cores)
+                max.connections          2048           1..1_000_000          open connections beyond this wait to be accepted
+                idle.timeout.ms          30_000         100..3_600_000        an idle connection is closed after this long
+                body.timeout.ms          5_000          100..600_000          a request body must arrive within this long (slow clients get 408)
+                max.body.bytes           262_144        1024..67_108_864      largest request body (413 beyond)
+                max.candidates           1000           1..100_000            most candidates a request may rank
+                max.k                    1000           1..100_000            most items a request may ask for
+                max.staleness.ms         900_000        0..2_592_000_000      /healthz fails when the served model is older than this (0: never)
+                feed.timeout.ms          15_000         1000..3_600_000       a feed that cannot reach Kafka this long is reported down (it keeps retrying)
+                history.max.users        1_000_000      100..                 users whose recent history is kept (least recently seen go first)
+                history.ttl.ms           2_592_000_000  1000..                a user's history is dropped after this long without events (30 days)
+                history.lookback.ms      3_600_000      0..                   at start, read this much of the clicks topic back
+                items.max                1_000_000      100..                 items whose popularity is kept
+                items.ttl.ms             604_800_000    1000..                an item is forgotten after this long without events (7 days)
+                popular.size             1000           1..100_000            length of the popular-items list (candidates when a request has none)
+                popularity.half.life.ms  3_600_000      1000..31_536_000_000  half-life of a click's weight in popularity
+                kafka.*                  -              -                     Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
                 """.formatted(DEFAULT_PORT));
 
     private final Server server;
@@ -80,18 +80,18 @@ public final class ServingServer implements AutoCloseable {
         Settings s = OPTIONS.parse(argv);
         Properties kafka = s.withPrefix("kafka.");
         kafka.setProperty("bootstrap.servers", s.string("bootstrap.servers"));
-        int port = s.intValue("port", 0, 65535);
+        int port = s.intValue("port");
         String host = s.string("host");
-        ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes", 1024, 64 << 20),
-                s.intValue("max.candidates", 1, 100_000), s.intValue("max.k", 1, 100_000),
-                s.longValue("body.timeout.ms", 100, 600_000), s.intValue("scoring.concurrency", 0, 1024));
-        int maxConnections = s.intValue("max.connections", 1, 1_000_000);
-        long idleTimeoutMs = s.longValue("idle.timeout.ms", 100, 3_600_000);
-        long feedTimeoutMs = s.longValue("feed.timeout.ms", 1000, 3_600_000);
-        long maxStalenessMs = s.longValue("max.staleness.ms", 0, 30L * 86_400_000);
-        int threads = s.intValue("threads", 2, 1024);
-        int reservedThreads = s.intValue("reserved.threads", -1, 1024);
-        long sliceMicros = s.longValue("sched.slice.us", 0, 100_000);
+        ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes"),
+                s.intValue("max.candidates"), s.intValue("max.k"),
+                s.longValue("body.timeout.ms"), s.intValue("scoring.concurrency"));
+        int maxConnections = s.intValue("max.connections");
+        long idleTimeoutMs = s.longValue("idle.timeout.ms");
+        long feedTimeoutMs = s.longValue("feed.timeout.ms");
+        long maxStalenessMs = s.longValue("max.staleness.ms");
+        int threads = s.intValue("threads");
+        int reservedThreads = s.intValue("reserved.threads");
+        long sliceMicros = s.longValue("sched.slice.us");
         if (sliceMicros > 0 && sliceMicros < 100) {
             throw new OptionException("--sched.slice.us", "must be 0 or in [100, 100000] (the kernel's range), got " + sliceMicros);
         }
@@ -99,16 +99,16 @@ public final class ServingServer implements AutoCloseable {
         try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(sliceMicros)) {
             schedulerSlice = slice.outcome();
             LiveContext live = new LiveContext(new LiveContext.Limits(
-                    s.longValue("popularity.half.life.ms", 1000, 365L * 86_400_000),
-                    s.intValue("history.max.users", 100, Integer.MAX_VALUE),
-                    s.longValue("history.ttl.ms", 1000, Long.MAX_VALUE),
-                    s.intValue("items.max", 100, Integer.MAX_VALUE),
-                    s.longValue("items.ttl.ms", 1000, Long.MAX_VALUE),
-                    s.intValue("popular.size", 1, 100_000)));
+                    s.longValue("popularity.half.life.ms"),
+                    s.intValue("history.max.users"),
+                    s.longValue("history.ttl.ms"),
+                    s.intValue("items.max"),
+                    s.longValue("items.ttl.ms"),
+                    s.intValue("popular.size")));
             Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir").replaceFirst("^file://", "")) : null;
             updates = new UpdateFeed(registry, kafka, s.string("topic.updates"), snapshots, feedTimeoutMs);
             clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks"),
-                    s.longValue("history.lookback.ms", 0, Long.MAX_VALUE), feedTimeoutMs);
+                    s.longValue("history.lookback.ms"), feedTimeoutMs);
 
             QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
             pool.setName("http");

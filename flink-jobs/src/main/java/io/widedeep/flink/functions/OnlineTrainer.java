@@ -110,7 +110,6 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     private transient TrainerGroup group; // null: the only trainer
     private transient FreshnessMeter freshness;
     private transient boolean nonFinite;
-    private transient FailureInjector failures;
     private transient Counter heldBack;
     private transient Counter publishedCount;
     private transient Counter gateOverrides;
@@ -218,7 +217,6 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         refusedNonFinite = g.counter("updates_refused_non_finite");
         if (group != null) group.countChecks(g.counter("replica_checks_passed"));
         freshness = new FreshnessMeter();
-        failures = new FailureInjector(options.failAfter);
         if (rank == 0) freshness.register(g);
     }
 
@@ -264,11 +262,6 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         }
         learner.train(batch);
         batch.clear();
-        if (rank == 0) failures.maybeFail(attempt(), model.trainedExamples(), false);
-    }
-
-    private int attempt() {
-        return getRuntimeContext().getTaskInfo().getAttemptNumber();
     }
 
     /** Every progressive-validation prediction, in batch order: the gate pairs it with the published model's. */
@@ -279,7 +272,6 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     /** The input ended (bounded runs): publish the final model. */
     private void finish(Collector<byte[]> out) throws IOException {
-        failures.maybeFail(attempt(), model.trainedExamples(), true);
         publish(out, true);
         if (snapshots != null && !nonFinite) {
             // the final model, in full, for whoever needs the end state without the topic
@@ -367,7 +359,6 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
-        failures.checkpointCompleted();
         if (rank == 0) checkpoints.completed(checkpointId);
     }
 

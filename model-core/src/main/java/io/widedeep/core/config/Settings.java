@@ -14,9 +14,10 @@ import java.util.TreeSet;
  * Options from a properties file ({@code --config FILE}) overlaid by command-line {@code --key value}
  * pairs, read against a command's {@link OptionSet} (made by {@link OptionSet#parse}). Every key must
  * be declared, or start with a declared pass-through prefix such as {@code kafka.} (client properties
- * handed to Kafka as they are, so TLS and SASL work). A missing option takes its declared default,
- * parsed and range-checked like input; a bad key or value fails at start with an
- * {@link OptionException} naming it.
+ * handed to Kafka as they are, so TLS and SASL work). Every given value is checked against its
+ * declared range when the command line is parsed, and a missing option takes its declared default
+ * (checked when it was declared): a bad key or value fails at start with an {@link OptionException}
+ * naming the option and what it accepts.
  */
 public final class Settings {
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -56,6 +57,10 @@ public final class Settings {
             }
         }
         cli.forEach(this::put);
+        // every given value is checked here, before the command starts anything
+        values.forEach((k, v) -> {
+            if (declared.names().contains(k)) declared.get(k).range().check(k, v);
+        });
     }
 
     private void put(String key, String value) {
@@ -89,44 +94,42 @@ public final class Settings {
         return v;
     }
 
-    public long longValue(String key, long min, long max) {
-        String v = present(key);
-        long l;
-        try {
-            l = Long.parseLong(v.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new OptionException("--" + key, "must be an integer, got '" + v + "'");
-        }
-        if (l < min || l > max) throw new OptionException("--" + key, "must be in [" + min + ", " + max + "], got " + l);
-        return l;
+    /** An integer option, in the range its row declares. */
+    public long longValue(String key) {
+        return declared(key, OptionRange.Integers.class).parse(key, present(key));
     }
 
-    public int intValue(String key, int min, int max) {
-        return (int) longValue(key, min, max);
+    public int intValue(String key) {
+        long v = longValue(key);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new OptionException("--" + key, "must be at most " + Integer.MAX_VALUE + ", got " + v);
+        return (int) v;
     }
 
-    public double doubleValue(String key, double min, double max) {
-        String v = present(key);
-        double d;
-        try {
-            d = Double.parseDouble(v);
-        } catch (NumberFormatException e) {
-            throw new OptionException("--" + key, "must be a number, got '" + v + "'");
-        }
-        if (!(d >= min && d <= max)) throw new OptionException("--" + key, "must be in [" + min + ", " + max + "], got " + d);
-        return d;
+    /** A number option, in the range its row declares. */
+    public double doubleValue(String key) {
+        return declared(key, OptionRange.Numbers.class).parse(key, present(key));
     }
 
+    /** A flag: declared {@code true|false}. */
     public boolean bool(String key) {
+        OptionRange.OneOf r = declared(key, OptionRange.OneOf.class);
+        if (!r.isFlag()) throw new IllegalStateException("--" + key + " is not declared true|false");
         String v = present(key);
-        if (!v.equals("true") && !v.equals("false")) throw new OptionException("--" + key, "must be true or false, got '" + v + "'");
+        r.check(key, v);
         return Boolean.parseBoolean(v);
     }
 
-    public String choice(String key, Set<String> allowed) {
-        String v = string(key);
-        if (!allowed.contains(v)) throw new OptionException("--" + key, "must be one of " + new TreeSet<>(allowed) + ", got '" + v + "'");
+    /** One of the words its row declares. */
+    public String choice(String key) {
+        String v = present(key);
+        declared(key, OptionRange.OneOf.class).check(key, v);
         return v;
+    }
+
+    private <R extends OptionRange> R declared(String key, Class<R> kind) {
+        OptionRange r = declared.get(key).range();
+        if (!kind.isInstance(r)) throw new IllegalStateException("--" + key + " is declared " + r + ", read as " + kind.getSimpleName());
+        return kind.cast(r);
     }
 
     /** Every option under a prefix, with the prefix stripped (e.g. kafka.security.protocol). */

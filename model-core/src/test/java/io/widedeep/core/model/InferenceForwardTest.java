@@ -8,7 +8,9 @@ import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.features.Hashing;
 import io.widedeep.core.features.UserHistory;
-import io.widedeep.core.sim.ClickSimulator;
+import io.widedeep.schemas.ClickEvent;
+import io.widedeep.schemas.EventType;
+import java.util.Random;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,11 +49,11 @@ class InferenceForwardTest {
         // scoring copies a field's embedding from the row above when its values are the same
         FeatureSpec spec = FeatureSpec.builtIn("sim");
         WideDeepModel m = WideDeepModel.create(spec);
-        ClickSimulator sim = new ClickSimulator(200, 50, 3);
+        Random rnd = new Random(3);
         OnlineLearner learner = new OnlineLearner(m, 0);
         UserHistory history = new UserHistory(spec.historyMaxItems());
         for (int i = 0; i < 20; i++) history.recordClick(Hashing.string("item-" + i), Hashing.string("c" + i % 4), true, i);
-        for (int i = 0; i < 5000; i++) learner.add(sim.impression(1000L * i), history, i % 4 == 0 ? 1 : 0);
+        for (int i = 0; i < 5000; i++) learner.add(impression(rnd, 1000L * i), history, i % 4 == 0 ? 1 : 0);
         FeatureExtractor x = new FeatureExtractor(spec);
         ExampleBatch request = x.newBatch(128);
         for (int k = 0; k < 100; k++) {
@@ -68,5 +70,16 @@ class InferenceForwardTest {
             m.predict(one, s, alone); // a batch of one row gathers every field itself
             assertEquals(alone[0], scored[i], 1e-6f, "row " + i);
         }
+    }
+
+    /** An impression of one of 50 items to one of 200 users, with the "sim" spec's context. */
+    private static ClickEvent impression(Random rnd, long time) {
+        int user = rnd.nextInt(200), item = rnd.nextInt(50);
+        Map<String, String> ctx = Map.of("age_group", "a" + user % 5, "region", "r" + user % 7,
+                "category", "c" + item / 10, "brand", "b" + item % 7);
+        String id = "e" + time;
+        return ClickEvent.newBuilder().setEventId(id).setEventType(EventType.IMPRESSION).setImpressionId(id)
+                .setUserId("user-" + user).setItemId("item-" + item).setEventTime(time).setContext(ctx)
+                .setNumeric(Map.of("price", 1.0 + item % 9)).setLabel(null).build();
     }
 }
