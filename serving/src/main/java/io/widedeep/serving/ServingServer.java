@@ -19,7 +19,6 @@ import java.net.BindException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -81,16 +80,11 @@ public final class ServingServer implements AutoCloseable {
         Properties kafka = s.withPrefix("kafka.");
         kafka.setProperty("bootstrap.servers", s.string("bootstrap.servers"));
         int port = s.intValue("port");
-        String host = s.string("host");
         ApiHandler.Limits limits = new ApiHandler.Limits(s.intValue("max.body.bytes"),
                 s.intValue("max.candidates"), s.intValue("max.k"),
                 s.longValue("body.timeout.ms"), s.intValue("scoring.concurrency"));
-        int maxConnections = s.intValue("max.connections");
-        long idleTimeoutMs = s.longValue("idle.timeout.ms");
         long feedTimeoutMs = s.longValue("feed.timeout.ms");
         long maxStalenessMs = s.longValue("max.staleness.ms");
-        int threads = s.intValue("threads");
-        int reservedThreads = s.intValue("reserved.threads");
         long sliceMicros = s.longValue("sched.slice.us");
         if (sliceMicros > 0 && sliceMicros < 100) {
             throw new OptionException("--sched.slice.us", "must be 0 or in [100, 100000] (the kernel's range), got " + sliceMicros);
@@ -110,22 +104,7 @@ public final class ServingServer implements AutoCloseable {
             clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks"),
                     s.longValue("history.lookback.ms"), feedTimeoutMs);
 
-            QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
-            pool.setName("http");
-            // Without reserved threads Jetty hands each ready connection to a pool thread (produce-execute-consume)
-            // instead of running it on the selector and waking a reserved thread to select next: on a server with
-            // one busy core that hand-over was the tail (closed loop c=4, 100 candidates: p99 11.3 -> 3.0 ms,
-            // p99.9 19 -> 5.1 ms, 2,700 -> 3,800 req/s)
-            pool.setReservedThreads(reservedThreads);
-            server = new Server(pool);
-            ServerConnector connector = new ServerConnector(server);
-            connector.setHost(host);
-            connector.setPort(port);
-            connector.setIdleTimeout(idleTimeoutMs);
-            server.addConnector(connector);
-            // beyond this many connections Jetty stops accepting until some close: a flood queues in the
-            // kernel's backlog instead of exhausting memory and threads
-            server.addBean(new ConnectionLimit(maxConnections, server));
+            server = httpServer(s);
             server.setErrorHandler(new JsonErrorHandler());
             recommender = new Recommender(registry, live);
             List<SupervisedFeed> feeds = List.of(updates, clicks);
@@ -147,6 +126,28 @@ public final class ServingServer implements AutoCloseable {
             updateThread.start();
             clickThread.start();
         }
+    }
+
+    /** Jetty with its thread pool, one connector and a connection limit, as the options say. */
+    private static Server httpServer(Settings s) {
+        int threads = s.intValue("threads");
+        QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(threads, 4));
+        pool.setName("http");
+        // Without reserved threads Jetty hands each ready connection to a pool thread (produce-execute-consume)
+        // instead of running it on the selector and waking a reserved thread to select next: on a server with
+        // one busy core that hand-over is a context switch in every request's path, and it was the latency tail
+        // (load-bench at c=4).
+        pool.setReservedThreads(s.intValue("reserved.threads"));
+        Server server = new Server(pool);
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(s.string("host"));
+        connector.setPort(s.intValue("port"));
+        connector.setIdleTimeout(s.longValue("idle.timeout.ms"));
+        server.addConnector(connector);
+        // beyond this many connections Jetty stops accepting until some close: a flood queues in the
+        // kernel's backlog instead of exhausting memory and threads
+        server.addBean(new ConnectionLimit(s.intValue("max.connections"), server));
+        return server;
     }
 
     public int port() {

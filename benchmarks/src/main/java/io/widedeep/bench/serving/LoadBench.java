@@ -22,9 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code widedeep load-bench}: drives a server from other processes, as production traffic would.
@@ -41,7 +38,7 @@ import java.util.regex.Pattern;
  */
 public final class LoadBench {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** The load bench's options: what parses them is what {@code --help} prints. */
     public static final OptionSet OPTIONS = new OptionSet("""
@@ -70,18 +67,7 @@ public final class LoadBench {
                 """);
 
     public static void main(String[] argv) throws Exception {
-        Settings s = CommandLine.parseOrExit("load-bench", () -> {
-            Settings parsed = OPTIONS.parse(argv);
-            if (parsed.has("url") == parsed.has("bootstrap.servers")) {
-                throw new OptionException("--url", "give either --url of a running server or --bootstrap.servers to start one");
-            }
-            for (String cpus : List.of("server.cpus", "client.cpus")) {
-                if (parsed.has(cpus) && !parsed.string(cpus).matches("[0-9]+([-,][0-9]+)*")) {
-                    throw new OptionException("--" + cpus, "a CPU list such as 1 or 0,2-3, not '" + parsed.string(cpus) + "'");
-                }
-            }
-            return parsed;
-        });
+        Settings s = CommandLine.parseOrExit("load-bench", () -> checked(OPTIONS.parse(argv)));
         List<Integer> levels = new ArrayList<>();
         for (String c : s.string("concurrency").split(",")) levels.add(Integer.parseInt(c.trim()));
         int duration = s.intValue("duration");
@@ -89,18 +75,8 @@ public final class LoadBench {
         int candidates = s.intValue("candidates");
         Path dir = Path.of(s.string("dir"));
         Files.createDirectories(dir);
-        Path script = dir.resolve("recommend.lua");
-        Files.writeString(script, WrkScript.recommend(candidates, s.intValue("users"),
-                s.intValue("items")));
-        requireWrk();
-        long clientSliceUs = s.longValue("client.slice.us");
-        if (clientSliceUs > 0 && clientSliceUs < 100) {
-            throw new OptionException("--client.slice.us", "must be 0 or in [100, 100000], got " + clientSliceUs);
-        }
-        String clientSlice;
-        try (SchedulerSlice probe = SchedulerSlice.forThreadsStartedHere(clientSliceUs)) {
-            clientSlice = probe.outcome();
-        }
+        Path script = WrkScript.write(dir, candidates, s.intValue("users"), s.intValue("items"));
+        String clientSlice = clientSlice(s.longValue("client.slice.us"));
 
         Process server = null;
         Path gcLog = dir.resolve("serve-gc.log");
@@ -123,46 +99,81 @@ public final class LoadBench {
             }
             for (int i = 0; i < levels.size(); i++) {
                 int c = levels.get(i);
-                Metrics before = Metrics.scrape(url);
+                ServerMetrics before = ServerMetrics.scrape(url);
                 Map<String, long[]> irqsBefore = s.has("server.cpus") ? DeviceInterrupts.read() : Map.of();
                 // the paced client lists its slow requests with wall-clock times, to line up with the server's logs
                 Path slow = dir.resolve("slow-" + (i + 1) + "-c" + c + ".txt");
                 Path requests = dir.resolve("requests-" + (i + 1) + "-c" + c + ".bin");
                 ObjectNode run = rate > 0 ? paced(s, url, c, rate, duration, slow, requests) : wrk(s, script, url, c, duration);
                 if (!meters.isEmpty()) addStalls(run, requests, meterFiles);
-                Metrics after = Metrics.scrape(url);
-                if (s.has("server.cpus")) {
-                    ObjectNode irqs = run.putObject("server_cpu_interrupts");
-                    DeviceInterrupts.on(DeviceInterrupts.cpuList(s.string("server.cpus")), irqsBefore, DeviceInterrupts.read())
-                            .forEach(irqs::put);
-                }
-                run.put("concurrency", c);
-                run.put("versions_applied", (long) (after.updatesApplied - before.updatesApplied));
-                run.put("model_version_start", before.modelVersion);
-                run.put("model_version_end", after.modelVersion);
-                if (server != null) {
-                    GcLog.Pauses p = GcLog.read(gcLog, before.uptimeSeconds, after.uptimeSeconds);
-                    run.put("max_gc_pause_ms", p.maxGcPauseMs());
-                    run.put("max_safepoint_ms", p.maxSafepointMs());
-                }
+                ServerMetrics after = ServerMetrics.scrape(url);
+                if (s.has("server.cpus")) putInterrupts(run, s.string("server.cpus"), irqsBefore);
+                putRunFigures(run, c, before, after, server == null ? null : gcLog);
                 System.err.println(describe(run));
                 runs.add(run);
             }
-            ObjectNode out = JSON.createObjectNode();
-            out.put("bench", "load");
-            out.put("candidates", candidates);
-            out.put("duration_s", duration);
-            out.put("load", rate > 0 ? "open loop, " + rate + " requests/s per run (PacedLoad, own JVM)" : "closed loop (wrk)");
-            out.put("server", server == null ? url : "separate JVM started by the bench (ZGC)");
-            out.put("client_slice", clientSlice);
-            out.set("runs", runs);
-            System.out.println(JSON.writeValueAsString(out));
+            System.out.println(JSON.writeValueAsString(summary(candidates, duration, rate, server == null ? url : null, clientSlice, runs)));
         } finally {
             for (Process m : meters) m.destroy();
             if (server != null) {
                 server.destroy();
                 server.waitFor();
             }
+        }
+    }
+
+    /** The device interrupts the server's CPUs took during the run (a host's disk or network can stall it). */
+    private static void putInterrupts(ObjectNode run, String cpus, Map<String, long[]> before) throws IOException {
+        ObjectNode irqs = run.putObject("server_cpu_interrupts");
+        DeviceInterrupts.on(DeviceInterrupts.cpuList(cpus), before, DeviceInterrupts.read()).forEach(irqs::put);
+    }
+
+    /** The bench's JSON line; {@code url} is the server loaded, null for the one the bench started. */
+    private static ObjectNode summary(int candidates, int duration, double rate, String url, String clientSlice, ArrayNode runs) {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("bench", "load");
+        out.put("candidates", candidates);
+        out.put("duration_s", duration);
+        out.put("load", rate > 0 ? "open loop, " + rate + " requests/s per run (PacedLoad, own JVM)" : "closed loop (wrk)");
+        out.put("server", url != null ? url : "separate JVM started by the bench (ZGC)");
+        out.put("client_slice", clientSlice);
+        out.set("runs", runs);
+        return out;
+    }
+
+    /** Options that depend on each other: a server to load (given or started), CPU lists as taskset takes them. */
+    private static Settings checked(Settings parsed) {
+        if (parsed.has("url") == parsed.has("bootstrap.servers")) {
+            throw new OptionException("--url", "give either --url of a running server or --bootstrap.servers to start one");
+        }
+        for (String cpus : List.of("server.cpus", "client.cpus")) {
+            if (parsed.has(cpus) && !parsed.string(cpus).matches("[0-9]+([-,][0-9]+)*")) {
+                throw new OptionException("--" + cpus, "a CPU list such as 1 or 0,2-3, not '" + parsed.string(cpus) + "'");
+            }
+        }
+        return parsed;
+    }
+
+    /** What setting the load generator's scheduler slice gave (its threads inherit it). */
+    private static String clientSlice(long micros) {
+        if (micros > 0 && micros < 100) {
+            throw new OptionException("--client.slice.us", "must be 0 or in [100, 100000], got " + micros);
+        }
+        try (SchedulerSlice probe = SchedulerSlice.forThreadsStartedHere(micros)) {
+            return probe.outcome();
+        }
+    }
+
+    /** The server's side of a run: versions applied and, for a server the bench started, its longest pauses. */
+    private static void putRunFigures(ObjectNode run, int c, ServerMetrics before, ServerMetrics after, Path gcLog) throws IOException {
+        run.put("concurrency", c);
+        run.put("versions_applied", (long) (after.updatesApplied() - before.updatesApplied()));
+        run.put("model_version_start", before.modelVersion());
+        run.put("model_version_end", after.modelVersion());
+        if (gcLog != null) {
+            GcLog.Pauses p = GcLog.read(gcLog, before.uptimeSeconds(), after.uptimeSeconds());
+            run.put("max_gc_pause_ms", p.maxGcPauseMs());
+            run.put("max_safepoint_ms", p.maxSafepointMs());
         }
     }
 
@@ -250,14 +261,6 @@ public final class LoadBench {
         out.put("max_ms", o.maxMs());
     }
 
-    private static void requireWrk() {
-        try {
-            new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start().waitFor();
-        } catch (IOException | InterruptedException e) {
-            System.err.println("widedeep load-bench: needs wrk, an HTTP load generator (Debian/Ubuntu: apt-get install wrk)");
-            System.exit(2);
-        }
-    }
 
     /** One closed-loop run of wrk; its script's {@code done} prints the summary as one JSON line. */
     private static ObjectNode wrk(Settings s, Path script, String url, int connections, int seconds) throws Exception {
@@ -337,75 +340,4 @@ public final class LoadBench {
         }
     }
 
-    /** What the bench reads from the server's {@code /metrics}. */
-    record Metrics(double updatesApplied, long modelVersion, double uptimeSeconds) {
-        static Metrics scrape(String url) throws Exception {
-            String text = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            double start = value(text, "process_start_time_seconds");
-            return new Metrics(value(text, "widedeep_updates_applied_total"), (long) value(text, "widedeep_model_version"),
-                    System.currentTimeMillis() / 1000.0 - start);
-        }
-
-        private static double value(String text, String name) {
-            Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(text);
-            return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
-        }
-    }
-
-    /** Reads the server's unified JVM log. */
-    static final class GcLog {
-        record Pauses(double maxGcPauseMs, double maxSafepointMs) {}
-
-        private static final Pattern UPTIME = Pattern.compile("\\[(\\d+\\.\\d+)s\\]"); // after the wall-clock time
-        private static final Pattern GC_PAUSE = Pattern.compile("Pause [^\\n]*? (\\d+\\.\\d+)ms$");
-        private static final Pattern SAFEPOINT = Pattern.compile("Safepoint .* Total: (\\d+) ns");
-
-        /** The longest GC pause and safepoint logged between two JVM uptimes. */
-        static Pauses read(Path log, double fromSeconds, double toSeconds) throws IOException {
-            double gc = 0, safepoint = 0;
-            for (String line : Files.readAllLines(log)) {
-                Matcher t = UPTIME.matcher(line);
-                if (!t.find()) continue;
-                double at = Double.parseDouble(t.group(1));
-                if (at < fromSeconds || at > toSeconds) continue;
-                Matcher g = GC_PAUSE.matcher(line);
-                if (g.find()) gc = Math.max(gc, Double.parseDouble(g.group(1)));
-                Matcher sp = SAFEPOINT.matcher(line);
-                if (sp.find()) safepoint = Math.max(safepoint, Long.parseLong(sp.group(1)) / 1e6);
-            }
-            return new Pauses(gc, safepoint);
-        }
-    }
-
-    /** The wrk script: varied users, fixed-size candidate lists, a JSON summary at the end. */
-    static final class WrkScript {
-        static String recommend(int candidates, int users, int items) {
-            return """
-                    -- written by widedeep load-bench
-                    wrk.method = "POST"
-                    wrk.headers["Content-Type"] = "application/json"
-                    local bodies = {}
-                    math.randomseed(42)
-                    for b = 1, 256 do
-                      local ids = {}
-                      local first = math.random(0, %3$d - 1)
-                      for i = 0, %1$d - 1 do ids[#ids + 1] = '"item-' .. ((first + i) %% %3$d) .. '"' end
-                      bodies[b] = '{"user_id":"user-' .. math.random(0, %2$d - 1) .. '","candidates":[' .. table.concat(ids, ",") .. '],"k":10}'
-                    end
-                    local next = 0
-                    request = function()
-                      next = next %% #bodies + 1
-                      return wrk.format(nil, nil, nil, bodies[next])
-                    end
-                    done = function(summary, latency, requests)
-                      local e = summary.errors
-                      io.write(string.format('{"requests":%%d,"errors":%%d,"p50_ms":%%.3f,"p99_ms":%%.3f,"p999_ms":%%.3f,"max_ms":%%.3f,"rps":%%.1f}\\n',
-                        summary.requests, e.status + e.connect + e.read + e.write + e.timeout,
-                        latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
-                        latency.max / 1000, summary.requests / (summary.duration / 1e6)))
-                    end
-                    """.formatted(candidates, users, items);
-        }
-    }
 }

@@ -33,7 +33,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -218,30 +217,12 @@ public final class StreamingBench {
     private static void freshness(EmbeddedKafka kafka, List<byte[]> events, List<String> args, ObjectNode out,
                                   long rate, long seconds, long warmupSeconds) throws Exception {
         JobClient job = TrainingJob.start(new JobOptions(args.toArray(new String[0])), new Configuration());
-        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
         int warmup = (int) (rate * warmupSeconds);
         int total = (int) (rate * seconds);
         long[] writeTimes = new long[total];
         AtomicBoolean done = new AtomicBoolean();
         List<Seen> seen = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            UpdateAssembler a = new UpdateAssembler();
-            AvroSerde<ModelUpdateChunk> us = AvroSerde.modelUpdates();
-            try (KafkaConsumer<byte[], byte[]> c = updatesFromStart(kafka)) {
-                while (!done.get()) {
-                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(20))) {
-                        ModelUpdate u = a.accept(us.decode(r.value()));
-                        if (u != null) {
-                            synchronized (seen) {
-                                seen.add(new Seen(u.maxEventTime(), System.currentTimeMillis(), u.payload().length, u.full()));
-                            }
-                        }
-                    }
-                }
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        Thread reader = updateReader(kafka, done, seen);
         reader.start();
         // a server's update path (the feed and the registry the server runs) applies every update as it comes
         Properties serverKafka = new Properties();
@@ -250,16 +231,8 @@ public final class StreamingBench {
         Thread serverThread = new Thread(server, "server-updates");
         serverThread.setDaemon(true);
         serverThread.start();
-        // The events are encoded while the job starts, stamped with the time each is due: the load
-        // generator then only sends bytes, and leaves the cores to the pipeline it measures.
         long due = System.currentTimeMillis() + 8000;
-        byte[][] stamped = new byte[warmup + total][];
-        for (int i = 0; i < stamped.length; i++) {
-            ClickEvent e = serde.decode(events.get(i % events.size()));
-            if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size()); // a new event, not a retry
-            e.setEventTime(due + i * 1000L / rate);
-            stamped[i] = serde.encode(e);
-        }
+        byte[][] stamped = stamp(events, warmup + total, due, rate);
         Thread.sleep(Math.max(0, due - System.currentTimeMillis())); // let the job start before the clock runs
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
             Pacer pacer = new Pacer(rate);
@@ -280,6 +253,51 @@ public final class StreamingBench {
         System.out.print(served.table());
         putQuantiles(out, "event_to_update", served.stage(FreshnessBreakdown.Stage.EVENT_TO_UPDATE));
         putQuantiles(out, "event_to_applied", served.stage(FreshnessBreakdown.Stage.EVENT_TO_APPLIED));
+        putUpdateFigures(out, writeTimes, seen, rate);
+    }
+
+    /** A thread that reads every update from the start of the topic, noting when each arrived, until {@code done}. */
+    private static Thread updateReader(EmbeddedKafka kafka, AtomicBoolean done, List<Seen> seen) {
+        return new Thread(() -> {
+            UpdateAssembler a = new UpdateAssembler();
+            AvroSerde<ModelUpdateChunk> us = AvroSerde.modelUpdates();
+            try (KafkaConsumer<byte[], byte[]> c = updatesFromStart(kafka)) {
+                while (!done.get()) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(20))) {
+                        ModelUpdate u = a.accept(us.decode(r.value()));
+                        if (u != null) {
+                            synchronized (seen) {
+                                seen.add(new Seen(u.maxEventTime(), System.currentTimeMillis(), u.payload().length, u.full()));
+                            }
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    /**
+     * The events to send, re-encoded with the time each is due ({@code rate} a second from {@code due}),
+     * a replayed event under a new id (a new event, not a retry): done while the job starts, so that
+     * the load generator then only sends bytes and leaves the cores to the pipeline it measures.
+     */
+    private static byte[][] stamp(List<byte[]> events, int count, long due, long rate) throws Exception {
+        AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
+        byte[][] stamped = new byte[count][];
+        for (int i = 0; i < stamped.length; i++) {
+            ClickEvent e = serde.decode(events.get(i % events.size()));
+            if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size());
+            e.setEventTime(due + i * 1000L / rate);
+            stamped[i] = serde.encode(e);
+        }
+        return stamped;
+    }
+
+    /** Freshness as the bench's own consumer saw it (each sent event to the first update past it) and the deltas' sizes. */
+    private static void putUpdateFigures(ObjectNode out, long[] writeTimes, List<Seen> seen, long rate) {
+        int total = writeTimes.length;
         long[] fresh = new long[total];
         int n = 0;
         synchronized (seen) {

@@ -21,10 +21,10 @@ class GcLogTest {
                 [12.000s][info][safepoint   ] Safepoint "Cleanup", Time since last: 1000000000 ns, Reaching safepoint: 100 ns, Cleanup: 100 ns, At safepoint: 1000 ns, Total: 1200 ns
                 [31.000s][info][gc,phases   ] GC(9) Pause Relocate Start 4.000ms
                 """);
-        LoadBench.GcLog.Pauses p = LoadBench.GcLog.read(log, 10.0, 30.0);
+        GcLog.Pauses p = GcLog.read(log, 10.0, 30.0);
         assertEquals(0.031, p.maxGcPauseMs(), 1e-9);
         assertEquals(3.754391, p.maxSafepointMs(), 1e-9);
-        LoadBench.GcLog.Pauses all = LoadBench.GcLog.read(log, 0, 100);
+        GcLog.Pauses all = GcLog.read(log, 0, 100);
         assertEquals(9.12, all.maxGcPauseMs(), 1e-9);
         assertEquals(17.529458, all.maxSafepointMs(), 1e-9);
     }
@@ -37,7 +37,7 @@ class GcLogTest {
                 [2026-12-03T14:25:36.907+0000][5.000s][info][gc,phases   ] GC(3) Pause Mark Start 0.900ms
                 [2026-12-03T14:25:46.907+0000][15.000s][info][gc,phases   ] GC(4) Pause Mark End 0.045ms
                 """);
-        assertEquals(0.045, LoadBench.GcLog.read(log, 10.0, 30.0).maxGcPauseMs(), 1e-9);
-        assertEquals(0.9, LoadBench.GcLog.read(log, 0, 30.0).maxGcPauseMs(), 1e-9);
+        assertEquals(0.045, GcLog.read(log, 10.0, 30.0).maxGcPauseMs(), 1e-9);
+        assertEquals(0.9, GcLog.read(log, 0, 30.0).maxGcPauseMs(), 1e-9);
     }
 }

@@ -70,13 +70,13 @@ final class DataParallelMlp {
         Arrays.fill(sliceDOut, hi - lo, sliceDOut.length, 0f);
         mlp.backward(slice, sliceDOut);
         if (grads != null) {
-            mlp.readGradients(grads);
+            mlp.grads.data().asNioFloat().get(0, grads, 0, grads.length);
             group.allReduceSum(grads, grads.length, gatheredGrads);
-            mlp.writeGradients(grads);
+            mlp.grads.data().asNioFloat().put(0, grads, 0, grads.length);
         } else {
-            mlp.readGradients(grads64);
+            mlp.grads.data().asNioDouble().get(0, grads64, 0, grads64.length);
             group.allReduceSum(grads64, grads64.length, gatheredGrads64);
-            mlp.writeGradients(grads64);
+            mlp.grads.data().asNioDouble().put(0, grads64, 0, grads64.length);
         }
         int width = mlp.inputWidth();
         for (int r = 0; r < rowCounts.length; r++) inputCounts[r] = rowCounts[r] * width;

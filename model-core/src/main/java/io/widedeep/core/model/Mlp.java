@@ -38,7 +38,8 @@ final class Mlp {
     final int crossLayers;
     final DataType dtype;
     final INDArray params;
-    private final INDArray grads;
+    /** The flat gradient of the last backward pass (a data-parallel all-reduce sums it across ranks). */
+    final INDArray grads;
     private final INDArray[] w;
     private final INDArray[] b;
     private final INDArray[] gw;
@@ -179,23 +180,19 @@ final class Mlp {
             hostCross = crossLayers > 0 ? new float[capacity * sizes[0]] : null;
             crossTmp = crossLayers > 0 ? Nd4j.zeros(dtype, capacity, sizes[0]) : null;
             crossDx0 = crossLayers > 0 ? Nd4j.zeros(dtype, capacity, sizes[0]) : null;
-            inputView = view(acts[0]);
-            outView = view(acts[layers]);
-            deltaOutView = view(deltas[layers - 1]);
-            dInputView = view(dInput);
+            inputView = HostArrays.view(acts[0]);
+            outView = HostArrays.view(acts[layers]);
+            deltaOutView = HostArrays.view(deltas[layers - 1]);
+            dInputView = HostArrays.view(dInput);
             actViews = new FloatBuffer[layers + 1];
             if (dtype == DataType.FLOAT) {
-                for (int l = 0; l <= layers; l++) actViews[l] = (FloatBuffer) view(acts[l]);
+                for (int l = 0; l <= layers; l++) actViews[l] = (FloatBuffer) HostArrays.view(acts[l]);
             }
         }
     }
 
     Workspace newWorkspace(int capacity) {
         return new Workspace(capacity);
-    }
-
-    private Buffer view(INDArray a) {
-        return dtype == DataType.FLOAT ? a.data().asNioFloat() : a.data().asNioDouble();
     }
 
     private final FloatBuffer[] weightViews; // float32 views of w[l] and b[l] in params, made once
@@ -213,7 +210,7 @@ final class Mlp {
             return;
         }
         int layers = sizes.length - 1;
-        write(ws.inputView, ws.input, rows * sizes[0]);
+        HostArrays.write(ws.inputView, ws.input, rows * sizes[0], dtype);
         float[] host = ws.hostActivations;
         for (int l = 0; l < layers; l++) {
             int in = sizes[l], outWidth = sizes[l + 1], n = rows * outWidth;
@@ -236,20 +233,7 @@ final class Mlp {
                 continue;
             }
             boolean hidden = l < layers - 1;
-            // one simple loop per case, so the JIT can vectorise it (a per-element choice kept it scalar)
-            if (!hidden) {
-                for (int i = 0; i < n; i += outWidth) {
-                    for (int j = 0; j < outWidth; j++) host[i + j] += bias[j];
-                }
-            } else if (activation == Activation.RELU) {
-                for (int i = 0; i < n; i += outWidth) {
-                    for (int j = 0; j < outWidth; j++) host[i + j] = Math.max(host[i + j] + bias[j], 0f);
-                }
-            } else {
-                for (int i = 0; i < n; i += outWidth) {
-                    for (int j = 0; j < outWidth; j++) host[i + j] = (float) activation.apply(host[i + j] + bias[j]);
-                }
-            }
+            HostArrays.addBiasAndActivate(host, bias, n, outWidth, hidden ? activation : null);
             if (hidden) a.put(0, host, 0, n);
         }
         for (int i = 0; i < rows; i++) {
@@ -268,7 +252,7 @@ final class Mlp {
      * (seed, step): the same step draws the same masks, so a restored model continues bit-identically.
      */
     void forward(Workspace ws, long step) {
-        write(ws.inputView, ws.input, ws.input.length);
+        HostArrays.write(ws.inputView, ws.input, ws.input.length, dtype);
         int layers = sizes.length - 1;
         for (int l = 0; l < layers; l++) {
             INDArray a = ws.acts[l + 1];
@@ -286,10 +270,10 @@ final class Mlp {
                     Nd4j.exec(new RectifiedLinear(a, a));
                 } else {
                     ws.pre[l].assign(a);
-                    applyOnHost(a);
+                    HostArrays.apply(a, dtype, activation);
                 }
                 if (dropout > 0 && step >= 0) {
-                    drawMask(ws.masks[l], new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 31 + l));
+                    HostArrays.drawMask(ws.masks[l], dtype, dropout, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 31 + l));
                     a.muli(ws.masks[l]);
                 }
             }
@@ -310,7 +294,7 @@ final class Mlp {
      */
     void backward(Workspace ws, float[] dOut) {
         int layers = sizes.length - 1;
-        write(ws.deltaOutView, dOut, ws.capacity);
+        HostArrays.write(ws.deltaOutView, dOut, ws.capacity, dtype);
         for (int l = layers - 1; l >= 0; l--) {
             INDArray d = ws.deltas[l];
             INDArray prev = l == 0 ? ws.dInput : ws.deltas[l - 1];
@@ -329,14 +313,14 @@ final class Mlp {
                     // ReLU: the gradient passes where the layer's output was positive.
                     Nd4j.exec(new RectifiedLinearDerivative(ws.acts[l], prev, prev));
                 } else {
-                    multiplyByDerivative(prev, ws.pre[l - 1]);
+                    HostArrays.multiplyByDerivative(prev, ws.pre[l - 1], dtype, activation);
                 }
             }
         }
         if (crossLayers > 0) {
             ws.dInput.addi(ws.crossDx0);
         }
-        read(ws.dInputView, ws.dInputHost, ws.dInputHost.length);
+        HostArrays.read(ws.dInputView, ws.dInputHost, ws.dInputHost.length, dtype);
     }
 
     /**
@@ -359,58 +343,8 @@ final class Mlp {
         }
     }
 
-    private void drawMask(INDArray mask, SplittableRandom rnd) {
-        double keep = 1 - dropout;
-        if (dtype == DataType.FLOAT) {
-            FloatBuffer m = mask.data().asNioFloat();
-            for (int i = 0, n = (int) mask.length(); i < n; i++) m.put(i, rnd.nextDouble() < keep ? (float) (1 / keep) : 0f);
-        } else {
-            DoubleBuffer m = mask.data().asNioDouble();
-            for (int i = 0, n = (int) mask.length(); i < n; i++) m.put(i, rnd.nextDouble() < keep ? 1 / keep : 0);
-        }
-    }
 
-    /** The activation in place, element by element (a batch's hidden layer: ~10^5 elements). */
-    private void applyOnHost(INDArray a) {
-        if (dtype == DataType.FLOAT) {
-            FloatBuffer f = a.data().asNioFloat();
-            for (int i = 0, n = (int) a.length(); i < n; i++) f.put(i, (float) activation.apply(f.get(i)));
-        } else {
-            DoubleBuffer d = a.data().asNioDouble();
-            for (int i = 0, n = (int) a.length(); i < n; i++) d.put(i, activation.apply(d.get(i)));
-        }
-    }
 
-    /** delta *= activation'(pre), element by element. */
-    private void multiplyByDerivative(INDArray delta, INDArray pre) {
-        if (dtype == DataType.FLOAT) {
-            FloatBuffer d = delta.data().asNioFloat(), p = pre.data().asNioFloat();
-            for (int i = 0, n = (int) delta.length(); i < n; i++) d.put(i, (float) (d.get(i) * activation.derivative(p.get(i))));
-        } else {
-            DoubleBuffer d = delta.data().asNioDouble(), p = pre.data().asNioDouble();
-            for (int i = 0, n = (int) delta.length(); i < n; i++) d.put(i, d.get(i) * activation.derivative(p.get(i)));
-        }
-    }
-
-    /** The flat gradient of the last backward pass, copied out (float32 models; for a data-parallel all-reduce). */
-    void readGradients(float[] dst) {
-        grads.data().asNioFloat().get(0, dst, 0, dst.length);
-    }
-
-    /** Replaces the flat gradient (float32 models; after a data-parallel all-reduce). */
-    void writeGradients(float[] src) {
-        grads.data().asNioFloat().put(0, src, 0, src.length);
-    }
-
-    /** {@link #readGradients(float[])} for float64 models. */
-    void readGradients(double[] dst) {
-        grads.data().asNioDouble().get(0, dst, 0, dst.length);
-    }
-
-    /** {@link #writeGradients(float[])} for float64 models. */
-    void writeGradients(double[] src) {
-        grads.data().asNioDouble().put(0, src, 0, src.length);
-    }
 
     void step() {
         optimizer.step(params, grads);
@@ -433,21 +367,7 @@ final class Mlp {
         return grads.norm2Number().doubleValue();
     }
 
-    private void write(Buffer target, float[] src, int n) {
-        if (dtype == DataType.FLOAT) {
-            ((FloatBuffer) target).put(0, src, 0, n);
-        } else {
-            for (int i = 0; i < n; i++) ((DoubleBuffer) target).put(i, src[i]);
-        }
-    }
 
-    private void read(Buffer source, float[] dst, int n) {
-        if (dtype == DataType.FLOAT) {
-            ((FloatBuffer) source).get(0, dst, 0, n);
-        } else {
-            for (int i = 0; i < n; i++) dst[i] = (float) ((DoubleBuffer) source).get(i);
-        }
-    }
 
     /** Gradient of one parameter (layer, flat index within its weight matrix or bias). */
     double weightGrad(int layer, long i) {

@@ -1,7 +1,6 @@
 package io.widedeep.core.model;
 
 import io.widedeep.core.spec.FeatureSpec;
-import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
 import java.io.EOFException;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.util.HexFormat;
 import java.util.function.IntPredicate;
 import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The binary format of models: full snapshots (optionally with optimizer state, for checkpoints
@@ -60,7 +58,7 @@ public final class ModelCodec {
             byte[] spec = m.spec.json().getBytes(StandardCharsets.UTF_8);
             out.putInt(spec.length);
             out.putBytes(spec);
-            body(out, m, withOptimizerState, false, true);
+            ModelBodyWriter.body(out, m, withOptimizerState, false, true);
         });
     }
 
@@ -80,7 +78,7 @@ public final class ModelCodec {
     public static byte[] encodeDelta(WideDeepModel m, boolean withDense) {
         return write(out -> {
             header(out, m, DELTA, withDense ? 0 : NO_DENSE);
-            body(out, m, false, true, withDense);
+            ModelBodyWriter.body(out, m, false, true, withDense);
         });
     }
 
@@ -98,7 +96,7 @@ public final class ModelCodec {
         }
         byte[] bytes = write(out -> {
             header(out, m, DELTA, WITH_OPTIMIZER_STATE);
-            body(out, m, true, true, true);
+            ModelBodyWriter.body(out, m, true, true, true);
         });
         if (m.wide != null) {
             m.wide.checkpointChanges.clear();
@@ -154,232 +152,6 @@ public final class ModelCodec {
         out.putByte(kind);
         out.putByte(flags);
         out.putLong(m.spec.fingerprint());
-    }
-
-    private static void body(ByteSink out, WideDeepModel m, boolean opt, boolean delta, boolean dense) {
-        out.putLong(m.trainedExamples);
-        out.putLong(m.batches);
-        out.putLong(m.maxEventTime);
-        out.putFloat(m.bias);
-        // the counter mixture: its weights and the counter it mixes in (servers need both; the base
-        // rate's counts stand again in the optimizer state below, where format 2 put them)
-        out.putDouble(m.mixture.logOdds);
-        out.putDouble(m.baseRate.clicks);
-        out.putDouble(m.baseRate.examples);
-        if (opt) {
-            out.putDouble(m.biasZ[0]);
-            out.putDouble(m.biasN[0]);
-            out.putDouble(m.baseRate.clicks);
-            out.putDouble(m.baseRate.examples);
-        }
-        NumericNormalizer nz = m.normalizer;
-        out.putDouble(nz.count);
-        for (int j = 0; j < nz.mean.length; j++) {
-            out.putDouble(nz.mean[j]);
-            out.putDouble(nz.m2[j]);
-        }
-        if (m.wide != null) {
-            if (delta && opt) wideIncrement(out, m.wide);
-            else if (delta) wideDelta(out, m.wide);
-            else if (opt) wideExact(out, m.wide);
-            else wideWeights(out, m.wide);
-        }
-        if (m.gates != null) { // only with wide.field_gates, which the spec (fingerprinted above) says
-            for (float g : m.gates.gate) out.putFloat(g);
-            if (opt) {
-                for (double a : m.gates.accumulator) out.putDouble(a);
-            }
-        }
-        for (EmbeddingTable t : m.embeddings) {
-            if (delta && opt) embeddingIncrement(out, t);
-            else if (delta) embeddingDelta(out, t);
-            else if (opt) embeddingExact(out, t);
-            else embeddingWeights(out, t);
-        }
-        if (m.mlp != null && dense) {
-            writeArray(out, m.mlp.params);
-            if (opt) {
-                out.putLong(m.mlp.optimizer.iterations());
-                for (INDArray s : m.mlp.optimizer.state()) writeArray(out, s);
-            }
-        }
-    }
-
-    /** What an exact snapshot writes for one occupied slot, after its key. */
-    private interface SlotWriter {
-        void write(int slot);
-    }
-
-    /**
-     * A table's slots exactly as they lie (free ones included, so a restored table probes the same
-     * way): the high-water mark, then per slot whether it is occupied and, if so, its key and what
-     * {@code occupied} writes; then the free list.
-     */
-    private static void exactSlots(ByteSink out, SlotIndex idx, SlotWriter occupied) {
-        int hw = idx.highWater();
-        out.putInt(hw);
-        for (int s = 0; s < hw; s++) {
-            boolean occ = idx.occupied(s);
-            out.putBoolean(occ);
-            if (occ) {
-                out.putLong(idx.key(s));
-                occupied.write(s);
-            }
-        }
-        writeInts(out, idx.freeSlots());
-    }
-
-    private static void wideExact(ByteSink out, WideTable t) {
-        exactSlots(out, t.index, wideRow(out, t));
-    }
-
-    /** A wide slot with its optimizer state, as exact snapshots and increments write it. */
-    private static SlotWriter wideRow(ByteSink out, WideTable t) {
-        return s -> {
-            out.putFloat(t.w[s]);
-            out.putDouble(t.z[s]);
-            out.putDouble(t.n[s]);
-            out.putLong(t.lastSeen[s]);
-        };
-    }
-
-    /** An embedding slot with its optimizer state, as exact snapshots and increments write it. */
-    private static SlotWriter embeddingRow(ByteSink out, EmbeddingTable t) {
-        int sw = t.stateWidth() * t.dim;
-        return s -> {
-            out.putFloats(t.rows, s * t.dim, t.dim);
-            out.putFloats(t.state, s * sw, sw);
-            out.putLong(t.lastSeen[s]);
-        };
-    }
-
-    /** (key, value) pairs: their count, then the longs. */
-    private static void writePairs(ByteSink out, long[] pairs) {
-        out.putInt(pairs.length / 2);
-        for (long v : pairs) out.putLong(v);
-    }
-
-    private static long[] readPairs(ByteSource in) throws IOException {
-        long[] kv = new long[in.readInt() * 2];
-        for (int i = 0; i < kv.length; i++) kv[i] = in.readLong();
-        return kv;
-    }
-
-    private static void wideWeights(ByteSink out, WideTable t) {
-        SlotIndex idx = t.index;
-        out.putInt(0); // no removals
-        out.putInt(t.nonZero());
-        for (int s = 0, hw = idx.highWater(); s < hw; s++) {
-            if (idx.occupied(s) && t.w[s] != 0f) {
-                out.putLong(idx.key(s));
-                out.putFloat(t.w[s]);
-            }
-        }
-    }
-
-    private static void wideDelta(ByteSink out, WideTable t) {
-        IntArrayList changed = t.changes.changed();
-        LongArrayList removed = new LongArrayList(t.changes.removed());
-        int nonZero = 0;
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
-            if (t.w[s] == 0f) removed.add(t.index.key(s)); else nonZero++;
-        }
-        out.putInt(removed.size());
-        for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
-        out.putInt(nonZero);
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
-            if (t.w[s] != 0f) {
-                out.putLong(t.index.key(s));
-                out.putFloat(t.w[s]);
-            }
-        }
-    }
-
-    /**
-     * What changed in an index since the last increment: the high-water mark, the keys that left,
-     * each changed slot with its key and what {@code row} writes, and the free list's change (its
-     * low-water mark since the last increment and the entries above it).
-     */
-    private static void slotIncrement(ByteSink out, SlotIndex idx, ChangeLog c, SlotWriter row) {
-        out.putInt(idx.highWater());
-        LongArrayList removed = c.removed();
-        out.putInt(removed.size());
-        for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
-        IntArrayList changed = c.changed();
-        out.putInt(changed.size());
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
-            out.putInt(s);
-            out.putLong(idx.key(s));
-            row.write(s);
-        }
-        IntArrayList free = idx.freeSlots();
-        int low = idx.freeLowWater();
-        out.putInt(low);
-        out.putInt(free.size() - low);
-        for (int i = low; i < free.size(); i++) out.putInt(free.getInt(i));
-    }
-
-    private static void wideIncrement(ByteSink out, WideTable t) {
-        slotIncrement(out, t.index, t.checkpointChanges, wideRow(out, t));
-    }
-
-    private static void embeddingIncrement(ByteSink out, EmbeddingTable t) {
-        slotIncrement(out, t.index, t.checkpointChanges, embeddingRow(out, t));
-        long[] changed = t.changedPending();
-        boolean all = changed == null; // a halving of the admission counters changed all of them
-        out.putBoolean(all);
-        writePairs(out, all ? t.pendingCounts() : changed);
-    }
-
-    private static void embeddingExact(ByteSink out, EmbeddingTable t) {
-        exactSlots(out, t.index, embeddingRow(out, t));
-        writePairs(out, t.pendingCounts());
-    }
-
-    private static void embeddingWeights(ByteSink out, EmbeddingTable t) {
-        SlotIndex idx = t.index;
-        out.putInt(0);
-        out.putInt(idx.size());
-        for (int s = 0, hw = idx.highWater(); s < hw; s++) {
-            if (idx.occupied(s)) {
-                out.putLong(idx.key(s));
-                out.putFloats(t.rows, s * t.dim, t.dim);
-            }
-        }
-    }
-
-    private static void embeddingDelta(ByteSink out, EmbeddingTable t) {
-        LongArrayList removed = t.changes.removed();
-        out.putInt(removed.size());
-        for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
-        IntArrayList changed = t.changes.changed();
-        out.putInt(changed.size());
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
-            out.putLong(t.index.key(s));
-            out.putFloats(t.rows, s * t.dim, t.dim);
-        }
-    }
-
-    private static void writeInts(ByteSink out, IntArrayList ints) {
-        out.putInt(ints.size());
-        for (int i = 0; i < ints.size(); i++) out.putInt(ints.getInt(i));
-    }
-
-    private static void writeArray(ByteSink out, INDArray a) {
-        int n = (int) a.length();
-        out.putByte(a.dataType() == DataType.DOUBLE ? 1 : 0);
-        out.putInt(n);
-        if (a.dataType() == DataType.DOUBLE) {
-            var buf = a.data().asNioDouble();
-            for (int i = 0; i < n; i++) out.putDouble(buf.get(i));
-        } else {
-            var buf = a.data().asNioFloat();
-            for (int i = 0; i < n; i++) out.putFloat(buf.get(i));
-        }
     }
 
     // ------------------------------------------------------------------ reading
@@ -441,7 +213,7 @@ public final class ModelCodec {
                 throw new ModelFormatException("spec fingerprint does not match the embedded spec");
             }
             WideDeepModel m = new WideDeepModel(spec, h.withOptimizerState(), dtype);
-            readBody(in, m, h.version(), h.withOptimizerState(), false, true);
+            ModelBodyReader.readBody(in, m, h.version(), h.withOptimizerState(), false, true);
             return m;
         } catch (EOFException e) {
             throw new ModelFormatException("model payload ends early", e);
@@ -466,7 +238,7 @@ public final class ModelCodec {
             throw new ModelFormatException("a checkpoint increment applies to a trainable model only");
         }
         try {
-            readBody(body(bytes), m, h.version(), h.withOptimizerState(), true, h.withDense());
+            ModelBodyReader.readBody(body(bytes), m, h.version(), h.withOptimizerState(), true, h.withDense());
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("delta unreadable: " + e.getMessage(), e);
         }
@@ -475,213 +247,6 @@ public final class ModelCodec {
     private static ByteSource body(byte[] bytes) {
         int headerLen = 8 + 4 + 1 + 1 + 8;
         return new ByteSource(bytes, headerLen, bytes.length - TRAILER);
-    }
-
-    private static void readBody(ByteSource in, WideDeepModel m, int version, boolean opt, boolean delta, boolean dense)
-            throws IOException {
-        m.trainedExamples = in.readLong();
-        m.batches = in.readLong();
-        m.maxEventTime = in.readLong();
-        m.bias = in.readFloat();
-        if (version >= 3) {
-            m.mixture.logOdds = in.readDouble();
-            m.baseRate.clicks = in.readDouble();
-            m.baseRate.examples = in.readDouble();
-        } else {
-            // written before the mixture: a trainer starts its weights at the prior (below); a server scores
-            // with the model alone until an update of version 3 arrives
-            m.mixture.logOdds = Double.NEGATIVE_INFINITY;
-        }
-        if (opt) {
-            m.biasZ[0] = in.readDouble();
-            m.biasN[0] = in.readDouble();
-            if (version >= 2) {
-                m.baseRate.clicks = in.readDouble();
-                m.baseRate.examples = in.readDouble();
-            } else {
-                // Version 1 learned the whole intercept by FTRL: it becomes the base rate's estimate
-                // (as if seen over the examples trained so far) and the learned offset starts over.
-                m.baseRate.examples = Math.min(m.trainedExamples, 1_000_000);
-                m.baseRate.clicks = m.baseRate.examples / (1 + Math.exp(-m.bias));
-                m.biasZ[0] = 0;
-                m.biasN[0] = 0;
-            }
-            if (version < 3) {
-                m.mixture.reset();
-            }
-        }
-        NumericNormalizer nz = m.normalizer;
-        nz.count = in.readDouble();
-        for (int j = 0; j < nz.mean.length; j++) {
-            nz.mean[j] = in.readDouble();
-            nz.m2[j] = in.readDouble();
-        }
-        if (m.wide != null) {
-            if (opt && delta) readWideIncrement(in, m.wide);
-            else if (opt) readWideExact(in, m.wide);
-            else readWideSparse(in, m.wide);
-        }
-        if (m.gates != null) {
-            for (int g = 0; g < m.gates.size(); g++) m.gates.gate[g] = in.readFloat();
-            if (opt) {
-                for (int g = 0; g < m.gates.size(); g++) m.gates.accumulator[g] = in.readDouble();
-            }
-        }
-        for (EmbeddingTable t : m.embeddings) {
-            if (opt && delta) readEmbeddingIncrement(in, t);
-            else if (opt) readEmbeddingExact(in, t);
-            else readEmbeddingSparse(in, t);
-        }
-        if (m.mlp != null && dense) {
-            readArray(in, m.mlp.params);
-            if (opt) {
-                m.mlp.optimizer.setIterations(in.readLong());
-                for (INDArray s : m.mlp.optimizer.state()) readArray(in, s);
-            }
-        }
-        if (in.available() != 0) {
-            throw new IOException(in.available() + " unexpected bytes after the model body");
-        }
-    }
-
-    private static void readWideExact(ByteSource in, WideTable t) throws IOException {
-        int hw = in.readInt();
-        long[] keys = new long[hw];
-        boolean[] occ = new boolean[hw];
-        t.index.restore(0, new long[0], new boolean[0], new int[0]);
-        t.ensureCapacity();
-        float[] w = new float[hw];
-        double[] z = new double[hw];
-        double[] n = new double[hw];
-        long[] seen = new long[hw];
-        for (int s = 0; s < hw; s++) {
-            occ[s] = in.readBoolean();
-            if (occ[s]) {
-                keys[s] = in.readLong();
-                w[s] = in.readFloat();
-                z[s] = in.readDouble();
-                n[s] = in.readDouble();
-                seen[s] = in.readLong();
-            }
-        }
-        t.index.restore(hw, keys, occ, readInts(in));
-        t.ensureCapacity();
-        System.arraycopy(w, 0, t.w, 0, hw);
-        System.arraycopy(z, 0, t.z, 0, hw);
-        System.arraycopy(n, 0, t.n, 0, hw);
-        System.arraycopy(seen, 0, t.lastSeen, 0, hw);
-    }
-
-    /** Reads what {@link #slotIncrement} wrote: removals, then each changed slot through {@code row}, then the layout. */
-    private interface SlotReader {
-        void read(int slot) throws IOException;
-    }
-
-    private static void readSlotIncrement(ByteSource in, SlotIndex idx, Runnable grow, SlotReader row) throws IOException {
-        int hw = in.readInt();
-        int removed = in.readInt();
-        for (int i = 0; i < removed; i++) idx.removeKey(in.readLong());
-        int changed = in.readInt();
-        for (int i = 0; i < changed; i++) {
-            int s = in.readInt();
-            idx.place(s, in.readLong());
-            grow.run();
-            row.read(s);
-        }
-        int low = in.readInt();
-        idx.setLayout(hw, low, readInts(in));
-        grow.run();
-    }
-
-    private static void readWideIncrement(ByteSource in, WideTable t) throws IOException {
-        readSlotIncrement(in, t.index, t::ensureCapacity, s -> {
-            t.w[s] = in.readFloat();
-            t.z[s] = in.readDouble();
-            t.n[s] = in.readDouble();
-            t.lastSeen[s] = in.readLong();
-        });
-    }
-
-    private static void readEmbeddingIncrement(ByteSource in, EmbeddingTable t) throws IOException {
-        int sw = t.stateWidth() * t.dim;
-        readSlotIncrement(in, t.index, t::ensureCapacity, s -> {
-            in.readFloats(t.rows, s * t.dim, t.dim);
-            in.readFloats(t.state, s * sw, sw);
-            t.lastSeen[s] = in.readLong();
-        });
-        boolean all = in.readBoolean();
-        long[] kv = readPairs(in);
-        if (all) t.restorePending(kv); else t.updatePending(kv);
-    }
-
-    private static void readWideSparse(ByteSource in, WideTable t) throws IOException {
-        int removed = in.readInt();
-        for (int i = 0; i < removed; i++) t.remove(in.readLong());
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            long key = in.readLong();
-            t.put(key, in.readFloat());
-        }
-    }
-
-    private static void readEmbeddingExact(ByteSource in, EmbeddingTable t) throws IOException {
-        int hw = in.readInt();
-        int dim = t.dim;
-        int sw = t.stateWidth() * dim;
-        long[] keys = new long[hw];
-        boolean[] occ = new boolean[hw];
-        float[] rows = new float[hw * dim];
-        float[] state = new float[hw * sw];
-        long[] seen = new long[hw];
-        for (int s = 0; s < hw; s++) {
-            occ[s] = in.readBoolean();
-            if (occ[s]) {
-                keys[s] = in.readLong();
-                in.readFloats(rows, s * dim, dim);
-                in.readFloats(state, s * sw, sw);
-                seen[s] = in.readLong();
-            }
-        }
-        t.index.restore(hw, keys, occ, readInts(in));
-        t.ensureCapacity();
-        System.arraycopy(rows, 0, t.rows, 0, rows.length);
-        System.arraycopy(state, 0, t.state, 0, state.length);
-        System.arraycopy(seen, 0, t.lastSeen, 0, hw);
-        t.restorePending(readPairs(in));
-    }
-
-    private static void readEmbeddingSparse(ByteSource in, EmbeddingTable t) throws IOException {
-        int removed = in.readInt();
-        for (int i = 0; i < removed; i++) t.remove(in.readLong());
-        int n = in.readInt();
-        float[] row = new float[t.dim];
-        for (int i = 0; i < n; i++) {
-            long key = in.readLong();
-            in.readFloats(row, 0, t.dim);
-            t.put(key, row, 0);
-        }
-    }
-
-    private static int[] readInts(ByteSource in) throws IOException {
-        int[] v = new int[in.readInt()];
-        for (int i = 0; i < v.length; i++) v[i] = in.readInt();
-        return v;
-    }
-
-    private static void readArray(ByteSource in, INDArray target) throws IOException {
-        boolean dbl = in.readByte() == 1;
-        int n = in.readInt();
-        if (n != target.length()) {
-            throw new IOException("dense array of " + n + " values, model expects " + target.length());
-        }
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = dbl ? in.readDouble() : in.readFloat();
-        if (target.dataType() == DataType.DOUBLE) {
-            target.data().asNioDouble().put(v);
-        } else {
-            var fb = target.data().asNioFloat();
-            for (int i = 0; i < n; i++) fb.put(i, (float) v[i]);
-        }
     }
 
     // ------------------------------------------------------------------ comparing

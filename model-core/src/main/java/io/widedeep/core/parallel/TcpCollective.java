@@ -63,51 +63,8 @@ public final class TcpCollective implements Collective {
         try (ServerSocket server = new ServerSocket()) {
             server.bind(new InetSocketAddress(bindHost, 0), size);
             rendezvous.publish(generation, rank, new InetSocketAddress(bindHost, server.getLocalPort()));
-            for (int peer = 0; peer < rank; peer++) {
-                InetSocketAddress at = rendezvous.await(generation, peer, deadline);
-                if (at == null) throw c.timeout("rank " + peer + " never published its address");
-                Socket s = dial(at, deadline);
-                DataOutputStream out = new DataOutputStream(s.getOutputStream());
-                out.writeInt(MAGIC);
-                out.writeLong(generation);
-                out.writeInt(size);
-                out.writeInt(rank);
-                out.flush();
-                c.peers[peer] = c.new Peer(peer, s);
-            }
-            int missing = size - 1 - rank;
-            while (missing > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) throw c.timeout(missing + " higher ranks never connected");
-                server.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                Socket s;
-                try {
-                    s = server.accept();
-                } catch (SocketTimeoutException e) {
-                    continue;
-                }
-                s.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                DataInputStream in = new DataInputStream(s.getInputStream());
-                int magic, peerSize, peer;
-                long gen;
-                try {
-                    magic = in.readInt();
-                    gen = in.readLong();
-                    peerSize = in.readInt();
-                    peer = in.readInt();
-                } catch (IOException e) {
-                    s.close(); // not one of ours, or gone
-                    continue;
-                }
-                if (magic != MAGIC || gen != generation || peerSize != size || peer <= rank || peer >= size
-                        || c.peers[peer] != null) {
-                    s.close(); // a rank of another attempt or another group
-                    continue;
-                }
-                s.setSoTimeout(0);
-                c.peers[peer] = c.new Peer(peer, s);
-                missing--;
-            }
+            c.dialLowerRanks(generation, rendezvous, deadline);
+            c.acceptHigherRanks(server, generation, deadline);
             rendezvous.retract(generation, rank);
         } catch (IOException e) {
             c.close();
@@ -124,6 +81,59 @@ public final class TcpCollective implements Collective {
             if (p != null) p.reader.start();
         }
         return c;
+    }
+
+    /** Connects to every lower rank of {@code generation} and introduces itself. */
+    private void dialLowerRanks(long generation, Rendezvous rendezvous, long deadline) throws IOException, InterruptedException {
+        for (int peer = 0; peer < rank; peer++) {
+            InetSocketAddress at = rendezvous.await(generation, peer, deadline);
+            if (at == null) throw timeout("rank " + peer + " never published its address");
+            Socket s = dial(at, deadline);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeInt(MAGIC);
+            out.writeLong(generation);
+            out.writeInt(size);
+            out.writeInt(rank);
+            out.flush();
+            peers[peer] = new Peer(peer, s);
+        }
+    }
+
+    /** Accepts every higher rank of {@code generation}; anything else that connects is closed. */
+    private void acceptHigherRanks(ServerSocket server, long generation, long deadline) throws IOException {
+        int missing = size - 1 - rank;
+        while (missing > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) throw timeout(missing + " higher ranks never connected");
+            server.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (SocketTimeoutException e) {
+                continue;
+            }
+            s.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            int magic, peerSize, peer;
+            long gen;
+            try {
+                magic = in.readInt();
+                gen = in.readLong();
+                peerSize = in.readInt();
+                peer = in.readInt();
+            } catch (IOException e) {
+                s.close(); // not one of ours, or gone
+                continue;
+            }
+            if (magic != MAGIC || gen != generation || peerSize != size || peer <= rank || peer >= size
+                    || peers[peer] != null) {
+                s.close(); // a rank of another attempt or another group
+                continue;
+            }
+            s.setSoTimeout(0);
+            peers[peer] = new Peer(peer, s);
+            missing--;
+        }
     }
 
     private static Socket dial(InetSocketAddress at, long deadline) throws IOException, InterruptedException {

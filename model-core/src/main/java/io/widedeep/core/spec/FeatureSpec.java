@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -120,11 +119,12 @@ public final class FeatureSpec {
         JsonConfig c = new JsonConfig(root, "");
 
         Map<String, Integer> byName = new HashMap<>();
-        fields = parseFields(c, byName);
+        fields = SpecSections.parseFields(c, byName);
+        FieldNames names = new FieldNames(fields, byName);
 
         JsonConfig wide = c.object("wide");
-        wideFields = resolve(wide, "fields", byName, true);
-        crosses = parseCrosses(wide, byName);
+        wideFields = names.resolve(wide, "fields", true);
+        crosses = names.crosses(wide);
         hashBits = wide.integer("hash_bits", 0, 0, 62);
         wideUnknownValues = wide.bool("unknown_values", false);
         fieldGateLearningRate = parseFieldGates(wide);
@@ -133,18 +133,18 @@ public final class FeatureSpec {
         wide.rejectUnknown();
 
         JsonConfig deep = c.object("deep");
-        deepFields = resolve(deep, "fields", byName, true);
+        deepFields = names.resolve(deep, "fields", true);
         embeddingDims = parseEmbeddingDims(deep);
-        numericFields = resolve(deep, "numeric", byName, false);
-        hidden = parseHidden(deep);
+        numericFields = names.resolve(deep, "numeric", false);
+        hidden = SpecSections.parseHidden(deep);
         if ((deepFields.length > 0 || numericFields.length > 0) && hidden.length == 0) {
             throw new SpecException("deep.hidden", "must list at least one layer size when deep inputs are set");
         }
         minCount = deep.integer("min_count", 0, 0, 1_000_000);
         embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
-        activation = choice(deep, "activation", Activation.RELU);
+        activation = SpecSections.choice(deep, "activation", Activation.RELU);
         dropout = deep.number("dropout", 0, 0, 0.9);
-        interaction = choice(deep, "interaction", Interaction.NONE);
+        interaction = SpecSections.choice(deep, "interaction", Interaction.NONE);
         if (interaction == Interaction.FM) {
             requireOneEmbeddingSize();
         }
@@ -154,8 +154,8 @@ public final class FeatureSpec {
             throw new SpecException("wide", "neither wide nor deep has any input");
         }
 
-        ftrl = parseFtrl(c.object("ftrl"));
-        deepOptimizer = parseDeepOptimizer(c.object("deep_optimizer"));
+        ftrl = SpecSections.parseFtrl(c.object("ftrl"));
+        deepOptimizer = SpecSections.parseDeepOptimizer(c.object("deep_optimizer"));
 
         JsonConfig tr = c.object("training");
         batchSize = tr.integer("batch_size", 256, 1, 65536);
@@ -170,7 +170,7 @@ public final class FeatureSpec {
         historyCategoryKey = parseHistoryCategory(h);
         h.rejectUnknown();
 
-        csvInput = c.has("input") ? parseCsv(c.object("input")) : null;
+        csvInput = c.has("input") ? SpecSections.parseCsv(c.object("input")) : null;
         c.rejectUnknown();
     }
 
@@ -228,63 +228,6 @@ public final class FeatureSpec {
         return cat == null ? null : cat.substring("context.".length());
     }
 
-    /** The fields, in order; fills {@code byName} with each field's index. */
-    private static List<Field> parseFields(JsonConfig c, Map<String, Integer> byName) {
-        List<JsonNode> nodes = c.array("fields");
-        if (nodes.isEmpty()) {
-            throw new SpecException("fields", "must list at least one field");
-        }
-        List<Field> out = new ArrayList<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            Field f = parseField(new JsonConfig(nodes.get(i), "fields[" + i + "]"), i);
-            if (byName.put(f.name(), i) != null) {
-                throw new SpecException("fields[" + i + "].name", "duplicate field name '" + f.name() + "'");
-            }
-            out.add(f);
-        }
-        return out;
-    }
-
-    private int[][] parseCrosses(JsonConfig wide, Map<String, Integer> byName) {
-        List<JsonNode> nodes = wide.array("crosses");
-        int[][] out = new int[nodes.size()][];
-        for (int i = 0; i < nodes.size(); i++) {
-            String key = "wide.crosses[" + i + "]";
-            JsonNode cn = nodes.get(i);
-            if (!cn.isArray() || cn.size() < 2) {
-                throw new SpecException(key, "a cross is an array of at least two field names");
-            }
-            out[i] = new int[cn.size()];
-            for (int j = 0; j < cn.size(); j++) {
-                out[i][j] = lookupCategorical(cn.get(j).asText(), byName, key + "[" + j + "]");
-            }
-        }
-        return out;
-    }
-
-    private static int[] parseHidden(JsonConfig deep) {
-        List<JsonNode> nodes = deep.array("hidden");
-        int[] out = new int[nodes.size()];
-        for (int i = 0; i < out.length; i++) {
-            JsonNode h = nodes.get(i);
-            if (!h.isIntegralNumber() || h.asInt() < 1 || h.asInt() > 8192) {
-                throw new SpecException("deep.hidden[" + i + "]", "must be an integer in [1, 8192], got " + h);
-            }
-            out[i] = h.asInt();
-        }
-        return out;
-    }
-
-    /** One of an enum's constants, written in lower case in the spec. */
-    private static <E extends Enum<E>> E choice(JsonConfig section, String name, E dflt) {
-        String v = section.string(name, dflt.name().toLowerCase());
-        for (E e : dflt.getDeclaringClass().getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(v)) return e;
-        }
-        List<String> allowed = Arrays.stream(dflt.getDeclaringClass().getEnumConstants()).map(e -> e.name().toLowerCase()).toList();
-        throw new SpecException(section.key(name), "must be one of " + allowed + ", got '" + v + "'");
-    }
-
     /** The FM term pairs embeddings element by element, so every deep field needs one size. */
     private void requireOneEmbeddingSize() {
         if (deepFields.length < 2) {
@@ -297,145 +240,6 @@ public final class FeatureSpec {
                         + " for " + fields.get(deepFields[i]).name());
             }
         }
-    }
-
-    private static Ftrl parseFtrl(JsonConfig f) {
-        Ftrl ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
-                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 0.05, 1e-9, 1e6));
-        f.rejectUnknown();
-        return ftrl;
-    }
-
-    private static DeepOptimizer parseDeepOptimizer(JsonConfig d) {
-        DeepOptimizerType t = choice(d, "type", DeepOptimizerType.ADAGRAD);
-        boolean adamLike = t == DeepOptimizerType.ADAM || t == DeepOptimizerType.ADAMW;
-        DeepOptimizer o = new DeepOptimizer(t,
-                d.number("learning_rate", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-3 : 0.05, 1e-12, 100),
-                d.number("initial_accumulator", 0.1, 0, 1e6),
-                d.number("epsilon", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-8 : 1e-10, 0, 1),
-                d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),
-                d.number("weight_decay", t == DeepOptimizerType.ADAMW ? 0.01 : 0, 0, 1),
-                d.number("rho", 0.9, 0, 0.999999),
-                d.number("clip_norm", 0, 0, 1e9));
-        if (t != DeepOptimizerType.ADAMW && d.has("weight_decay")) {
-            throw new SpecException("deep_optimizer.weight_decay", "is AdamW's; set type adamw (Adam's L2 would be rescaled by its step sizes)");
-        }
-        d.rejectUnknown();
-        return o;
-    }
-
-    private static Field parseField(JsonConfig fc, int index) {
-        String name = fc.string("name", null);
-        String source = fc.string("source", null);
-        FieldType type = choice(fc, "type", FieldType.CATEGORICAL);
-        String typeText = type.name().toLowerCase();
-        SourceKind kind;
-        String key = null;
-        if (source.equals("user_id")) {
-            kind = SourceKind.USER_ID;
-        } else if (source.equals("item_id")) {
-            kind = SourceKind.ITEM_ID;
-        } else if (source.startsWith("context.") && source.length() > 8) {
-            kind = SourceKind.CONTEXT;
-            key = source.substring(8);
-        } else if (source.startsWith("numeric.") && source.length() > 8) {
-            kind = SourceKind.NUMERIC;
-            key = source.substring(8);
-        } else {
-            kind = switch (source) {
-                case "history.recent_items" -> SourceKind.RECENT_ITEMS;
-                case "history.recent_categories" -> SourceKind.RECENT_CATEGORIES;
-                case "history.impressions" -> SourceKind.HISTORY_IMPRESSIONS;
-                case "history.clicks" -> SourceKind.HISTORY_CLICKS;
-                case "history.ctr" -> SourceKind.HISTORY_CTR;
-                default -> throw new SpecException(fc.key("source"), "unknown source '" + source
-                        + "' (user_id, item_id, context.KEY, numeric.KEY, history.recent_items, "
-                        + "history.recent_categories, history.impressions, history.clicks, history.ctr)");
-            };
-        }
-        boolean needsNumericSource = type != FieldType.CATEGORICAL;
-        if (needsNumericSource != kind.numeric) {
-            throw new SpecException(fc.key("source"), "'" + source + "' cannot feed a " + typeText + " field");
-        }
-        Transform transform = choice(fc, "transform", Transform.NONE);
-        double[] boundaries = new double[0];
-        if (type == FieldType.BUCKETIZE) {
-            List<JsonNode> b = fc.array("boundaries");
-            if (b.isEmpty()) {
-                throw new SpecException(fc.key("boundaries"), "bucketize needs at least one boundary");
-            }
-            boundaries = new double[b.size()];
-            for (int i = 0; i < b.size(); i++) {
-                if (!b.get(i).isNumber()) {
-                    throw new SpecException(fc.key("boundaries") + "[" + i + "]", "must be a number");
-                }
-                boundaries[i] = b.get(i).asDouble();
-                if (i > 0 && boundaries[i] <= boundaries[i - 1]) {
-                    throw new SpecException(fc.key("boundaries") + "[" + i + "]", "boundaries must increase strictly");
-                }
-            }
-        }
-        fc.rejectUnknown();
-        return new Field(index, name, kind, key, type, transform, boundaries);
-    }
-
-    private static CsvInput parseCsv(JsonConfig in) {
-        String delim = in.string("delimiter", ",");
-        if (delim.length() != 1) {
-            throw new SpecException(in.key("delimiter"), "must be one character");
-        }
-        String fmt = in.string("time_format", "epoch_ms");
-        if (!List.of("epoch_ms", "epoch_s", "iso", "row").contains(fmt)) {
-            throw new SpecException(in.key("time_format"), "must be epoch_ms, epoch_s, iso or row, got '" + fmt + "'");
-        }
-        CsvInput csv = new CsvInput(delim.charAt(0), in.string("label", null), in.string("user", null),
-                in.string("item", null), in.has("time") ? in.string("time", null) : null, fmt,
-                in.strings("numeric"), in.strings("categorical"),
-                in.has("positive_labels") ? in.strings("positive_labels") : List.of("1"),
-                in.has("negative_labels") ? in.strings("negative_labels") : List.of("0"));
-        if (csv.positiveLabels().isEmpty() || csv.negativeLabels().isEmpty()) {
-            throw new SpecException(in.key(csv.positiveLabels().isEmpty() ? "positive_labels" : "negative_labels"),
-                    "must list at least one value");
-        }
-        for (String v : csv.positiveLabels()) {
-            if (csv.negativeLabels().contains(v)) {
-                throw new SpecException(in.key("negative_labels"), "'" + v + "' is also a positive label");
-            }
-        }
-        in.rejectUnknown();
-        return csv;
-    }
-
-    private int[] resolve(JsonConfig section, String name, Map<String, Integer> byName, boolean categorical) {
-        List<String> names = section.strings(name);
-        int[] out = new int[names.size()];
-        for (int i = 0; i < out.length; i++) {
-            String key = section.key(name) + "[" + i + "]";
-            out[i] = categorical ? lookupCategorical(names.get(i), byName, key) : lookupNumeric(names.get(i), byName, key);
-        }
-        return out;
-    }
-
-    private int lookupCategorical(String name, Map<String, Integer> byName, String key) {
-        Integer idx = byName.get(name);
-        if (idx == null) {
-            throw new SpecException(key, "no field named '" + name + "'");
-        }
-        if (!fields.get(idx).categorical()) {
-            throw new SpecException(key, "field '" + name + "' is numeric; use a bucketize field here");
-        }
-        return idx;
-    }
-
-    private int lookupNumeric(String name, Map<String, Integer> byName, String key) {
-        Integer idx = byName.get(name);
-        if (idx == null) {
-            throw new SpecException(key, "no field named '" + name + "'");
-        }
-        if (fields.get(idx).type() != FieldType.NUMERIC) {
-            throw new SpecException(key, "field '" + name + "' is not numeric");
-        }
-        return idx;
     }
 
     // ---- construction ----

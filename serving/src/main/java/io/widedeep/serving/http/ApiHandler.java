@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -53,21 +52,6 @@ public final class ApiHandler extends Handler.Abstract {
     /** {@code scoringConcurrency}: requests parsed, scored and encoded at once (0: no limit); see {@link #handle}. */
     public record Limits(int maxBodyBytes, int maxCandidates, int maxK, long bodyTimeoutMs, int scoringConcurrency) {}
 
-    private static final class BadRequest extends Exception {
-        final int status;
-        final String allow;
-
-        BadRequest(int status, String message) {
-            this(status, message, null);
-        }
-
-        BadRequest(int status, String message, String allow) {
-            super(message, null, false, false);
-            this.status = status;
-            this.allow = allow;
-        }
-    }
-
     private final ObjectMapper json;
     /** Readers built once: {@code readValue(byte[], Class)} resolved the type on every request. */
     private final ObjectReader recommendReader;
@@ -86,7 +70,7 @@ public final class ApiHandler extends Handler.Abstract {
         this.metrics = metrics;
         // a key longer than any context key may be stops the parser there, before it is buffered whole
         JsonFactory factory = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNameLength(MAX_KEY).build()).build();
+                .streamReadConstraints(StreamReadConstraints.builder().maxNameLength(RequestChecks.MAX_KEY).build()).build();
         JsonMapper m = JsonMapper.builder(factory)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -112,7 +96,7 @@ public final class ApiHandler extends Handler.Abstract {
             switch (path) {
                 case "/v1/recommend", "/v1/score" -> {
                     if (!"POST".equals(method)) throw new BadRequest(405, "use POST", "POST");
-                    requireJson(request);
+                    RequestChecks.requireJson(request);
                     readBodyThen(request, response, callback, content -> {
                         byte[] body = path.equals("/v1/recommend")
                                 ? recommend(parse(content, recommendReader))
@@ -124,12 +108,12 @@ public final class ApiHandler extends Handler.Abstract {
                     return true;
                 }
                 case "/healthz", "/readyz" -> {
-                    requireGet(method);
+                    RequestChecks.requireGet(method);
                     Health.Report r = path.equals("/healthz") ? health.healthy() : health.ready();
                     send(response, callback, r.status(), JSON_TYPE, json.writeValueAsBytes(r.body()));
                 }
                 case "/metrics" -> {
-                    requireGet(method);
+                    RequestChecks.requireGet(method);
                     ByteArrayOutputStream text = new ByteArrayOutputStream(16 << 10);
                     metrics.writeTo(text);
                     send(response, callback, 200, metrics.contentType(), text.toByteArray());
@@ -238,57 +222,9 @@ public final class ApiHandler extends Handler.Abstract {
 
     private static final class ModelNotReady extends Exception {}
 
-    private static void requireGet(String method) throws BadRequest {
-        if (!"GET".equals(method) && !"HEAD".equals(method)) throw new BadRequest(405, "use GET", "GET, HEAD");
-    }
-
-    /** Bodies are JSON in UTF-8: {@code application/json}, optionally with {@code charset=utf-8}. */
-    private static void requireJson(Request request) throws BadRequest {
-        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        if (type == null) throw new BadRequest(415, "Content-Type: application/json is required");
-        String[] parts = type.split(";");
-        boolean json = parts[0].trim().equalsIgnoreCase(JSON_TYPE);
-        for (int i = 1; json && i < parts.length; i++) {
-            String p = parts[i].trim().toLowerCase(Locale.ROOT);
-            if (p.startsWith("charset=") && !p.equals("charset=utf-8") && !p.equals("charset=\"utf-8\"")) json = false;
-        }
-        if (!json) throw new BadRequest(415, "unsupported Content-Type '" + abbreviate(type) + "': use application/json (UTF-8)");
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
-    }
-
-    /** True when the bytes are well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-    static boolean validUtf8(byte[] b) {
-        int i = 0, n = b.length;
-        while (i < n) {
-            int c = b[i] & 0xff;
-            if (c < 0x80) {
-                i++;
-                continue;
-            }
-            int len, min;
-            if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
-            else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
-            else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
-            else return false;
-            if (i + len > n) return false;
-            int cp = c & (0xff >> (len + 1));
-            for (int k = 1; k < len; k++) {
-                int d = b[i + k] & 0xff;
-                if ((d & 0xc0) != 0x80) return false;
-                cp = (cp << 6) | (d & 0x3f);
-            }
-            if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-            i += len;
-        }
-        return true;
-    }
-
     private <T> T parse(byte[] buf, ObjectReader reader) throws BadRequest, IOException {
         if (buf.length == 0) throw new BadRequest(400, "empty body: a JSON object is required");
-        if (!validUtf8(buf)) throw new BadRequest(400, "the body is not valid UTF-8");
+        if (!RequestChecks.validUtf8(buf)) throw new BadRequest(400, "the body is not valid UTF-8");
         try {
             T value = reader.readValue(buf);
             if (value == null) throw new BadRequest(400, "body must be a JSON object");
@@ -296,17 +232,17 @@ public final class ApiHandler extends Handler.Abstract {
         } catch (JsonProcessingException e) {
             for (Throwable t = e; t != null; t = t.getCause()) { // the mapper wraps the parser's refusal
                 if (t instanceof StreamConstraintsException c && String.valueOf(c.getOriginalMessage()).startsWith("Name length")) {
-                    throw new BadRequest(400, "a key is longer than " + MAX_KEY + " characters");
+                    throw new BadRequest(400, "a key is longer than " + RequestChecks.MAX_KEY + " characters");
                 }
             }
-            throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getOriginalMessage())));
+            throw new BadRequest(400, "invalid request: " + RequestChecks.abbreviate(String.valueOf(e.getOriginalMessage())));
         } catch (IOException e) {
-            throw new BadRequest(400, "invalid request: " + abbreviate(String.valueOf(e.getMessage())));
+            throw new BadRequest(400, "invalid request: " + RequestChecks.abbreviate(String.valueOf(e.getMessage())));
         }
     }
 
     private byte[] recommend(RecommendRequest r) throws BadRequest, ModelNotReady, IOException {
-        requireId("user_id", r.user_id());
+        RequestChecks.requireId("user_id", r.user_id());
         int k = r.k() == null ? 10 : r.k();
         if (k < 1 || k > limits.maxK()) throw new BadRequest(400, "k must be in [1, " + limits.maxK() + "], got " + k);
         List<String> candidates = r.candidates();
@@ -314,9 +250,9 @@ public final class ApiHandler extends Handler.Abstract {
             if (candidates.size() > limits.maxCandidates()) {
                 throw new BadRequest(400, candidates.size() + " candidates exceed the limit of " + limits.maxCandidates());
             }
-            for (int i = 0; i < candidates.size(); i++) requireId("candidates[" + i + "]", candidates.get(i));
+            for (int i = 0; i < candidates.size(); i++) RequestChecks.requireId("candidates[" + i + "]", candidates.get(i));
         }
-        checkContext(r.context(), r.numeric());
+        RequestChecks.checkContext(r.context(), r.numeric());
         List<String> items = recommender.itemsFor(candidates);
         Recommender.Ranking res = recommender.rank(r.user_id(), orEmpty(r.context()), orEmpty(r.numeric()), items, k);
         if (res == null) throw new ModelNotReady();
@@ -358,9 +294,9 @@ public final class ApiHandler extends Handler.Abstract {
         for (int i = 0; i < r.rows().size(); i++) {
             ScoreRow row = r.rows().get(i);
             if (row == null) throw new BadRequest(400, "rows[" + i + "] is null");
-            requireId("rows[" + i + "].user_id", row.user_id());
-            requireId("rows[" + i + "].item_id", row.item_id());
-            checkContext(row.context(), row.numeric());
+            RequestChecks.requireId("rows[" + i + "].user_id", row.user_id());
+            RequestChecks.requireId("rows[" + i + "].item_id", row.item_id());
+            RequestChecks.checkContext(row.context(), row.numeric());
             rows.add(new Recommender.Row(row.user_id(), row.item_id(), orEmpty(row.context()), orEmpty(row.numeric())));
         }
         Recommender.Result res = recommender.score(rows);
@@ -376,39 +312,6 @@ public final class ApiHandler extends Handler.Abstract {
         for (Recommender.Scored s : res.items()) items.add(Map.of("item_id", s.itemId(), "score", s.score()));
         out.put(field, items);
         return out;
-    }
-
-    private static void requireId(String name, String v) throws BadRequest {
-        if (v == null || v.isEmpty()) throw new BadRequest(400, name + " is required");
-        if (v.length() > 512) throw new BadRequest(400, name + " longer than 512 characters");
-    }
-
-    /**
-     * Longest JSON key (context and numeric keys among them; the parser refuses longer ones) and
-     * longest context value: features hash them, so anything longer is a mistake or an attack.
-     */
-    static final int MAX_KEY = 256;
-    static final int MAX_CONTEXT_VALUE = 1024;
-
-    private static void checkContext(Map<String, String> ctx, Map<String, Double> num) throws BadRequest {
-        if (ctx != null) {
-            if (ctx.size() > 256) throw new BadRequest(400, "context has more than 256 entries");
-            for (Map.Entry<String, String> e : ctx.entrySet()) {
-                if (e.getValue() == null) throw new BadRequest(400, "context." + e.getKey() + " is null");
-                if (e.getValue().length() > MAX_CONTEXT_VALUE) {
-                    throw new BadRequest(400, "context." + e.getKey() + " is longer than " + MAX_CONTEXT_VALUE
-                            + " characters (" + e.getValue().length() + ")");
-                }
-            }
-        }
-        if (num != null) {
-            if (num.size() > 256) throw new BadRequest(400, "numeric has more than 256 entries");
-            for (Map.Entry<String, Double> e : num.entrySet()) {
-                if (e.getValue() == null || !Double.isFinite(e.getValue())) {
-                    throw new BadRequest(400, "numeric." + e.getKey() + " must be a finite number");
-                }
-            }
-        }
     }
 
     private static <V> Map<String, V> orEmpty(Map<String, V> m) {
