@@ -317,12 +317,12 @@ public final class Demo implements AutoCloseable {
                 continue;
             }
             long trained = l.model().trainedExamples();
-            curve.add(new LearningCurve.Point(now, trained, l.pvWindowLogLoss(), l.pvWindowAuc(), l.pvLogLoss(), l.version(),
-                    l.maxEventTime() > 0 ? now - l.maxEventTime() : 0, l.epoch(), l.pvAuc()));
+            curve.add(new LearningCurve.Point(now, trained, l.validation().windowLogLoss(), l.validation().windowAuc(), l.validation().logLoss(), l.version(),
+                    l.maxEventTime() > 0 ? now - l.maxEventTime() : 0, l.epoch(), l.validation().auc()));
             curve.write();
             String fresh = l.maxEventTime() > 0 ? String.format("%.1fs", (now - l.maxEventTime()) / 1000.0) : "-";
             System.out.printf("\r%,d events (%.0f/s) | %,d examples trained | PV logloss %s AUC %s | model %d | fresh %s   ",
-                    p, rate, trained, figure(l.pvWindowLogLoss(), 4), figure(l.pvWindowAuc(), 3), l.version(), fresh);
+                    p, rate, trained, figure(l.validation().windowLogLoss(), 4), figure(l.validation().windowAuc(), 3), l.version(), fresh);
             if (sim != null && trained >= 3000 && (!shown || now - lastLift > 30_000)) {
                 lastLift = now;
                 System.out.println();
@@ -354,7 +354,7 @@ public final class Demo implements AutoCloseable {
         ModelRegistry.Live l = server.registry().peek();
         String model = l == null ? "no model served yet"
                 : String.format("served model version %d trained on %,d examples (PV logloss %.4f, AUC %.3f over the last window)",
-                        l.version(), l.model().trainedExamples(), l.pvWindowLogLoss(), l.pvWindowAuc());
+                        l.version(), l.model().trainedExamples(), l.validation().windowLogLoss(), l.validation().windowAuc());
         return String.format("widedeep demo: %d s, %,d events produced; %s; checkpoints in %s, logs in %s",
                 (System.currentTimeMillis() - startedAt) / 1000, produced(), model, o.dir().resolve("checkpoints"),
                 o.dir().resolve("logs"));

@@ -165,9 +165,9 @@ class JobResilienceIT {
             cancelAndWait(job);
         }
         ModelUpdate last = lastUpdate(t[2]);
-        assertEquals(s.impressions() + 2, last.pvExamples(), "every impression scored once, late clicks not again");
-        assertEquals(s.clicks() - late.size(), last.pvPositives(), "clicks inside the window: positives");
-        assertEquals(late.size(), last.pvLateClicks(), "every late click trained as a correction of its negative");
+        assertEquals(s.impressions() + 2, last.validation().examples(), "every impression scored once, late clicks not again");
+        assertEquals(s.clicks() - late.size(), last.validation().positives(), "clicks inside the window: positives");
+        assertEquals(late.size(), last.validation().lateClicks(), "every late click trained as a correction of its negative");
         assertEquals(s.impressions() + 2 + late.size(), last.trainedExamples());
     }
 
@@ -274,7 +274,7 @@ class JobResilienceIT {
             ModelUpdate end = awaitTrained(t[2], total, 180_000);
             Thread.sleep(1000); // anything beyond the total would show up now
             assertEquals(total, lastUpdate(t[2]).trainedExamples(), "every labelled event trained exactly once");
-            assertEquals(first.clicks() + second.clicks(), lastUpdate(t[2]).pvPositives(), "every click once");
+            assertEquals(first.clicks() + second.clicks(), lastUpdate(t[2]).validation().positives(), "every click once");
             assertTrue(Files.readAllLines(dir.resolve("run2.log")).get(0).startsWith("widedeep train: resuming from checkpoint"));
             assertFalse(Files.exists(left.get(0)), "the killed run's working directory is removed by the next run");
             assertEquals(1, runDirs(workBase).size(), "only the running trainer's own");

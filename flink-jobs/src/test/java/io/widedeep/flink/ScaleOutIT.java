@@ -65,17 +65,17 @@ class ScaleOutIT {
 
         for (Run r : List.of(one, two, three)) {
             assertEquals(EVENTS, r.model.trainedExamples(), r.trainers + " trainers trained every example once");
-            assertEquals(EVENTS, r.last.pvExamples());
+            assertEquals(EVENTS, r.last.validation().examples());
             assertTrue(r.checkpoints >= 1, r.trainers + " trainers: no checkpoint completed, so no replica check ran");
         }
         for (Run r : List.of(two, three)) {
             double weights = ModelWeights.relativeDistance(r.model, one.model);
-            double loss = Math.abs(r.last.pvLogLoss() - one.last.pvLogLoss()) / one.last.pvLogLoss();
+            double loss = Math.abs(r.last.validation().logLoss() - one.last.validation().logLoss()) / one.last.validation().logLoss();
             System.out.printf("ScaleOutIT: %d trainers vs 1: weights %.2e, PV log loss %.2e relative (%.6f vs %.6f), "
-                    + "%d checkpoints with equal replicas%n", r.trainers, weights, loss, r.last.pvLogLoss(),
-                    one.last.pvLogLoss(), r.checkpoints);
+                    + "%d checkpoints with equal replicas%n", r.trainers, weights, loss, r.last.validation().logLoss(),
+                    one.last.validation().logLoss(), r.checkpoints);
             assertTrue(weights < 1e-6, r.trainers + " trainers: weights differ by " + weights + " (relative L2)");
-            assertTrue(loss < 1e-6, r.trainers + " trainers: PV log loss " + r.last.pvLogLoss() + " vs " + one.last.pvLogLoss());
+            assertTrue(loss < 1e-6, r.trainers + " trainers: PV log loss " + r.last.validation().logLoss() + " vs " + one.last.validation().logLoss());
         }
     }
 

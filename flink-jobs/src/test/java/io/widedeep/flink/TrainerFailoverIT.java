@@ -84,7 +84,7 @@ class TrainerFailoverIT {
             List<ModelUpdate> updates = UpdatesTopic.updates(kafka.bootstrapServers(), t[2]);
             ModelUpdate last = updates.get(updates.size() - 1);
             assertEquals(total, last.trainedExamples(), "every labelled event trained exactly once");
-            assertEquals(s.clicks(), last.pvPositives(), "every click trained once");
+            assertEquals(s.clicks(), last.validation().positives(), "every click trained once");
             assertEquals(JobStatus.RUNNING, cluster.getJobStatus(job).get(), "the job is running, not failed");
 
             Map<Long, List<ModelUpdate>> epochs = new LinkedHashMap<>();

@@ -113,10 +113,10 @@ class TrainingJobIT {
         }
         assertEquals(s.impressions(), measured, "each trained example is in the freshness breakdown of exactly one update");
         ModelUpdate last = updates.get(updates.size() - 1);
-        assertEquals(s.clicks(), last.pvPositives(), "every click matched its impression and was trained as a positive");
+        assertEquals(s.clicks(), last.validation().positives(), "every click matched its impression and was trained as a positive");
         double baseline = ProgressiveValidation.entropy((double) s.clicks() / s.impressions());
-        assertEquals(s.impressions(), last.pvExamples());
-        assertTrue(last.pvLogLoss() < baseline, "PV logloss " + last.pvLogLoss() + " beats constant CTR " + baseline);
+        assertEquals(s.impressions(), last.validation().examples());
+        assertTrue(last.validation().logLoss() < baseline, "PV logloss " + last.validation().logLoss() + " beats constant CTR " + baseline);
         assertEquals(ModelCodec.weightsDigest(finalSnapshot(dir)), ModelCodec.weightsDigest(replica.model()));
         int periodicFull = -1;
         for (int i = 1; i < updates.size(); i++) {

@@ -5,8 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
@@ -36,6 +40,7 @@ public final class AvroSerde<T extends SpecificRecord> {
     }
 
     private final Schema schema;
+    private final List<Schema> readable = new ArrayList<>(); // the current schema, then the older ones
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
 
@@ -44,6 +49,7 @@ public final class AvroSerde<T extends SpecificRecord> {
         SpecificData model = SpecificData.getForSchema(schema);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
         this.decoder = new BinaryMessageDecoder<>(model, schema, history);
+        this.readable.add(schema);
     }
 
     /** Serde for the given current schema, knowing no older versions. */
@@ -60,6 +66,7 @@ public final class AvroSerde<T extends SpecificRecord> {
         AvroSerde<T> serde = new AvroSerde<>(current, cache);
         for (Schema s : older) {
             serde.decoder.addSchema(s);
+            serde.readable.add(s);
         }
         return serde;
     }
@@ -93,6 +100,25 @@ public final class AvroSerde<T extends SpecificRecord> {
         return schema;
     }
 
+    /**
+     * The fingerprints this serde reads, as a message carries them: the 8 bytes after the {@code C3 01}
+     * marker in hex (the CRC-64-AVRO of the schema's parsing canonical form, little-endian), current first.
+     */
+    public List<String> fingerprints() {
+        List<String> out = new ArrayList<>();
+        for (Schema s : readable) {
+            long fp = SchemaNormalization.parsingFingerprint64(s);
+            byte[] b = new byte[8];
+            for (int i = 0; i < 8; i++) b[i] = (byte) (fp >>> (8 * i));
+            out.add(HexFormat.of().formatHex(b));
+        }
+        return out;
+    }
+
+    private static String wireFingerprint(byte[] message) {
+        return message.length < 10 ? "(message too short)" : HexFormat.of().formatHex(message, 2, 10);
+    }
+
     public byte[] encode(T record) {
         try {
             ByteBuffer buf = encoder.encode(record);
@@ -114,7 +140,8 @@ public final class AvroSerde<T extends SpecificRecord> {
         try {
             record = decoder.decode(in, null);
         } catch (MissingSchemaException e) {
-            throw new MalformedMessageException("unknown schema fingerprint: " + e.getMessage(), e);
+            throw new MalformedMessageException("unknown schema fingerprint " + wireFingerprint(message) + "; "
+                    + schema.getName() + " is read with " + fingerprints() + " (the 8 bytes after C3 01, as written)", e);
         } catch (BadHeaderException e) {
             throw new MalformedMessageException("not Avro single-object encoded: " + e.getMessage(), e);
         } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException

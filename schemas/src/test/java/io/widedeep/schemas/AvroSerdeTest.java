@@ -64,6 +64,27 @@ class AvroSerdeTest {
         MalformedMessageException e =
                 assertThrows(MalformedMessageException.class, () -> AvroSerde.clickEvents().decode(bytes));
         assertTrue(e.getMessage().startsWith("unknown schema fingerprint"), e.getMessage());
+        String seen = java.util.HexFormat.of().formatHex(bytes, 2, 10);
+        assertTrue(e.getMessage().contains(seen), "names the fingerprint it saw: " + e.getMessage());
+        for (String accepted : AvroSerde.clickEvents().fingerprints()) {
+            assertTrue(e.getMessage().contains(accepted), "names the ones it reads: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The writer schema a producer in another language reads is one self-contained file: parsed alone
+     * (as fastavro or any parser reads a file), it has the fingerprint the job reads, the one README names.
+     */
+    @Test
+    void theClickEventFileStandsAloneWithTheFingerprintTheReadmeNames() throws Exception {
+        java.nio.file.Path root = java.nio.file.Path.of(System.getProperty("user.dir")).getParent();
+        Schema alone = new Schema.Parser().parse(root.resolve("schemas/src/main/avro/ClickEvent.avsc").toFile());
+        assertEquals(org.apache.avro.SchemaNormalization.parsingFingerprint64(ClickEvent.getClassSchema()),
+                org.apache.avro.SchemaNormalization.parsingFingerprint64(alone));
+        String current = AvroSerde.clickEvents().fingerprints().get(0);
+        assertEquals("f643ad88f70929e6", current, "README's fingerprint, as the wire carries it");
+        String readme = java.nio.file.Files.readString(root.resolve("README.md"));
+        assertTrue(readme.contains(current), "README names the fingerprint " + current);
     }
 
     @Test

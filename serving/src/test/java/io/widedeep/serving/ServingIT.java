@@ -12,6 +12,7 @@ import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.UpdateMetadata;
 import io.widedeep.core.updates.UpdateChunker;
 import io.widedeep.embedded.EmbeddedKafka;
 import io.widedeep.schemas.AvroSerde;
@@ -227,7 +228,8 @@ class ServingIT {
             // truncated: a payload cut short, shipped with a CRC that matches the cut bytes
             ModelUpdate whole = pub.next(false);
             byte[] cut = java.util.Arrays.copyOf(whole.payload(), whole.payload().length - 100);
-            pub.send(new ModelUpdate(whole.epoch(), whole.version(), false, whole.baseVersion(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, cut));
+            pub.send(new ModelUpdate(new UpdateMetadata(whole.epoch(), whole.version(), false, whole.baseVersion(), 0, 0, 0,
+                    UpdateMetadata.Validation.UNKNOWN), cut));
             // out of order: a delta whose base the server never had
             ModelUpdate skipped = pub.next(false);
             pub.send(pub.next(false));

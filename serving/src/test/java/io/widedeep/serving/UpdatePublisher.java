@@ -6,6 +6,7 @@ import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.UpdateMetadata;
 import io.widedeep.core.updates.UpdateChunker;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ModelUpdateChunk;
@@ -39,9 +40,9 @@ final class UpdatePublisher implements AutoCloseable {
         byte[] payload = full ? ModelCodec.encodeFull(model, false) : ModelCodec.encodeDelta(model);
         ModelCodec.clearChanges(model);
         long base = version++;
-        return new ModelUpdate(epoch, version, full, full ? -1 : base, model.trainedExamples(),
-                System.currentTimeMillis(), model.maxEventTime(), 0, 0, 3 * version, 0, 0, 0, 0, payload, // 3v late clicks
-                freshness().encode());
+        UpdateMetadata.Validation pv = new UpdateMetadata.Validation(0, 0, 3 * version, 0, 0, 0, 0); // 3v late clicks
+        return new ModelUpdate(new UpdateMetadata(epoch, version, full, full ? -1 : base, model.trainedExamples(),
+                System.currentTimeMillis(), model.maxEventTime(), pv), payload, freshness().encode());
     }
 
     /** What the job reports for a batch of 16 examples: 5 ms in the source, 40 ms from Kafka to the update. */

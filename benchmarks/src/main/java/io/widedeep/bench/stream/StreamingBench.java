@@ -160,7 +160,7 @@ public final class StreamingBench {
         double rate = (last.trainedExamples() - first.trainedExamples()) / seconds;
         out.put("examples", last.trainedExamples());
         out.put("examples_per_sec", Math.round(rate));
-        out.put("pv_logloss", round(last.pvLogLoss()));
+        out.put("pv_logloss", round(last.validation().logLoss()));
         ObjectNode bare = (ObjectNode) new ObjectMapper().readTree(Bench.run(Bench.OPTIONS.parse(
                 new String[] {"--data", data.toString(), "--format", format, "--limit", String.valueOf(limit), "--quiet"})));
         out.put("bare_learner_examples_per_sec", bare.get("examples_per_sec").asLong());

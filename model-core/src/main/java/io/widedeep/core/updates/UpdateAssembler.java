@@ -57,10 +57,7 @@ public final class UpdateAssembler {
         if (crc.getValue() != c.getPayloadCrc32()) {
             throw new CorruptUpdateException("update " + epoch + "/" + version + ": payload CRC mismatch");
         }
-        return new ModelUpdate(c.getEpoch(), c.getVersion(), c.getKind() == UpdateKind.FULL, c.getBaseVersion(),
-                c.getTrainedExamples(), c.getCreatedAt(), c.getMaxEventTime(), c.getPvExamples(), c.getPvPositives(), c.getPvLateClicks(),
-                c.getPvLogloss(),
-                c.getPvWindowLogloss(), c.getPvWindowAuc(), c.getPvAuc(), payload, bytes(c.getFreshness()));
+        return new ModelUpdate(UpdateMetadata.of(c), payload, bytes(c.getFreshness()));
     }
 
     private static byte[] bytes(ByteBuffer b) {

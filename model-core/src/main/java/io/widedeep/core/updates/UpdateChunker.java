@@ -1,7 +1,6 @@
 package io.widedeep.core.updates;
 
 import io.widedeep.schemas.ModelUpdateChunk;
-import io.widedeep.schemas.UpdateKind;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,12 +24,7 @@ public final class UpdateChunker {
         for (int i = 0; i < count; i++) {
             int from = i * maxChunkBytes;
             int len = Math.min(maxChunkBytes, p.length - from);
-            out.add(ModelUpdateChunk.newBuilder()
-                    .setEpoch(u.epoch()).setVersion(u.version())
-                    .setKind(u.full() ? UpdateKind.FULL : UpdateKind.DELTA).setBaseVersion(u.baseVersion())
-                    .setTrainedExamples(u.trainedExamples()).setCreatedAt(u.createdAt())
-                    .setMaxEventTime(u.maxEventTime()).setPvExamples(u.pvExamples()).setPvPositives(u.pvPositives()).setPvLateClicks(u.pvLateClicks()).setPvLogloss(u.pvLogLoss())
-                    .setPvWindowLogloss(u.pvWindowLogLoss()).setPvWindowAuc(u.pvWindowAuc()).setPvAuc(u.pvAuc()).setChunkIndex(i).setChunkCount(count)
+            out.add(u.meta().writeTo(ModelUpdateChunk.newBuilder()).setChunkIndex(i).setChunkCount(count)
                     .setPayloadSize(p.length).setPayloadCrc32(crc.getValue())
                     .setData(ByteBuffer.wrap(p, from, len).slice())
                     // the breakdown rides on the completing chunk only: the one the assembler reads metadata from

@@ -75,11 +75,11 @@ public final class ServingMetrics {
                 + "(the counter mixture; near 0 once the model knows more than the counter)",
                 cb -> ifLoaded(models, l -> cb.call(l.model().counterWeight())));
         gauge("widedeep_model_late_clicks", "Clicks that came after their impression was trained as a negative, "
-                        + "trained as corrections by the served model", cb -> ifLoaded(models, l -> cb.call(l.pvLateClicks())));
+                        + "trained as corrections by the served model", cb -> ifLoaded(models, l -> cb.call(l.validation().lateClicks())));
         gauge("widedeep_pv_logloss", "Progressive-validation log loss of the served model's recent window",
-                cb -> ifLoaded(models, l -> cb.call(l.pvWindowLogLoss())));
+                cb -> ifLoaded(models, l -> cb.call(l.validation().windowLogLoss())));
         gauge("widedeep_pv_auc", "Progressive-validation AUC of the served model's recent window",
-                cb -> ifLoaded(models, l -> cb.call(l.pvWindowAuc())));
+                cb -> ifLoaded(models, l -> cb.call(l.validation().windowAuc())));
         counter("widedeep_updates_applied", "Model updates applied", cb -> cb.call(models.appliedUpdates()));
         counter("widedeep_updates_refused", "Model updates refused (out of order, wrong spec, corrupt)",
                 cb -> cb.call(models.refusedUpdates() + updates.corruptMessages()));

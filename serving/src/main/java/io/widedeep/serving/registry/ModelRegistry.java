@@ -3,6 +3,7 @@ package io.widedeep.serving.registry;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.UpdateMetadata;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -26,29 +27,18 @@ public final class ModelRegistry {
     /** One copy of the model, the version it holds, and what the update that made it said. */
     public static final class Live {
         private final ModelReplica replica = new ModelReplica();
-        volatile long createdAt;
+        volatile UpdateMetadata meta;
         volatile long maxEventTime;
-        volatile long pvExamples;
-        volatile long pvLateClicks;
-        volatile double pvLogLoss;
-        volatile double pvWindowLogLoss;
-        volatile double pvWindowAuc;
-        volatile double pvAuc;
         private final AtomicLong readers = new AtomicLong();
 
         public WideDeepModel model() { return replica.model(); }
         public long epoch() { return replica.epoch(); }
         public long version() { return replica.version(); }
-        public long createdAt() { return createdAt; }
+        public long createdAt() { return meta.createdAt(); }
+        /** The newest event the model learned from (a snapshot file's model knows its own). */
         public long maxEventTime() { return maxEventTime; }
-        public long pvExamples() { return pvExamples; }
-        /** Clicks that came after their impression was trained as a negative, trained as corrections. */
-        public long pvLateClicks() { return pvLateClicks; }
-        public double pvLogLoss() { return pvLogLoss; }
-        public double pvWindowLogLoss() { return pvWindowLogLoss; }
-        public double pvWindowAuc() { return pvWindowAuc; }
-        /** AUC since the job's last start. */
-        public double pvAuc() { return pvAuc; }
+        /** The trainer's progressive validation when it cut this model's update. */
+        public UpdateMetadata.Validation validation() { return meta.validation(); }
     }
 
     private volatile Live active;
@@ -118,15 +108,9 @@ public final class ModelRegistry {
     }
 
     private static void stamp(Live l, ModelUpdate u) {
-        l.createdAt = u.createdAt();
         // a snapshot read from a directory carries no metadata beyond the model itself
         l.maxEventTime = u.maxEventTime() > 0 ? u.maxEventTime() : l.model().maxEventTime();
-        l.pvExamples = u.pvExamples();
-        l.pvLateClicks = u.pvLateClicks();
-        l.pvLogLoss = u.pvLogLoss();
-        l.pvWindowLogLoss = u.pvWindowLogLoss();
-        l.pvWindowAuc = u.pvWindowAuc();
-        l.pvAuc = u.pvAuc();
+        l.meta = u.meta();
     }
 
     /**

@@ -3,6 +3,7 @@ package io.widedeep.serving.registry;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.ModelFormatException;
 import io.widedeep.core.updates.ModelUpdate;
+import io.widedeep.core.updates.UpdateMetadata;
 import io.widedeep.core.updates.SnapshotFiles;
 import io.widedeep.core.updates.UpdateAssembler;
 import io.widedeep.schemas.AvroSerde;
@@ -119,11 +120,9 @@ public final class UpdateFeed extends SupervisedFeed {
             if (id == null) return;
             byte[] payload = Files.readAllBytes(snapshotDir.resolve(name));
             ModelCodec.verify(payload);
-            // a snapshot file carries the model, not the job's progressive-validation figures: unknown, not 0
-            double unknown = Double.NaN;
-            registry.apply(new ModelUpdate(id[0], id[1], true, -1, 0,
-                    Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis(), 0, 0, 0, 0, unknown, unknown, unknown, unknown,
-                    payload));
+            // a snapshot file carries the model, not the job's progressive-validation figures
+            long modified = Files.getLastModifiedTime(snapshotDir.resolve(name)).toMillis();
+            registry.apply(new ModelUpdate(UpdateMetadata.snapshotFile(id[0], id[1], modified), payload));
             LOG.info("bootstrapped from {}", name);
         } catch (IOException | ModelFormatException e) {
             LOG.warn("cannot bootstrap from {}: {}", snapshotDir, e.getMessage());
