@@ -114,7 +114,9 @@ public final class Demo implements AutoCloseable {
         kafka = EmbeddedKafka.start(o.dir().toAbsolutePath().resolve("kafka"));
         kafka.createTopic("clicks", 2, Map.of());
         kafka.createTopic("clicks-dlq", 1, Map.of());
-        kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(4 << 20), "retention.ms", "3600000"));
+        // an hour of updates in 10-minute segments: many full snapshots back, and the disk stays bounded
+        kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(4 << 20), "retention.ms", "3600000",
+                "segment.ms", "600000"));
 
         Path checkpoints = o.dir().toAbsolutePath().resolve("checkpoints");
         Path snapshots = o.dir().toAbsolutePath().resolve("snapshots");

@@ -114,8 +114,12 @@ class ComposeFileTest {
 
         String init = String.join("\n", toList(service("kafka-init").get("command")));
         for (String topic : List.of(o.clicksTopic, o.dlqTopic, o.updatesTopic)) {
-            assertTrue(init.contains(topic), "kafka-init creates " + topic);
+            assertTrue(init.contains("--topic " + topic + " "), "kafka-init creates " + topic);
+            String line = init.substring(init.indexOf("--topic " + topic + " "));
+            line = line.substring(0, line.indexOf("\n", line.indexOf("--partitions")));
+            assertTrue(line.contains("retention.ms="), topic + " has a retention of its own: " + line);
         }
+        assertTrue(init.contains("segment.ms="), "updates roll segments often enough for their retention to apply");
         List<String> serving = toList(service("serving").get("command"));
         ServingServer.OPTIONS.parse(serving.toArray(new String[0]));
         List<String> replay = toList(service("replay").get("command")).stream()
@@ -156,9 +160,11 @@ class ComposeFileTest {
         }
         // every metric the dashboard asks for is one the code exports (server: Prometheus client; job: Flink gauges)
         String serverMetrics = Files.readString(Path.of("..", "serving", "src", "main", "java", "io", "widedeep", "serving", "http", "ServingMetrics.java"));
-        String trainer = Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "OnlineTrainer.java"))
-                + Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "DeadLetterRouter.java"))
-                + Files.readString(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions", "ImpressionClickJoiner.java"));
+        StringBuilder jobSources = new StringBuilder();
+        try (var files = Files.list(Path.of("..", "flink-jobs", "src", "main", "java", "io", "widedeep", "flink", "functions"))) {
+            for (Path f : files.toList()) jobSources.append(Files.readString(f));
+        }
+        String trainer = jobSources.toString();
         Matcher m = Pattern.compile("(widedeep_[a-z_]+|flink_taskmanager_job_task_operator_([a-z_]+)|jvm_[a-z_]+)").matcher(exprs);
         int checked = 0;
         while (m.find()) {
