@@ -67,7 +67,7 @@ class HelpTest {
     void theDeclaredDefaultIsTheValueAndIsCheckedLikeInput() {
         JobOptions o = new JobOptions(new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo"});
         String help = JobOptions.OPTIONS.help();
-        assertTrue(help.contains("--publish.min.interval.ms") && help.contains("; default " + o.publishMinIntervalMs + ")"), help);
+        assertTrue(help.contains("--publish.min.interval.ms") && help.contains("; default " + o.publish.minIntervalMs() + ")"), help);
         assertTrue(help.contains("; default " + o.joinTimes.windowMs() + ")"), help);
         assertEquals(false, o.fresh);
         assertTrue(new JobOptions(new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo", "--fresh"}).fresh);

@@ -5,7 +5,9 @@ import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.flink.records.GatePolicy;
 import io.widedeep.flink.records.JoinTimes;
+import io.widedeep.flink.records.PublishPolicy;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -88,27 +90,17 @@ public final class JobOptions implements Serializable {
     public final long batchMaxWaitMs;
     public final int rocksdbThreads;
     public final JoinTimes joinTimes;
+    public final PublishPolicy publish;
+    public final GatePolicy gate;
     public final long outOfOrdernessMs;
     public final long idlenessMs;
-    public final long publishMinIntervalMs;
-    public final long publishMaxExamples;
-    public final long publishDenseIntervalMs;
-    public final long fullSnapshotIntervalMs;
-    public final String snapshotDir;
-    public final double qualityGateMargin;
-    public final int qualityGateWindow;
-    public final int chunkBytes;
     public final boolean bounded;
     public final String startingOffsets;
     public final int restartAttempts;
     public final String jobName;
     public final long bufferTimeoutMs;
-    public final long qualityGateMaxHoldMs;
-    public final boolean publishAfterMaxHold;
-    public final int qualityGateSample;
     public final int dlqMaxRawBytes;
     public final long maxFutureMs;
-    public final int snapshotRetain;
     public final Properties kafka;
     public final boolean fresh;
 
@@ -133,28 +125,22 @@ public final class JobOptions implements Serializable {
         rocksdbThreads = s.intValue("rocksdb.threads");
         outOfOrdernessMs = s.longValue("out.of.orderness.ms");
         idlenessMs = s.longValue("idleness.ms");
-        publishMinIntervalMs = s.longValue("publish.min.interval.ms");
-        publishMaxExamples = s.longValue("publish.max.examples");
-        publishDenseIntervalMs = s.longValue("publish.dense.interval.ms");
-        fullSnapshotIntervalMs = s.longValue("full.snapshot.interval.ms");
-        snapshotDir = s.has("snapshot.dir") ? s.string("snapshot.dir") : null;
-        qualityGateMargin = s.doubleValue("quality.gate.margin");
-        qualityGateWindow = s.intValue("quality.gate.window");
-        chunkBytes = s.intValue("chunk.bytes");
         bounded = s.bool("bounded");
         startingOffsets = s.choice("starting.offsets");
         restartAttempts = s.intValue("restart.attempts");
         jobName = s.string("job.name");
         bufferTimeoutMs = s.longValue("buffer.timeout.ms");
-        qualityGateMaxHoldMs = s.longValue("quality.gate.max.hold.ms");
-        publishAfterMaxHold = s.choice("quality.gate.on.max.hold").equals("publish");
-        qualityGateSample = s.intValue("quality.gate.sample");
         dlqMaxRawBytes = s.intValue("dlq.max.raw.bytes");
         joinTimes = new JoinTimes(s.longValue("attribution.window.ms"),
                 s.longValue("late.click.horizon.ms"), s.longValue("history.ttl.ms"),
                 s.longValue("dedup.ttl.ms"));
         maxFutureMs = s.longValue("max.future.ms");
-        snapshotRetain = s.intValue("snapshot.retain");
+        publish = new PublishPolicy(s.longValue("publish.min.interval.ms"), s.longValue("publish.max.examples"),
+                s.longValue("publish.dense.interval.ms"), s.longValue("full.snapshot.interval.ms"), s.intValue("chunk.bytes"),
+                s.has("snapshot.dir") ? s.string("snapshot.dir") : null, s.intValue("snapshot.retain"));
+        gate = new GatePolicy(s.doubleValue("quality.gate.margin"), s.intValue("quality.gate.window"),
+                s.intValue("quality.gate.sample"), s.longValue("quality.gate.max.hold.ms"),
+                s.choice("quality.gate.on.max.hold").equals("publish"));
         fresh = s.bool("fresh");
         kafka = s.withPrefix("kafka.");
     }

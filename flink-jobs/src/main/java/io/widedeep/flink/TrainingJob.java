@@ -139,7 +139,7 @@ public final class TrainingJob {
 
         // one sequence of global steps, each sent whole to every trainer: the trainers hold one model
         DataStream<TrainingStep> steps = examples.keyBy(r -> 0)
-                .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publishMinIntervalMs, o.publishMaxExamples))
+                .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publish.minIntervalMs(), o.publish.maxExamples()))
                 .name("assign training steps").uid("step-assigner").setParallelism(1).setMaxParallelism(1);
         beforeTraining.apply(steps).broadcast()
                 .transform("train", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO, new TrainerOperator(new OnlineTrainer(o)))
@@ -211,7 +211,7 @@ public final class TrainingJob {
         producer.putAll(o.kafka);
         producer.put("bootstrap.servers", o.bootstrapServers);
         // a chunk plus its envelope must fit in one request
-        producer.putIfAbsent("max.request.size", String.valueOf(o.chunkBytes + (64 << 10)));
+        producer.putIfAbsent("max.request.size", String.valueOf(o.publish.chunkBytes() + (64 << 10)));
         producer.putIfAbsent("linger.ms", "5");
         return producer;
     }

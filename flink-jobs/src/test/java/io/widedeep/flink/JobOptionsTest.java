@@ -47,7 +47,7 @@ class JobOptionsTest {
         JobOptions o = new JobOptions(new String[] {"--config", props.toString(), "--publish.min.interval.ms", "250"});
         assertEquals("SASL_SSL", o.kafka.getProperty("security.protocol"));
         assertEquals("PLAIN", o.kafka.getProperty("sasl.mechanism"));
-        assertEquals(250, o.publishMinIntervalMs);
+        assertEquals(250, o.publish.minIntervalMs());
         assertEquals(26, o.spec().deepFields().length);
     }
 }

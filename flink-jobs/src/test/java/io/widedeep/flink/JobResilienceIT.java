@@ -110,6 +110,27 @@ class JobResilienceIT {
     }
 
     /**
+     * Waits until the topic holds {@code epoch} epochs and the newest has published {@code versions}
+     * updates and trained {@code examples} more than it started with.
+     */
+    private static void awaitEpochProgress(String topic, int epoch, int versions, long examples, long timeoutMs)
+            throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        String seen = "nothing";
+        while (System.currentTimeMillis() < deadline) {
+            Map<Long, List<ModelUpdate>> epochs = byEpoch(topic);
+            if (epochs.size() == epoch) {
+                List<ModelUpdate> newest = new ArrayList<>(epochs.values()).get(epoch - 1);
+                long gained = newest.get(newest.size() - 1).trainedExamples() - newest.get(0).trainedExamples();
+                if (newest.size() >= versions && gained >= examples) return;
+                seen = newest.size() + " versions, " + gained + " examples";
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("epoch " + epoch + " reached only " + seen);
+    }
+
+    /**
      * One pre-labelled negative per partition, far after the stream: the watermark passes every
      * attribution window, so all pending impressions are labelled. Adds {@code partitions} examples.
      */
@@ -202,7 +223,7 @@ class JobResilienceIT {
                 Optional<Path> cp = RetainedCheckpoints.latest(dir.resolve("checkpoints").toString());
                 assertEquals(run > 0, cp.isPresent(), "a checkpoint is retained after each stop");
                 JobClient job = start(a, cp.map(p -> p.toUri().toString()).orElse(null));
-                Thread.sleep(10_000); // a publish every 150 ms at most while it trains
+                awaitEpochProgress(t[2], run + 1, 20, 1500, 90_000); // the run has trained and published for a while
                 stoppedAt.add(System.currentTimeMillis());
                 cancelAndWait(job);
                 if (run < downtimes.length) Thread.sleep(downtimes[run]);

@@ -7,7 +7,7 @@ import io.widedeep.core.updates.ModelReplica;
 import io.widedeep.core.updates.ModelUpdate;
 import io.widedeep.core.updates.UpdateChunker;
 import io.widedeep.core.updates.UpdateMetadata;
-import io.widedeep.flink.JobOptions;
+import io.widedeep.flink.records.PublishPolicy;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ModelUpdateChunk;
 import java.io.IOException;
@@ -32,7 +32,7 @@ import org.apache.flink.util.Collector;
 final class ModelPublisher {
     private static final byte[] NO_BREAKDOWN = new byte[0];
 
-    private final JobOptions options;
+    private final PublishPolicy policy;
     private final long epoch;
     private final AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
     private final ModelReplica published = new ModelReplica();
@@ -43,10 +43,10 @@ final class ModelPublisher {
     private long densePublishedAt;
     private long publishedExamples = -1;
 
-    ModelPublisher(JobOptions options, long epoch) {
-        this.options = options;
+    ModelPublisher(PublishPolicy policy, long epoch) {
+        this.policy = policy;
         this.epoch = epoch;
-        this.snapshots = options.snapshotDir == null ? null : new SnapshotStore(options.snapshotDir, options.snapshotRetain);
+        this.snapshots = policy.snapshotDir() == null ? null : new SnapshotStore(policy.snapshotDir(), policy.snapshotRetain());
     }
 
     long epoch() { return epoch; }
@@ -68,14 +68,14 @@ final class ModelPublisher {
     void publish(Collector<byte[]> out, WideDeepModel model, ProgressiveValidation pv, long newestLabel,
                  byte[] breakdown, boolean force) throws IOException {
         long now = System.currentTimeMillis();
-        boolean full = needFull || now - fullPublishedAt >= options.fullSnapshotIntervalMs;
+        boolean full = needFull || now - fullPublishedAt >= policy.fullSnapshotIntervalMs();
         long base = version;
         version++;
         // A periodic full snapshot goes out after a delta of the same version: current readers apply the
         // delta and skip the snapshot as stale, so a server never decodes a whole model on its serving
         // cores just because a minute went by. That delta carries the dense part too, so a reader that
         // follows the deltas holds exactly what one starting from the snapshot holds.
-        boolean dense = full || force || now - densePublishedAt >= options.publishDenseIntervalMs;
+        boolean dense = full || force || now - densePublishedAt >= policy.denseIntervalMs();
         UpdateMetadata.Validation v = new UpdateMetadata.Validation(pv.count(), pv.positives(), pv.lateClicks(),
                 pv.logLoss(), pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc());
         long maxEventTime = Math.max(model.maxEventTime(), newestLabel);
@@ -104,7 +104,7 @@ final class ModelPublisher {
     }
 
     private void emit(Collector<byte[]> out, ModelUpdate u) {
-        for (ModelUpdateChunk c : UpdateChunker.split(u, options.chunkBytes)) {
+        for (ModelUpdateChunk c : UpdateChunker.split(u, policy.chunkBytes())) {
             out.collect(serde.encode(c));
         }
     }

@@ -92,8 +92,8 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
                 new ListStateDescriptor<>("replicated-publisher", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         FeatureSpec spec = options.spec();
         long restoredEpoch = Long.MIN_VALUE;
-        pv = new ProgressiveValidation(options.qualityGateWindow);
-        gate = new ShadowGate(options, spec.batchSize());
+        pv = new ProgressiveValidation(options.gate.window());
+        gate = new ShadowGate(options.gate, spec.batchSize());
         if (ctx.isRestored()) {
             model = checkpoints.restore();
             if (model == null) {
@@ -112,7 +112,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             checkpoints.startFresh();
         }
         // A new epoch at every start: larger than the restored one and than any earlier run's.
-        publisher = new ModelPublisher(options, Math.max(startedAt, restoredEpoch + 1));
+        publisher = new ModelPublisher(options.publish, Math.max(startedAt, restoredEpoch + 1));
         batch = new FeatureExtractor(model.spec()).newBatch(model.spec().batchSize());
         learner = new OnlineLearner(model, pv);
         learner.setListener(this::onPrediction);

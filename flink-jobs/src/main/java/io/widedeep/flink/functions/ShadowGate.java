@@ -3,7 +3,7 @@ package io.widedeep.flink.functions;
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.metrics.QualityGate;
 import io.widedeep.core.model.WideDeepModel;
-import io.widedeep.flink.JobOptions;
+import io.widedeep.flink.records.GatePolicy;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
@@ -31,11 +31,11 @@ final class ShadowGate {
     private Counter heldBack;
     private Counter overrides;
 
-    ShadowGate(JobOptions o, int batchCapacity) {
-        this.gate = new QualityGate(o.qualityGateWindow, o.qualityGateMargin, o.qualityGateMaxHoldMs);
-        this.sample = o.qualityGateSample;
-        this.margin = o.qualityGateMargin;
-        this.publishAfterMaxHold = o.publishAfterMaxHold;
+    ShadowGate(GatePolicy p, int batchCapacity) {
+        this.gate = new QualityGate(p.window(), p.margin(), p.maxHoldMs());
+        this.sample = p.sample();
+        this.margin = p.margin();
+        this.publishAfterMaxHold = p.publishAfterMaxHold();
         this.shadowPredictions = new float[batchCapacity];
     }
 

@@ -19,14 +19,12 @@ public sealed interface OptionRange {
         }
 
         long parse(String name, String value) {
-            long l;
             try {
-                l = Long.parseLong(value.replace("_", ""));
+                long l = Long.parseLong(value.replace("_", ""));
+                return l >= min && l <= max ? l : refuse(name, this, Long.toString(l));
             } catch (NumberFormatException e) {
-                throw new OptionException("--" + name, "must be an integer in " + describe() + ", got '" + value + "'");
+                return refuse(name, this, "'" + value + "', not an integer");
             }
-            if (l < min || l > max) throw new OptionException("--" + name, "must be in " + describe() + ", got " + l);
-            return l;
         }
 
         public String describe() {
@@ -42,14 +40,12 @@ public sealed interface OptionRange {
         }
 
         double parse(String name, String value) {
-            double d;
             try {
-                d = Double.parseDouble(value.replace("_", ""));
+                double d = Double.parseDouble(value.replace("_", ""));
+                return d >= min && d <= max ? d : refuse(name, this, Double.toString(d));
             } catch (NumberFormatException e) {
-                throw new OptionException("--" + name, "must be a number in " + describe() + ", got '" + value + "'");
+                return refuse(name, this, "'" + value + "', not a number");
             }
-            if (!(d >= min && d <= max)) throw new OptionException("--" + name, "must be in " + describe() + ", got " + d);
-            return d;
         }
 
         public String describe() {
@@ -81,6 +77,10 @@ public sealed interface OptionRange {
         public String describe() {
             return "";
         }
+    }
+
+    private static <T> T refuse(String name, OptionRange range, String got) {
+        throw new OptionException("--" + name, "must be in " + range.describe() + ", got " + got);
     }
 
     /** 3600000 as 3_600_000, as the tables write it. */

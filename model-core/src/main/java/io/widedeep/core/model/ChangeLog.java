@@ -22,6 +22,12 @@ final class ChangeLog {
         }
     }
 
+    /** Marks a slot changed for the next delta and, when increments are recorded, the next checkpoint increment. */
+    static void markChanged(int slot, ChangeLog delta, ChangeLog increment) {
+        delta.markChanged(slot);
+        if (increment != null) increment.markChanged(slot);
+    }
+
     void markRemoved(int slot, long key) {
         int word = slot >>> 6;
         long bit = 1L << slot;

@@ -102,8 +102,7 @@ final class EmbeddingTable {
         for (int j = 0; j < dim * stateWidth; j++) {
             state[so + j] = optimizer.initialState(j % stateWidth);
         }
-        changes.markChanged(s);
-        if (checkpointChanges != null) checkpointChanges.markChanged(s);
+        ChangeLog.markChanged(s, changes, checkpointChanges);
     }
 
     /** Adds {@code scale * g[gOff .. gOff+dim)} to the gradient of a row. */
@@ -128,8 +127,7 @@ final class EmbeddingTable {
             optimizer.stepRow(rows, s * dim, state, s * dim * stateWidth, grad, s * dim, dim, step);
             Arrays.fill(grad, s * dim, s * dim + dim, 0f);
             touchedBits[s >>> 6] &= ~(1L << s);
-            changes.markChanged(s);
-            if (checkpointChanges != null) checkpointChanges.markChanged(s);
+            ChangeLog.markChanged(s, changes, checkpointChanges);
         }
         touched.clear();
     }

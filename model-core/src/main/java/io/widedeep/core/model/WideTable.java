@@ -92,8 +92,7 @@ final class WideTable {
             grad[s] = 0f;
             gradSq[s] = 0f;
             touchedBits[s >>> 6] &= ~(1L << s);
-            changes.markChanged(s);
-            if (checkpointChanges != null) checkpointChanges.markChanged(s);
+            ChangeLog.markChanged(s, changes, checkpointChanges);
         }
         touched.clear();
     }
