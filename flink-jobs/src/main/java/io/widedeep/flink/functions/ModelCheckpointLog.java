@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.flink.core.fs.FileStatus;
@@ -323,6 +324,12 @@ final class ModelCheckpointLog implements AutoCloseable {
     @Override
     public void close() {
         awaitWrite(); // a file half written is rewritten at restore, but need not be
-        compactor.shutdownNow();
+        compactor.shutdownNow(); // a compaction in flight is abandoned: no checkpoint names its file yet
+        try {
+            // ... but its thread may still be writing: wait, so that nothing touches the directory after close
+            if (!compactor.awaitTermination(30, TimeUnit.SECONDS)) LOG.warn("model-log compaction did not stop within 30 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

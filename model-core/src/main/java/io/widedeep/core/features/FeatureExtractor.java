@@ -35,7 +35,7 @@ public final class FeatureExtractor {
     private final String categoryKey;
     private final int[] cursor; // scratch for cross enumeration
     // the last log1p input and result per field: a request's candidates share the user's numerics,
-    // and Math.log1p was a fifteenth of the server's scoring time. Compared as bits (so -0 and 0 stay
+    // and Math.log1p is one of the costliest steps of scoring a row. Compared as bits (so -0 and 0 stay
     // apart); the initial pattern is a NaN, which no input is
     private final int[] log1pIn;
     private final float[] log1pOut;

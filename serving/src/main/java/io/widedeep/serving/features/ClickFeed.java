@@ -33,9 +33,9 @@ public final class ClickFeed extends SupervisedFeed {
 
     public ClickFeed(LiveContext live, ModelRegistry registry, Properties kafka, String topic, long lookbackMs,
                      long contactTimeoutMs) {
-        // Clicks arrive all the time: fetched as they come, each fetch carried a few events and the network
-        // round trips took 8 % of a core beside the requests. Batched to 32 KB or 100 ms, a click reaches the
-        // live histories at most 100 ms later.
+        // Clicks arrive all the time: fetched as they come, each fetch carries a few events and the network
+        // round trips take CPU from the requests. Batched to 32 KB or 100 ms, a click reaches the live
+        // histories at most 100 ms later.
         super("clicks", kafka, Map.of("fetch.min.bytes", "32768", "fetch.max.wait.ms", "100"), contactTimeoutMs);
         this.live = live;
         this.registry = registry;

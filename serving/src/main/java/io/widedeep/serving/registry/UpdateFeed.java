@@ -48,7 +48,7 @@ public final class UpdateFeed extends SupervisedFeed {
     public UpdateFeed(ModelRegistry registry, Properties kafka, String topic, Path snapshotDir, long contactTimeoutMs) {
         // Kafka's default fetch.max.wait.ms (500): the broker answers as soon as an update's first bytes are
         // there, so the wait only bounds fetches of a quiet topic, and each of those costs the serving cores
-        // CPU (a 20 ms wait made 50 fetches a second, 2 % of a core, for two updates a second).
+        // CPU: a short wait makes many empty fetches a second for a few updates.
         super("updates", kafka, Map.of("max.partition.fetch.bytes", String.valueOf(4 << 20)), contactTimeoutMs);
         this.registry = registry;
         this.topic = topic;
