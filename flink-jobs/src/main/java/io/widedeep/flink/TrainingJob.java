@@ -139,7 +139,7 @@ public final class TrainingJob {
 
         // one sequence of global steps, each sent whole to every trainer: the trainers hold one model
         DataStream<TrainingStep> steps = examples.keyBy(r -> 0)
-                .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publish.minIntervalMs(), o.publish.maxExamples()))
+                .process(new StepAssigner(o.spec().batchSize(), o.batchMaxWaitMs, o.publish))
                 .name("assign training steps").uid("step-assigner").setParallelism(1).setMaxParallelism(1);
         beforeTraining.apply(steps).broadcast()
                 .transform("train", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO, new TrainerOperator(new OnlineTrainer(o)))

@@ -1,6 +1,7 @@
 package io.widedeep.flink.functions;
 
 import io.widedeep.core.features.FeatureRow;
+import io.widedeep.flink.records.PublishPolicy;
 import io.widedeep.flink.records.TrainingStep;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +24,9 @@ import org.apache.flink.util.Collector;
  * {@code maxWaitMs} (a quiet stream is trained promptly).
  *
  * <p><b>Publishing follows training.</b> A step is marked to be published after it is trained when
- * {@code minPublishIntervalMs} have passed since the last marked step, or when the steps since
- * then hold {@code maxPublishExamples} rows: a quiet stream's every step goes out at once, a busy
- * one's at most every {@code minPublishIntervalMs} (plus when an update grows to its maximum size).
+ * {@code publish.minIntervalMs} have passed since the last marked step, or when the steps since
+ * then hold {@code publish.maxExamples} rows: a quiet stream's every step goes out at once, a busy
+ * one's at most every {@code publish.minIntervalMs} (plus when an update grows to its maximum size).
  * Trained rows never wait longer than the interval: if no step comes to carry the mark, a
  * publish-only step does. At the end of a bounded input, an end marker.
  */
@@ -34,8 +35,7 @@ public class StepAssigner extends KeyedProcessFunction<Integer, FeatureRow, Trai
 
     private final int batchSize;
     private final long maxWaitMs;
-    private final long minPublishIntervalMs;
-    private final long maxPublishExamples;
+    private final PublishPolicy publish;
 
     private transient List<FeatureRow> pending;
     private transient ListState<FeatureRow> pendingState;
@@ -46,11 +46,10 @@ public class StepAssigner extends KeyedProcessFunction<Integer, FeatureRow, Trai
     private transient long steps;
     private transient boolean endTimerSet;
 
-    public StepAssigner(int batchSize, long maxWaitMs, long minPublishIntervalMs, long maxPublishExamples) {
+    public StepAssigner(int batchSize, long maxWaitMs, PublishPolicy publish) {
         this.batchSize = batchSize;
         this.maxWaitMs = maxWaitMs;
-        this.minPublishIntervalMs = minPublishIntervalMs;
-        this.maxPublishExamples = maxPublishExamples;
+        this.publish = publish;
     }
 
     @Override
@@ -106,15 +105,15 @@ public class StepAssigner extends KeyedProcessFunction<Integer, FeatureRow, Trai
     private void send(Context ctx, Collector<TrainingStep> out, FeatureRow[] rows, boolean end) {
         long now = ctx.timerService().currentProcessingTime();
         unpublishedRows += rows.length;
-        boolean publish = end || now - lastPublishAt >= minPublishIntervalMs || unpublishedRows >= maxPublishExamples;
-        if (publish) {
+        boolean marked = end || now - lastPublishAt >= publish.minIntervalMs() || unpublishedRows >= publish.maxExamples();
+        if (marked) {
             lastPublishAt = now;
             unpublishedRows = 0;
         } else if (publishTimerAt == 0) {
-            publishTimerAt = lastPublishAt + minPublishIntervalMs;
+            publishTimerAt = lastPublishAt + publish.minIntervalMs();
             ctx.timerService().registerProcessingTimeTimer(publishTimerAt);
         }
-        if (rows.length == 0 && !publish) return;
-        out.collect(new TrainingStep(steps++, ctx.timerService().currentWatermark(), rows, publish, end, now));
+        if (rows.length == 0 && !marked) return;
+        out.collect(new TrainingStep(steps++, ctx.timerService().currentWatermark(), rows, marked, end, now));
     }
 }

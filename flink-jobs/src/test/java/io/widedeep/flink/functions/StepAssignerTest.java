@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.widedeep.core.features.FeatureRow;
+import io.widedeep.flink.records.PublishPolicy;
 import io.widedeep.flink.records.TrainingStep;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /** The step assigner under Flink's keyed operator harness, with processing and event time in the test's hands. */
 class StepAssignerTest {
     private static KeyedOneInputStreamOperatorTestHarness<Integer, FeatureRow, TrainingStep> harness() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new StepAssigner(4, 100, 1_000, 10)),
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new StepAssigner(4, 100, new PublishPolicy(1_000, 10, 0, 1_000, 1024, null, 1))),
                 r -> 0, Types.INT);
     }
 

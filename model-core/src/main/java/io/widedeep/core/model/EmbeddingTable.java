@@ -2,7 +2,6 @@ package io.widedeep.core.model;
 
 import io.widedeep.core.features.Hashing;
 import io.widedeep.core.optim.SparseRowOptimizer;
-import it.unimi.dsi.fastutil.ints.IntArrayList;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -20,8 +19,7 @@ final class EmbeddingTable {
     float[] state;
     long[] lastSeen;
     private float[] grad;
-    private long[] touchedBits; // one bit per slot
-    private final IntArrayList touched = new IntArrayList();
+    private TouchedSlots touched; // null unless trainable
     final ChangeLog changes = new ChangeLog();
     /** What changed since the last checkpoint increment; null unless the trainer writes increments. */
     ChangeLog checkpointChanges;
@@ -57,7 +55,7 @@ final class EmbeddingTable {
         if (optimizer != null) {
             state = new float[cap * dim * stateWidth];
             grad = new float[cap * dim];
-            touchedBits = new long[(cap >>> 6) + 1];
+            touched = new TouchedSlots(cap);
         }
     }
 
@@ -107,10 +105,7 @@ final class EmbeddingTable {
 
     /** Adds {@code scale * g[gOff .. gOff+dim)} to the gradient of a row. */
     void addGrad(int slot, float[] g, int gOff, float scale) {
-        if ((touchedBits[slot >>> 6] & (1L << slot)) == 0) {
-            touchedBits[slot >>> 6] |= 1L << slot;
-            touched.add(slot);
-        }
+        touched.add(slot);
         int off = slot * dim;
         for (int j = 0; j < dim; j++) {
             grad[off + j] += scale * g[gOff + j];
@@ -123,10 +118,9 @@ final class EmbeddingTable {
 
     void applyUpdates(long step) {
         for (int i = 0, c = touched.size(); i < c; i++) {
-            int s = touched.getInt(i);
+            int s = touched.get(i);
             optimizer.stepRow(rows, s * dim, state, s * dim * stateWidth, grad, s * dim, dim, step);
             Arrays.fill(grad, s * dim, s * dim + dim, 0f);
-            touchedBits[s >>> 6] &= ~(1L << s);
             ChangeLog.markChanged(s, changes, checkpointChanges);
         }
         touched.clear();
@@ -134,9 +128,8 @@ final class EmbeddingTable {
 
     void discardGrads() {
         for (int i = 0, c = touched.size(); i < c; i++) {
-            int s = touched.getInt(i);
+            int s = touched.get(i);
             Arrays.fill(grad, s * dim, s * dim + dim, 0f);
-            touchedBits[s >>> 6] &= ~(1L << s);
         }
         touched.clear();
     }
@@ -195,7 +188,7 @@ final class EmbeddingTable {
             if (optimizer != null) {
                 state = Arrays.copyOf(state, cap * dim * stateWidth);
                 grad = Arrays.copyOf(grad, cap * dim);
-                touchedBits = Arrays.copyOf(touchedBits, (cap >>> 6) + 1);
+                touched.grow(cap);
             }
         }
     }

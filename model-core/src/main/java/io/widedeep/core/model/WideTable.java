@@ -1,7 +1,6 @@
 package io.widedeep.core.model;
 
 import io.widedeep.core.optim.FtrlProximal;
-import it.unimi.dsi.fastutil.ints.IntArrayList;
 import java.util.Arrays;
 
 /**
@@ -17,8 +16,7 @@ final class WideTable {
     long[] lastSeen;
     private float[] grad;
     private float[] gradSq; // sum of the per-example squared gradients since the last step
-    private long[] touchedBits; // one bit per slot
-    private final IntArrayList touched = new IntArrayList();
+    private TouchedSlots touched; // null unless trainable
     final ChangeLog changes = new ChangeLog();
     /** What changed since the last checkpoint increment; null unless the trainer writes increments. */
     ChangeLog checkpointChanges;
@@ -37,7 +35,7 @@ final class WideTable {
             n = new double[cap];
             grad = new float[cap];
             gradSq = new float[cap];
-            touchedBits = new long[(cap >>> 6) + 1];
+            touched = new TouchedSlots(cap);
         }
     }
 
@@ -72,10 +70,7 @@ final class WideTable {
     }
 
     void addGrad(int slot, float g) {
-        if ((touchedBits[slot >>> 6] & (1L << slot)) == 0) {
-            touchedBits[slot >>> 6] |= 1L << slot;
-            touched.add(slot);
-        }
+        touched.add(slot);
         grad[slot] += g;
         gradSq[slot] += g * g;
     }
@@ -87,11 +82,10 @@ final class WideTable {
     /** Applies one FTRL step to every coordinate touched since the last call. */
     void applyFtrl(FtrlProximal ftrl) {
         for (int i = 0, c = touched.size(); i < c; i++) {
-            int s = touched.getInt(i);
+            int s = touched.get(i);
             w[s] = (float) ftrl.step(z, n, s, grad[s], gradSq[s]);
             grad[s] = 0f;
             gradSq[s] = 0f;
-            touchedBits[s >>> 6] &= ~(1L << s);
             ChangeLog.markChanged(s, changes, checkpointChanges);
         }
         touched.clear();
@@ -99,9 +93,8 @@ final class WideTable {
 
     void discardGrads() {
         for (int i = 0, c = touched.size(); i < c; i++) {
-            grad[touched.getInt(i)] = 0f;
-            gradSq[touched.getInt(i)] = 0f;
-            touchedBits[touched.getInt(i) >>> 6] &= ~(1L << touched.getInt(i));
+            grad[touched.get(i)] = 0f;
+            gradSq[touched.get(i)] = 0f;
         }
         touched.clear();
     }
@@ -146,7 +139,7 @@ final class WideTable {
                 n = Arrays.copyOf(n, cap);
                 grad = Arrays.copyOf(grad, cap);
                 gradSq = Arrays.copyOf(gradSq, cap);
-                touchedBits = Arrays.copyOf(touchedBits, (cap >>> 6) + 1);
+                touched.grow(cap);
             }
         }
     }
