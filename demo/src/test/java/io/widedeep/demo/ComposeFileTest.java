@@ -110,7 +110,7 @@ class ComposeFileTest {
         String[] jobArgs = java.util.Arrays.copyOfRange(words, jar + 1, words.length);
         JobOptions o = new JobOptions(jobArgs);
         assertEquals("kafka:9092", o.bootstrapServers);
-        assertEquals(1, o.trainerParallelism, "one trainer unless TRAINERS says otherwise");
+        assertEquals(1, o.trainers.parallelism(), "one trainer unless TRAINERS says otherwise");
 
         String init = String.join("\n", toList(service("kafka-init").get("command")));
         for (String topic : List.of(o.clicksTopic, o.dlqTopic, o.updatesTopic)) {

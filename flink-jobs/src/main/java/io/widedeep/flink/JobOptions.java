@@ -8,6 +8,7 @@ import io.widedeep.core.spec.FeatureSpec;
 import io.widedeep.flink.records.GatePolicy;
 import io.widedeep.flink.records.JoinTimes;
 import io.widedeep.flink.records.PublishPolicy;
+import io.widedeep.flink.records.TrainerSettings;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -82,15 +83,11 @@ public final class JobOptions implements Serializable {
     public final String checkpointDir;
     public final boolean incrementalCheckpoints;
     public final int parallelism;
-    public final int trainerParallelism;
-    public final long trainerTimeoutMs;
-    public final String trainerBindHost;
-    public final boolean trainerVerifyReplicas;
-    public final boolean trainerFloat64;
     public final long batchMaxWaitMs;
     public final int rocksdbThreads;
     public final JoinTimes joinTimes;
     public final PublishPolicy publish;
+    public final TrainerSettings trainers;
     public final GatePolicy gate;
     public final long outOfOrdernessMs;
     public final long idlenessMs;
@@ -116,11 +113,9 @@ public final class JobOptions implements Serializable {
         checkpointDir = directoryUri(s.string("checkpoint.dir"), "--checkpoint.dir");
         incrementalCheckpoints = s.choice("checkpoint.model").equals("incremental");
         parallelism = s.intValue("parallelism");
-        trainerParallelism = s.intValue("trainer.parallelism");
-        trainerTimeoutMs = s.longValue("trainer.timeout.ms");
-        trainerBindHost = s.has("trainer.bind.host") ? s.string("trainer.bind.host") : null;
-        trainerVerifyReplicas = s.bool("trainer.verify.replicas");
-        trainerFloat64 = s.choice("trainer.precision").equals("float64");
+        trainers = new TrainerSettings(s.intValue("trainer.parallelism"), s.longValue("trainer.timeout.ms"),
+                s.has("trainer.bind.host") ? s.string("trainer.bind.host") : null, s.bool("trainer.verify.replicas"),
+                s.choice("trainer.precision").equals("float64"));
         batchMaxWaitMs = s.longValue("batch.max.wait.ms");
         rocksdbThreads = s.intValue("rocksdb.threads");
         outOfOrdernessMs = s.longValue("out.of.orderness.ms");

@@ -143,7 +143,7 @@ public final class TrainingJob {
                 .name("assign training steps").uid("step-assigner").setParallelism(1).setMaxParallelism(1);
         beforeTraining.apply(steps).broadcast()
                 .transform("train", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO, new TrainerOperator(new OnlineTrainer(o)))
-                .uid("trainer").setParallelism(o.trainerParallelism)
+                .uid("trainer").setParallelism(o.trainers.parallelism())
                 .sinkTo(bytesSink(o, o.updatesTopic)).name("model updates").uid("model-updates").setParallelism(1);
     }
 

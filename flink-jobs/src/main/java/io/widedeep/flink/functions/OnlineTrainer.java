@@ -119,7 +119,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     }
 
     private DataType precision() {
-        return options.trainerFloat64 ? DataType.DOUBLE : DataType.FLOAT;
+        return options.trainers.float64() ? DataType.DOUBLE : DataType.FLOAT;
     }
 
     /** A checkpointed model keeps its features: a different spec would silently mis-read every weight. */
@@ -241,7 +241,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     @Override
     public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
-        if (group != null && options.trainerVerifyReplicas) {
+        if (group != null && options.trainers.verifyReplicas()) {
             group.verifyReplicas(model, ctx.getCheckpointId());
         }
         checkpoints.snapshot(model, ctx.getCheckpointId(), rank == 0); // rank 0's copy is the model

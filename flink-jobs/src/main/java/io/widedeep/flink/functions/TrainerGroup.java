@@ -39,13 +39,13 @@ final class TrainerGroup implements AutoCloseable {
         if (size == 1) return null;
         String jobId = ctx.getJobInfo().getJobId().toString();
         Collective c = TcpCollective.open(rank, size, task.getAttemptNumber(),
-                new SharedDirRendezvous(options.checkpointDir, jobId), bindHost(options), options.trainerTimeoutMs);
+                new SharedDirRendezvous(options.checkpointDir, jobId), bindHost(options), options.trainers.timeoutMs());
         LOG.info("trainer {} of {} joined its group (attempt {})", rank, size, task.getAttemptNumber());
         return new TrainerGroup(c);
     }
 
     private static String bindHost(JobOptions options) {
-        if (options.trainerBindHost != null) return options.trainerBindHost;
+        if (options.trainers.bindHost() != null) return options.trainers.bindHost();
         try {
             return InetAddress.getLocalHost().getHostAddress();
         } catch (UnknownHostException e) {

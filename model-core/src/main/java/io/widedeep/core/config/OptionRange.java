@@ -1,5 +1,6 @@
 package io.widedeep.core.config;
 
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,44 +13,41 @@ public sealed interface OptionRange {
     /** How {@code --help} shows the range ("" for free text). */
     String describe();
 
-    /** Integers from {@code min} to {@code max}, both included. */
-    record Integers(long min, long max) implements OptionRange {
+    /**
+     * Numbers from {@code min} to {@code max}, both included (null: no bound on that side); with
+     * {@code integral}, integers only. Exact: a bound is the number the table wrote.
+     */
+    record Bounds(BigDecimal min, BigDecimal max, boolean integral) implements OptionRange {
         public void check(String name, String value) {
             parse(name, value);
         }
 
-        long parse(String name, String value) {
+        BigDecimal parse(String name, String value) {
+            BigDecimal v;
             try {
-                long l = Long.parseLong(value.replace("_", ""));
-                return l >= min && l <= max ? l : refuse(name, this, Long.toString(l));
+                v = new BigDecimal(value.replace("_", ""));
             } catch (NumberFormatException e) {
-                return refuse(name, this, "'" + value + "', not an integer");
+                throw refusal(name, "'" + value + "', not " + (integral ? "an integer" : "a number"));
             }
+            if (integral && v.stripTrailingZeros().scale() > 0) throw refusal(name, value + ", not an integer");
+            if (min != null && v.compareTo(min) < 0 || max != null && v.compareTo(max) > 0) throw refusal(name, v.toPlainString());
+            return v;
+        }
+
+        private OptionException refusal(String name, String got) {
+            return new OptionException("--" + name, "must be in " + describe() + ", got " + got);
         }
 
         public String describe() {
-            if (min == Long.MIN_VALUE && max == Long.MAX_VALUE) return "any integer";
-            return max == Long.MAX_VALUE ? ">= " + grouped(min) : grouped(min) + ".." + grouped(max);
-        }
-    }
-
-    /** Numbers from {@code min} to {@code max}, both included. */
-    record Numbers(double min, double max) implements OptionRange {
-        public void check(String name, String value) {
-            parse(name, value);
+            if (min == null && max == null) return integral ? "any integer" : "any number";
+            if (max == null) return ">= " + shown(min);
+            return shown(min) + ".." + shown(max);
         }
 
-        double parse(String name, String value) {
-            try {
-                double d = Double.parseDouble(value.replace("_", ""));
-                return d >= min && d <= max ? d : refuse(name, this, Double.toString(d));
-            } catch (NumberFormatException e) {
-                return refuse(name, this, "'" + value + "', not a number");
-            }
-        }
-
-        public String describe() {
-            return max == Double.POSITIVE_INFINITY ? ">= " + min : min + ".." + max;
+        /** 3600000 as 3_600_000, as the tables write it. */
+        private String shown(BigDecimal v) {
+            if (!integral || v.abs().compareTo(BigDecimal.valueOf(10_000)) < 0) return v.toPlainString();
+            return String.format("%,d", v.toBigInteger()).replace(',', '_');
         }
     }
 
@@ -79,15 +77,6 @@ public sealed interface OptionRange {
         }
     }
 
-    private static <T> T refuse(String name, OptionRange range, String got) {
-        throw new OptionException("--" + name, "must be in " + range.describe() + ", got " + got);
-    }
-
-    /** 3600000 as 3_600_000, as the tables write it. */
-    private static String grouped(long v) {
-        return Math.abs(v) < 10_000 ? Long.toString(v) : String.format("%,d", v).replace(',', '_');
-    }
-
     Pattern RANGE = Pattern.compile("(-?[0-9][0-9_]*(\\.[0-9]+)?)\\.\\.((-?[0-9][0-9_]*)(\\.[0-9]+)?)?");
 
     /**
@@ -97,14 +86,12 @@ public sealed interface OptionRange {
      */
     static OptionRange parse(String option, String column) {
         if (column.equals("text")) return new Text();
-        if (column.equals("integer")) return new Integers(Long.MIN_VALUE, Long.MAX_VALUE);
+        if (column.equals("integer")) return new Bounds(null, null, true);
         Matcher m = RANGE.matcher(column);
         if (m.matches()) {
             String lo = m.group(1).replace("_", ""), hi = m.group(3) == null ? null : m.group(3).replace("_", "");
-            if (m.group(2) == null && (hi == null || m.group(5) == null)) {
-                return new Integers(Long.parseLong(lo), hi == null ? Long.MAX_VALUE : Long.parseLong(hi));
-            }
-            return new Numbers(Double.parseDouble(lo), hi == null ? Double.POSITIVE_INFINITY : Double.parseDouble(hi));
+            boolean integral = m.group(2) == null && (hi == null || m.group(5) == null);
+            return new Bounds(new BigDecimal(lo), hi == null ? null : new BigDecimal(hi), integral);
         }
         if (column.matches("[A-Za-z0-9_.-]+(\\|[A-Za-z0-9_.-]+)+")) return new OneOf(List.of(column.split("\\|")));
         throw new IllegalStateException("option " + option + ": range must be MIN..MAX, a|b|c or text, got '" + column + "'");

@@ -96,7 +96,13 @@ public final class Settings {
 
     /** An integer option, in the range its row declares. */
     public long longValue(String key) {
-        return declared(key, OptionRange.Integers.class).parse(key, present(key));
+        OptionRange.Bounds r = declared(key, OptionRange.Bounds.class);
+        if (!r.integral()) throw new IllegalStateException("--" + key + " is declared a number, read as an integer");
+        try {
+            return r.parse(key, present(key)).longValueExact();
+        } catch (ArithmeticException e) {
+            throw new OptionException("--" + key, "is beyond a 64-bit integer");
+        }
     }
 
     public int intValue(String key) {
@@ -107,7 +113,7 @@ public final class Settings {
 
     /** A number option, in the range its row declares. */
     public double doubleValue(String key) {
-        return declared(key, OptionRange.Numbers.class).parse(key, present(key));
+        return declared(key, OptionRange.Bounds.class).parse(key, present(key)).doubleValue();
     }
 
     /** A flag: declared {@code true|false}. */

@@ -73,7 +73,10 @@ class OptionSetTest {
         assertThrows(IllegalStateException.class, () -> new OptionSet("x").table("a 1 1..2 first\na 2 1..2 second"), "twice");
         assertThrows(IllegalStateException.class, () -> new OptionSet("x").table("a 1 1-2 bad range"), "range syntax");
         assertThrows(OptionException.class, () -> new OptionSet("x").table("a 5 1..2 default outside its range"));
-        Settings s = new OptionSet("x").table("a 1 1..2 an integer").parse(new String[0]);
-        assertThrows(IllegalStateException.class, () -> s.doubleValue("a"), "read as another kind than declared");
+        Settings s = new OptionSet("x").table("a 0.5 0.0..1.0 a number").parse(new String[0]);
+        assertThrows(IllegalStateException.class, () -> s.longValue("a"), "a number read as an integer");
+        assertThrows(IllegalStateException.class, () -> s.bool("a"), "read as another kind than declared");
+        assertThrows(OptionException.class, () -> new OptionSet("x").table("n 1 1..9 an integer").parse(new String[] {"--n", "2.5"}),
+                "an integer option refuses a fraction");
     }
 }
