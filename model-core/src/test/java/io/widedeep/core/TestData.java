@@ -27,7 +27,7 @@ public final class TestData {
               "deep": {"fields": ["user", "item", "recent"], "numeric": ["price"], "embedding_dim": 4,
                        "embedding_dims": {"item": 3}, "hidden": [8, 5]},
               "ftrl": {"alpha": 0.1, "beta": 1.0, "l1": 0.5, "l2": 0.1},
-              "deep_optimizer": {"type": "adagrad", "learning_rate": 0.05},
+              "deep_optimizer": {"type": "adagrad", "learning_rate": 0.05, "clip_norm": 0},
               "training": {"batch_size": 16, "seed": 3},
               "history": {"max_items": 4}
             }""";

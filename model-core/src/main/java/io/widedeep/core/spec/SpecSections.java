@@ -75,7 +75,7 @@ final class SpecSections {
                 d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),
                 d.number("weight_decay", t == DeepOptimizerType.ADAMW ? 0.01 : 0, 0, 1),
                 d.number("rho", 0.9, 0, 0.999999),
-                d.number("clip_norm", 0, 0, 1e9));
+                d.number("clip_norm", 1.0, 0, 1e9));
         if (t != DeepOptimizerType.ADAMW && d.has("weight_decay")) {
             throw new SpecException("deep_optimizer.weight_decay", "is AdamW's; set type adamw (Adam's L2 would be rescaled by its step sizes)");
         }

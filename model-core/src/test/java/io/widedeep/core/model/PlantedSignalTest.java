@@ -124,18 +124,25 @@ class PlantedSignalTest {
     }
 
     /**
-     * What the joint model should do and, on two of three draws, does not: with the wide part beside
-     * it, the deep part stalls (seeds 1 and 2: widedeep 0.456 / 0.512 against deep alone 0.448 / 0.437,
-     * the second no better than wide alone), and so does DCN's on seed 1 (0.509). The FM term and the
-     * deep part alone learn the interaction on every draw. Kept here, disabled, as the learner's open
-     * defect (the best-learner issue), so that the claim is checked again once it is fixed.
+     * With the MLP's gradient clipped by its norm (the format's default {@code clip_norm} 1), the joint
+     * model's deep part learns beside the wide part on every draw. Without clipping it stalled on two of
+     * three (seeds 1 and 2: widedeep 0.456 / 0.512 against deep alone 0.448 / 0.437, the second no better
+     * than wide alone): an early step large enough to leave the hidden units where they no longer learn.
      */
     @Test
-    @Disabled("fails on seeds 1 and 2: the joint model's deep part stalls behind the wide part")
-    void wideAndDeepBeatsBothHalvesAndCrossLayersHelpOnEverySeed() {
+    void wideAndDeepBeatsBothHalvesOnEverySeed() {
         FeatureSpec spec = FeatureSpec.parse(SPEC);
         assertBeats("widedeep", joint(), "deep", runAll(spec.variant("deep")), 0.005);
         assertBeats("widedeep", joint(), "wide", runAll(spec.variant("wide")), 0.05);
-        assertBeats("dcn", runAll(spec.variant("dcn")), "widedeep", joint(), 0.0);
+    }
+
+    /**
+     * Cross layers help on two draws and lose on the third (seed 1: dcn 0.476 against widedeep 0.433,
+     * with clipping). Kept, disabled, as an open question of the interaction layers (the best-learner issue).
+     */
+    @Test
+    @Disabled("dcn loses to widedeep on seed 1 (0.476 vs 0.433)")
+    void crossLayersHelpOnEverySeed() {
+        assertBeats("dcn", runAll(FeatureSpec.parse(SPEC).variant("dcn")), "widedeep", joint(), 0.0);
     }
 }
