@@ -40,7 +40,7 @@ public final class AvroSerde<T extends SpecificRecord> {
     }
 
     private final Schema schema;
-    private final List<Schema> readable = new ArrayList<>(); // the current schema, then the older ones
+    private final List<String> fingerprints = new ArrayList<>(); // of the schemas read: the current, then the older ones
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
 
@@ -49,7 +49,7 @@ public final class AvroSerde<T extends SpecificRecord> {
         SpecificData model = SpecificData.getForSchema(schema);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
         this.decoder = new BinaryMessageDecoder<>(model, schema, history);
-        this.readable.add(schema);
+        this.fingerprints.add(wireFingerprint(schema));
     }
 
     /** Serde for the given current schema, knowing no older versions. */
@@ -66,7 +66,7 @@ public final class AvroSerde<T extends SpecificRecord> {
         AvroSerde<T> serde = new AvroSerde<>(current, cache);
         for (Schema s : older) {
             serde.decoder.addSchema(s);
-            serde.readable.add(s);
+            serde.fingerprints.add(wireFingerprint(s));
         }
         return serde;
     }
@@ -105,14 +105,14 @@ public final class AvroSerde<T extends SpecificRecord> {
      * marker in hex (the CRC-64-AVRO of the schema's parsing canonical form, little-endian), current first.
      */
     public List<String> fingerprints() {
-        List<String> out = new ArrayList<>();
-        for (Schema s : readable) {
-            long fp = SchemaNormalization.parsingFingerprint64(s);
-            byte[] b = new byte[8];
-            for (int i = 0; i < 8; i++) b[i] = (byte) (fp >>> (8 * i));
-            out.add(HexFormat.of().formatHex(b));
-        }
-        return out;
+        return List.copyOf(fingerprints);
+    }
+
+    private static String wireFingerprint(Schema s) {
+        long fp = SchemaNormalization.parsingFingerprint64(s);
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) b[i] = (byte) (fp >>> (8 * i));
+        return HexFormat.of().formatHex(b);
     }
 
     private static String wireFingerprint(byte[] message) {
@@ -141,7 +141,7 @@ public final class AvroSerde<T extends SpecificRecord> {
             record = decoder.decode(in, null);
         } catch (MissingSchemaException e) {
             throw new MalformedMessageException("unknown schema fingerprint " + wireFingerprint(message) + "; "
-                    + schema.getName() + " is read with " + fingerprints() + " (the 8 bytes after C3 01, as written)", e);
+                    + schema.getName() + " is read with " + fingerprints + " (the 8 bytes after C3 01, as written)", e);
         } catch (BadHeaderException e) {
             throw new MalformedMessageException("not Avro single-object encoded: " + e.getMessage(), e);
         } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException

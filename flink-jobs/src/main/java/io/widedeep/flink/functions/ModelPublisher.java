@@ -38,7 +38,6 @@ final class ModelPublisher {
     private final ModelReplica published = new ModelReplica();
     private final SnapshotStore snapshots; // null: no snapshot directory
     private long version;
-    private boolean needFull = true;
     private long fullPublishedAt;
     private long densePublishedAt;
     private long publishedExamples = -1;
@@ -51,10 +50,11 @@ final class ModelPublisher {
 
     long epoch() { return epoch; }
     long version() { return version; }
-    /** Whether the epoch has opened (its first update, the full restored model, has gone out). */
+    /**
+     * Whether the epoch has opened: its first update, the full restored model, has gone out. Until
+     * then an update is that full snapshot, which no gate may hold.
+     */
     boolean opened() { return version > 0; }
-    /** Whether an update now would be the epoch's first (a full snapshot that no gate may hold). */
-    boolean needsFull() { return needFull; }
     /** Whether the model learned anything since the last update. */
     boolean hasNews(WideDeepModel model) { return model.trainedExamples() != publishedExamples; }
     /** The model as current readers hold it; null before the first update. */
@@ -62,13 +62,13 @@ final class ModelPublisher {
 
     /**
      * Publishes the model's changes (and, when due, the whole model) with {@code breakdown}, the
-     * freshness of the examples this update is the first to contain. {@code force}: the dense part
-     * goes too (the first and last update of an epoch).
+     * freshness of the examples this update is the first to contain, cut at {@code now}. {@code force}:
+     * the dense part goes too (the first and last update of an epoch).
      */
     void publish(Collector<byte[]> out, WideDeepModel model, ProgressiveValidation pv, long newestLabel,
-                 byte[] breakdown, boolean force) throws IOException {
-        long now = System.currentTimeMillis();
-        boolean full = needFull || now - fullPublishedAt >= policy.fullSnapshotIntervalMs();
+                 byte[] breakdown, boolean force, long now) throws IOException {
+        boolean first = version == 0;
+        boolean full = first || now - fullPublishedAt >= policy.fullSnapshotIntervalMs();
         long base = version;
         version++;
         // A periodic full snapshot goes out after a delta of the same version: current readers apply the
@@ -79,7 +79,7 @@ final class ModelPublisher {
         UpdateMetadata.Validation v = new UpdateMetadata.Validation(pv.count(), pv.positives(), pv.lateClicks(),
                 pv.logLoss(), pv.windowLogLoss(), pv.windowCount() > 0 ? pv.windowAuc() : Double.NaN, pv.auc());
         long maxEventTime = Math.max(model.maxEventTime(), newestLabel);
-        ModelUpdate delta = needFull ? null : new ModelUpdate(new UpdateMetadata(epoch, version, false, base,
+        ModelUpdate delta = first ? null : new ModelUpdate(new UpdateMetadata(epoch, version, false, base,
                 model.trainedExamples(), now, maxEventTime, v), ModelCodec.encodeDelta(model, dense), breakdown);
         if (dense) densePublishedAt = now;
         ModelCodec.clearChanges(model);
@@ -94,7 +94,6 @@ final class ModelPublisher {
         }
         // the gate's reference: exactly what a current reader now has (the delta, where there is one)
         published.apply(delta != null ? delta : snapshot);
-        needFull = false;
         publishedExamples = model.trainedExamples();
     }
 

@@ -212,7 +212,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
     }
 
     private void publish(Collector<byte[]> out, boolean force) throws IOException {
-        boolean opening = publisher.needsFull();
+        boolean opening = !publisher.opened();
         if (!opening && !force && !publisher.hasNews(model)) {
             return; // nothing new
         }
@@ -224,8 +224,9 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             return;
         }
         if (!opening && !force && !gate.passes()) return;
-        publisher.publish(out, model, pv, newestLabel, freshness.published(System.currentTimeMillis()), force);
-        gate.gate().published();
+        long now = System.currentTimeMillis(); // the update's cut, in its metadata and its breakdown alike
+        publisher.publish(out, model, pv, newestLabel, freshness.published(now), force, now);
+        gate.published();
         publishedCount.inc();
     }
 

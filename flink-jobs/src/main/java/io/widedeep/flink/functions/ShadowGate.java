@@ -39,8 +39,14 @@ final class ShadowGate {
         this.shadowPredictions = new float[batchCapacity];
     }
 
+    /** The gate itself, for the trainer's checkpointed state. */
     QualityGate gate() {
         return gate;
+    }
+
+    /** An update went out: the gate compares against it from now on. */
+    void published() {
+        gate.published();
     }
 
     void register(MetricGroup g) {
