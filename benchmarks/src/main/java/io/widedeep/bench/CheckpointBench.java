@@ -96,7 +96,11 @@ public final class CheckpointBench {
         write(scratch, full);
         long fullNanos = System.nanoTime() - t0;
         t0 = System.nanoTime();
+        byte[] serving = ModelCodec.encodeFull(m, false);
+        long servingNanos = System.nanoTime() - t0;
+        t0 = System.nanoTime();
         byte[] increment = ModelCodec.encodeIncrement(m);
+        long incEncodeNanos = System.nanoTime() - t0;
         write(scratch, increment);
         long incNanos = System.nanoTime() - t0;
         ObjectNode o = MAPPER.createObjectNode();
@@ -107,7 +111,14 @@ public final class CheckpointBench {
         o.put("full_bytes", full.length);
         o.put("increment_pause_ms", Math.round(incNanos / 1e5) / 10.0);
         o.put("increment_bytes", increment.length);
+        o.put("increment_encode_ms", millis(incEncodeNanos));
+        o.put("serving_snapshot_encode_ms", millis(servingNanos));
+        o.put("serving_snapshot_bytes", serving.length);
         return o;
+    }
+
+    private static double millis(long nanos) {
+        return Math.round(nanos / 1e5) / 10.0;
     }
 
     private static void write(Path file, byte[] bytes) throws IOException {
