@@ -40,10 +40,10 @@ final class Mlp {
     final INDArray params;
     /** The flat gradient of the last backward pass (a data-parallel all-reduce sums it across ranks). */
     final INDArray grads;
-    private final INDArray[] w;
-    private final INDArray[] b;
-    private final INDArray[] gw;
-    private final INDArray[] gb;
+    final INDArray[] w;
+    final INDArray[] b;
+    final INDArray[] gw;
+    final INDArray[] gb;
     final DenseOptimizer optimizer;
 
     final Activation activation;
@@ -53,6 +53,8 @@ final class Mlp {
      */
     final double dropout;
     private final long seed;
+    private DenseBackend backend = DenseBackend.ND4J;
+    private TorchMath torch; // null: the ND4J path
 
     Mlp(int inputWidth, int crossLayers, int[] hidden, Activation activation, double dropout, DataType dtype,
         DenseOptimizer optimizer, long seed) {
@@ -119,6 +121,19 @@ final class Mlp {
         return sizes[0];
     }
 
+    /**
+     * Runs the forward and backward passes on {@code backend} from now on ({@code device}: the CUDA
+     * device's index). The parameters and the optimizer stay where they are, so nothing else changes.
+     */
+    void useBackend(DenseBackend backend, int device) {
+        this.torch = backend.torch() ? new TorchMath(this, backend == DenseBackend.TORCH_CUDA, device) : null;
+        this.backend = backend;
+    }
+
+    DenseBackend backend() {
+        return backend;
+    }
+
     long numParams() {
         return params.length();
     }
@@ -152,6 +167,7 @@ final class Mlp {
         final Buffer deltaOutView;
         final Buffer dInputView;
         final FloatBuffer[] actViews; // float32 only: the inference path writes activations through these
+        Object torchBuffers; // the torch backend's tensors for this workspace (typed there: libtorch is optional)
 
         Workspace(int capacity) {
             this.capacity = capacity;
@@ -207,7 +223,7 @@ final class Mlp {
      * ~80 KB of garbage per 100-row request).
      */
     void infer(Workspace ws, int rows) {
-        if (dtype != DataType.FLOAT) {
+        if (dtype != DataType.FLOAT || torch != null) {
             forward(ws);
             return;
         }
@@ -255,6 +271,27 @@ final class Mlp {
      */
     void forward(Workspace ws, long step) {
         HostArrays.write(ws.inputView, ws.input, ws.input.length, dtype);
+        if (torch != null) {
+            torch.forward(ws, step);
+        } else {
+            forwardNd4j(ws, step);
+        }
+        if (dtype == DataType.FLOAT) {
+            FloatBuffer fb = (FloatBuffer) ws.outView;
+            for (int i = 0; i < ws.capacity; i++) {
+                ws.out[i] = fb.get(i);
+            }
+        } else {
+            ((DoubleBuffer) ws.outView).get(0, ws.out, 0, ws.capacity);
+        }
+    }
+
+    /** Dropout masks come from (seed, step, layer): the same step draws the same masks on every backend and after a restore. */
+    void drawMask(INDArray mask, long step, int layer) {
+        HostArrays.drawMask(mask, dtype, dropout, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 31 + layer));
+    }
+
+    private void forwardNd4j(Workspace ws, long step) {
         int layers = sizes.length - 1;
         for (int l = 0; l < layers; l++) {
             INDArray a = ws.acts[l + 1];
@@ -275,18 +312,10 @@ final class Mlp {
                     HostArrays.apply(a, dtype, activation);
                 }
                 if (dropout > 0 && step >= 0) {
-                    HostArrays.drawMask(ws.masks[l], dtype, dropout, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 31 + l));
+                    drawMask(ws.masks[l], step, l);
                     a.muli(ws.masks[l]);
                 }
             }
-        }
-        if (dtype == DataType.FLOAT) {
-            FloatBuffer fb = (FloatBuffer) ws.outView;
-            for (int i = 0; i < ws.capacity; i++) {
-                ws.out[i] = fb.get(i);
-            }
-        } else {
-            ((DoubleBuffer) ws.outView).get(0, ws.out, 0, ws.capacity);
         }
     }
 
@@ -295,8 +324,17 @@ final class Mlp {
      * {@link #forward}: fills the flat gradient vector and {@code ws.dInputHost}.
      */
     void backward(Workspace ws, float[] dOut) {
-        int layers = sizes.length - 1;
         HostArrays.write(ws.deltaOutView, dOut, ws.capacity, dtype);
+        if (torch != null) {
+            torch.backward(ws);
+        } else {
+            backwardNd4j(ws);
+        }
+        HostArrays.read(ws.dInputView, ws.dInputHost, ws.dInputHost.length, dtype);
+    }
+
+    private void backwardNd4j(Workspace ws) {
+        int layers = sizes.length - 1;
         for (int l = layers - 1; l >= 0; l--) {
             INDArray d = ws.deltas[l];
             INDArray prev = l == 0 ? ws.dInput : ws.deltas[l - 1];
@@ -322,7 +360,6 @@ final class Mlp {
         if (crossLayers > 0) {
             ws.dInput.addi(ws.crossDx0);
         }
-        HostArrays.read(ws.dInputView, ws.dInputHost, ws.dInputHost.length, dtype);
     }
 
     /**

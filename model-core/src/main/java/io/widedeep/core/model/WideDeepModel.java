@@ -112,6 +112,17 @@ public final class WideDeepModel {
     }
 
     /**
+     * Runs the MLP's forward and backward passes on {@code backend} from now on ({@code device}: the
+     * CUDA device, for torch-cuda). Weights, optimizer state and snapshots do not change: a model
+     * trained on one backend continues on another.
+     */
+    public void useDenseBackend(DenseBackend backend, int device) {
+        if (mlp != null) mlp.useBackend(backend, device);
+    }
+
+    public DenseBackend denseBackend() { return mlp == null ? DenseBackend.ND4J : mlp.backend(); }
+
+    /**
      * Time spent in the MLP's training forward and backward passes (with N trainers: this rank's
      * slice and the collectives inside them), for benchmarks that separate dense from sparse work.
      */

@@ -20,8 +20,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class GradientCheckTest {
     private static final double H = 1e-3;
 
+    /** Where the MLP's passes run; {@link TorchGradientCheckTest} checks the libtorch backend the same way. */
+    DenseBackend backend() {
+        return DenseBackend.ND4J;
+    }
+
     private WideDeepModel trainedModel(FeatureSpec spec) {
         WideDeepModel m = WideDeepModel.create(spec, DataType.DOUBLE);
+        m.useDenseBackend(backend(), 0);
         // a few real steps first, so weights are not all at their initial values
         for (int i = 0; i < 5; i++) {
             m.trainBatch(TestData.batch(spec, 16, 100 + i), null);
@@ -174,6 +180,7 @@ class GradientCheckTest {
     void dropoutDropsInTrainingOnlyAndKeepsTheExpectedActivation() {
         FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.5"));
         WideDeepModel m = trainedModel(spec);
+        assertEquals(backend(), m.denseBackend());
         ExampleBatch batch = TestData.batch(spec, 16, 7);
         double scored = m.loss(batch);
         assertEquals(scored, m.loss(batch), 0, "scoring has no dropout: the same loss every time");
