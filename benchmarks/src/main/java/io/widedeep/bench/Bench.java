@@ -14,6 +14,7 @@ import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.datasets.Readers;
 import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.OnlineLearner;
+import io.widedeep.core.model.DenseBackend;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
 import java.io.PrintStream;
@@ -47,8 +48,10 @@ public final class Bench {
                 model    widedeep  text                            variant: widedeep, wide, deep, deepfm or dcn (cross layers)
                 compare  -         text                            run several variants on the same file and print a table (default list: %s)
                 batch    -         1..65536                        mini-batch size (default: the spec's training.batch_size)
+                backend  nd4j      %s          where the MLP's passes run (torch-cuda: on a GPU, see gpu-check)
+                device   0         0..63                           torch-cuda: the CUDA device
                 quiet    false     true|false                      no progress lines on stderr
-                """.formatted(String.join(", ", Readers.FORMATS), VARIANTS));
+                """.formatted(String.join(", ", Readers.FORMATS), VARIANTS, DenseBackend.labels()));
 
     public static void main(String[] argv) throws Exception {
         Settings args = CommandLine.parseOrExit("bench", () -> OPTIONS.parse(argv));
@@ -103,6 +106,8 @@ public final class Bench {
         }
         FeatureSpec spec = spec(args, format, model);
         WideDeepModel m = WideDeepModel.create(spec);
+        DenseBackend backend = DenseBackend.of(args.string("backend"));
+        m.useDenseBackend(backend, args.intValue("device"));
         OnlineLearner learner = new OnlineLearner(m, 10_000);
         PredictionLog log = new PredictionLog();
         learner.setListener(log);
@@ -131,6 +136,8 @@ public final class Bench {
         out.put("model", model);
         out.put("format", format);
         out.put("batch", spec.batchSize());
+        out.put("backend", backend.label());
+        out.put("dense_seconds", Math.round(m.denseNanos() / 1e6) / 1e3); // the MLP's passes: the part a backend changes
         out.put("wide_nonzero", m.wideNonZero());
         out.put("counter_weight", m.counterWeight());
         out.put("wide_coordinates", m.wideSize());
