@@ -9,6 +9,7 @@ import io.widedeep.flink.records.GatePolicy;
 import io.widedeep.flink.records.JoinTimes;
 import io.widedeep.flink.records.PublishPolicy;
 import io.widedeep.flink.records.TrainerSettings;
+import io.widedeep.core.model.DenseBackend;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -40,6 +41,7 @@ public final class JobOptions implements Serializable {
                 trainer.bind.host          -                                 text                       address the trainers exchange gradients on (default: the host's address)
                 trainer.precision          float32                           float32|float64            dense math of the trainers: float32, or float64 (slower; N trainers then match one trainer to ~1e-15)
                 trainer.verify.replicas    false                             true|false                 at every checkpoint, compare the trainers' weights digests and stop the job if they differ
+                trainer.backend            nd4j                              nd4j|torch-cpu|torch-cuda  where each trainer's MLP passes run: ND4J, or libtorch on the CPU or on a GPU (torch-cuda: one device per trainer subtask; needs the GPU job jar, see docs/gpu.md)
                 batch.max.wait.ms          100                               10..3_600_000              a batch that has not filled this long after its first row is trained as it is
                 rocksdb.threads            1                                 1..64                      RocksDB flush and compaction threads per keyed operator instance: native threads that compete with training for cores
                 checkpoint.interval.ms     10_000                            100..86_400_000            checkpoint interval
@@ -115,7 +117,7 @@ public final class JobOptions implements Serializable {
         parallelism = s.intValue("parallelism");
         trainers = new TrainerSettings(s.intValue("trainer.parallelism"), s.longValue("trainer.timeout.ms"),
                 s.has("trainer.bind.host") ? s.string("trainer.bind.host") : null, s.bool("trainer.verify.replicas"),
-                s.choice("trainer.precision").equals("float64"));
+                s.choice("trainer.precision").equals("float64"), DenseBackend.of(s.choice("trainer.backend")));
         batchMaxWaitMs = s.longValue("batch.max.wait.ms");
         rocksdbThreads = s.intValue("rocksdb.threads");
         outOfOrdernessMs = s.longValue("out.of.orderness.ms");

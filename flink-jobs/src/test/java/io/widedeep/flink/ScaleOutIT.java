@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * N trainer subtasks hold the model one trainer learns: the same bounded stream (pre-labelled, one
  * partition, one joiner, so every run sees the examples in the same order and cuts the same steps)
- * trained with 1, 2 and 3 trainers on a real broker and a MiniCluster with RocksDB and checkpoints.
+ * trained with 1, 2 and 3 trainers on a real broker and a MiniCluster with RocksDB and checkpoints,
+ * and with 2 trainers whose MLP runs on libtorch (trainer.backend torch-cpu).
  */
 class ScaleOutIT {
     static final String SPEC = TestSpecs.PLANTED;
@@ -53,22 +54,23 @@ class ScaleOutIT {
     static final MiniClusterExtension flink = JobCluster.extension();
 
     @Test
-    void twoAndThreeTrainersEndWithTheModelOfOne(@TempDir Path dir) throws Exception {
+    void twoAndThreeTrainersEndWithTheModelOfOneOnEitherBackend(@TempDir Path dir) throws Exception {
         String[] t = kafka.jobTopics("scale");
         sendLabelled(t[0]);
         Path spec = dir.resolve("spec.json");
         Files.writeString(spec, SPEC);
 
-        Run one = run(t, dir, spec, 1);
-        Run two = run(t, dir, spec, 2);
-        Run three = run(t, dir, spec, 3);
+        Run one = run(t, dir, spec, 1, "nd4j");
+        Run two = run(t, dir, spec, 2, "nd4j");
+        Run three = run(t, dir, spec, 3, "nd4j");
+        Run torch = run(t, dir, spec, 2, "torch-cpu"); // the GPU path's code, with its parameters on the host
 
-        for (Run r : List.of(one, two, three)) {
+        for (Run r : List.of(one, two, three, torch)) {
             assertEquals(EVENTS, r.model.trainedExamples(), r.trainers + " trainers trained every example once");
             assertEquals(EVENTS, r.last.validation().examples());
             assertTrue(r.checkpoints >= 1, r.trainers + " trainers: no checkpoint completed, so no replica check ran");
         }
-        for (Run r : List.of(two, three)) {
+        for (Run r : List.of(two, three, torch)) {
             double weights = ModelWeights.relativeDistance(r.model, one.model);
             double loss = Math.abs(r.last.validation().logLoss() - one.last.validation().logLoss()) / one.last.validation().logLoss();
             System.out.printf("ScaleOutIT: %d trainers vs 1: weights %.2e, PV log loss %.2e relative (%.6f vs %.6f), "
@@ -81,16 +83,16 @@ class ScaleOutIT {
 
     record Run(int trainers, WideDeepModel model, ModelUpdate last, int checkpoints) {}
 
-    private static Run run(String[] t, Path dir, Path spec, int trainers) throws Exception {
-        Path out = dir.resolve("n" + trainers);
-        String updates = t[2] + "-n" + trainers;
+    private static Run run(String[] t, Path dir, Path spec, int trainers, String backend) throws Exception {
+        Path out = dir.resolve("n" + trainers + backend);
+        String updates = t[2] + "-n" + trainers + backend;
         kafka.createTopic(updates, 1, Map.of("max.message.bytes", String.valueOf(2 << 20)));
         JobOptions o = new JobOptions(new String[] {
             "--bootstrap.servers", kafka.bootstrapServers(), "--topic.clicks", t[0], "--topic.dlq", t[1],
-            "--topic.updates", updates, "--group.id", "scale-" + trainers, "--spec", spec.toString(),
+            "--topic.updates", updates, "--group.id", "scale-" + trainers + backend, "--spec", spec.toString(),
             "--bounded", "true", "--starting.offsets", "earliest", "--parallelism", "1",
             "--trainer.parallelism", String.valueOf(trainers), "--trainer.verify.replicas", "true",
-            "--trainer.precision", "float64",
+            "--trainer.precision", "float64", "--trainer.backend", backend,
             "--trainer.bind.host", "127.0.0.1", "--checkpoint.interval.ms", "200",
             "--checkpoint.dir", out.resolve("checkpoints").toUri().toString(),
             "--snapshot.dir", out.resolve("snapshots").toUri().toString(),

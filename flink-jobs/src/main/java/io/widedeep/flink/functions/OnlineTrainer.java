@@ -4,6 +4,7 @@ import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.metrics.ProgressiveValidation;
+import io.widedeep.core.model.DenseBackend;
 import io.widedeep.core.model.ModelCodec;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
@@ -141,6 +142,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         rank = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         group = TrainerGroup.join(getRuntimeContext(), options);
         if (group != null) model.setDataParallel(group.collective());
+        useBackend();
         var g = getRuntimeContext().getMetricGroup();
         g.gauge("checkpoint_model_pause_ms", () -> checkpoints.lastPauseMs());
         g.gauge("checkpoint_model_bytes", () -> checkpoints.lastBytes());
@@ -160,6 +162,18 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         if (group != null) group.countChecks(g.counter("replica_checks_passed"));
         freshness = new FreshnessMeter();
         if (rank == 0) freshness.register(g);
+    }
+
+    /** trainer.backend: a process that cannot run it stops the job (a restart would not help) and says why. */
+    private void useBackend() {
+        if (options.trainers.backend() == DenseBackend.ND4J) return;
+        try {
+            model.useDenseBackend(options.trainers.backend(), TrainerDevice.of(getRuntimeContext()));
+        } catch (RuntimeException e) {
+            throw new SuppressRestartsException(new IllegalStateException("trainer.backend " + options.trainers.backend().label()
+                    + " on trainer " + rank + ": " + e.getMessage(), e));
+        }
+        LOG.info("trainer {}: MLP passes on {}", rank, options.trainers.backend().label());
     }
 
     @Override

@@ -93,10 +93,9 @@ final class TorchMath {
                 throw new IllegalStateException("dense backend torch-cuda: libtorch sees no CUDA device (is this the GPU "
                         + "build, with a driver for CUDA 13, and is a GPU visible to this process?)");
             }
-            if (device < 0 || device >= devices) {
-                throw new IllegalArgumentException("dense backend torch-cuda: device " + device + " of " + devices);
-            }
-            this.options = new TensorOptions(type).device(new DeviceOptional(new Device(torch.DeviceType.CUDA, (byte) device)));
+            if (device < 0) throw new IllegalArgumentException("dense backend torch-cuda: device " + device);
+            // more trainers than devices share them round-robin
+            this.options = new TensorOptions(type).device(new DeviceOptional(new Device(torch.DeviceType.CUDA, (byte) (device % devices))));
         } else {
             this.options = host;
         }

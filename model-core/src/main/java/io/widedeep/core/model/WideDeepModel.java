@@ -117,7 +117,14 @@ public final class WideDeepModel {
      * trained on one backend continues on another.
      */
     public void useDenseBackend(DenseBackend backend, int device) {
-        if (mlp != null) mlp.useBackend(backend, device);
+        if (mlp == null) return;
+        try {
+            mlp.useBackend(backend, device);
+        } catch (LinkageError e) {
+            throw new IllegalStateException("dense backend " + backend.label() + " needs libtorch (org.bytedeco:pytorch "
+                    + "and its natives), which this process cannot load (" + e + "): use the build that carries it "
+                    + "(the GPU job jar, see docs/gpu.md) or the nd4j backend", e);
+        }
     }
 
     public DenseBackend denseBackend() { return mlp == null ? DenseBackend.ND4J : mlp.backend(); }

@@ -53,7 +53,12 @@ class DataParallelTest {
 
     /** Trains on the stream; every CHECK_EVERY events records the weights digest. */
     static Result train(FeatureSpec spec, DataType dtype, List<ClickEvent> events, TcpCollective group) {
+        return train(spec, dtype, DenseBackend.ND4J, events, group);
+    }
+
+    static Result train(FeatureSpec spec, DataType dtype, DenseBackend backend, List<ClickEvent> events, TcpCollective group) {
         WideDeepModel m = WideDeepModel.create(spec, dtype);
+        m.useDenseBackend(backend, 0);
         m.setDataParallel(group);
         OnlineLearner learner = new OnlineLearner(m, EVENTS);
         List<String> digests = new ArrayList<>();
@@ -101,6 +106,30 @@ class DataParallelTest {
             assertTrue(lossError < 1e-12, "PV log loss " + ranks.get(0).pvLogLoss() + " vs " + alone.pvLogLoss());
             double weightError = ModelWeights.relativeDistance(m, alone.model());
             assertTrue(weightError < 1e-12, "weights differ by " + weightError + " (relative L2)");
+        } finally {
+            pool.shutdownNow();
+            for (TcpCollective c : group) c.close();
+        }
+    }
+
+    /** N trainers whose MLP runs on libtorch: one model, equal to one libtorch trainer's. */
+    @Test
+    void torchRanksHoldOneModelEqualToOneTorchTrainer() throws Exception {
+        FeatureSpec spec = FeatureSpec.parse(TestSpecs.RICH);
+        List<ClickEvent> events = stream();
+        Result alone = train(spec, DataType.DOUBLE, DenseBackend.TORCH_CPU, events, null);
+        TcpCollective[] group = InProcessRendezvous.group(3, 30_000);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<Result>> futures = new ArrayList<>();
+            for (TcpCollective c : group) futures.add(pool.submit(() -> train(spec, DataType.DOUBLE, DenseBackend.TORCH_CPU, events, c)));
+            Result first = futures.get(0).get();
+            for (Future<Result> f : futures) assertEquals(first.digests(), f.get().digests(), "every rank's weights at every check");
+            assertEquals(DenseBackend.TORCH_CPU, first.model().denseBackend());
+            double weightError = ModelWeights.relativeDistance(first.model(), alone.model());
+            assertTrue(weightError < 1e-12, "weights differ by " + weightError + " (relative L2)");
+            assertTrue(ModelWeights.relativeDistance(first.model(), train(spec, DataType.DOUBLE, events, null).model()) < 1e-9,
+                    "and ND4J's single trainer agrees to rounding");
         } finally {
             pool.shutdownNow();
             for (TcpCollective c : group) c.close();
