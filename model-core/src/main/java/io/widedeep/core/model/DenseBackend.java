@@ -41,6 +41,21 @@ public enum DenseBackend {
                 + Arrays.stream(values()).map(DenseBackend::label).toList());
     }
 
+    /**
+     * CUDA devices libtorch can use in this process: 0 where there is none, where only the CPU natives
+     * are on the classpath, or where libtorch itself is missing (then the reason is in {@code why}).
+     */
+    public static int cudaDevices(StringBuilder why) {
+        try {
+            int n = TorchMath.cudaDevices();
+            if (n == 0) why.append("libtorch sees no CUDA device (CPU natives only, no driver, or no GPU)");
+            return n;
+        } catch (LinkageError e) {
+            why.append("libtorch cannot be loaded: ").append(e);
+            return 0;
+        }
+    }
+
     /** The labels, for an option's range: nd4j|torch-cpu|torch-cuda. */
     public static String labels() {
         return String.join("|", Arrays.stream(values()).map(DenseBackend::label).toList());

@@ -125,14 +125,9 @@ final class TorchMath {
         }
     }
 
-    /** Whether libtorch can run here at all (its natives load); the reason if not. */
-    static String unavailableReason() {
-        try {
-            torch.get_num_threads();
-            return null;
-        } catch (Throwable t) {
-            return t.toString();
-        }
+    /** CUDA devices libtorch sees (0 with the CPU natives, or without a driver or a device). */
+    static int cudaDevices() {
+        return torch.cuda_is_available() ? torch.cuda_device_count() : 0;
     }
 
     private static long[] shape(INDArray a) {
