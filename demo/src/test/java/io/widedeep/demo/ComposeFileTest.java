@@ -74,7 +74,9 @@ class ComposeFileTest {
         }
         assertTrue(builds >= 4, "jobmanager, gpu taskmanager, serving and replay are built here");
         assertEquals(service("jobmanager").get("image").asText(), service("taskmanager").get("image").asText());
-        assertEquals(service("jobmanager").get("image").asText(), service("job-submit").get("image").asText());
+        // job-submit runs the jobmanager's image, or with FLINK_IMAGE the GPU TaskManager's (the GPU job jar)
+        assertEquals("${FLINK_IMAGE:-" + service("jobmanager").get("image").asText() + "}", service("job-submit").get("image").asText());
+        assertEquals("widedeep-flink-gpu", service("taskmanager-gpu").get("image").asText());
         for (var it = compose.get("services").fields(); it.hasNext(); ) {
             JsonNode vols = it.next().getValue().get("volumes");
             if (vols == null) continue;
@@ -126,8 +128,12 @@ class ComposeFileTest {
                 .map(w -> w.replaceAll("\\$\\{\\w+:-([^}]*)}", "$1")).toList();
         Replay.OPTIONS.parse(replay.toArray(new String[0]));
         assertTrue(compose.get("services").get("taskmanager-gpu").get("deploy").toString().contains("nvidia"));
-        assertTrue(compose.get("services").get("taskmanager-gpu").get("environment").get("FLINK_PROPERTIES").asText()
-                .contains("external-resource.gpu.amount"));
+        JsonNode gpu = compose.get("services").get("taskmanager-gpu");
+        String gpuProps = gpu.get("environment").get("FLINK_PROPERTIES").asText();
+        assertTrue(gpuProps.contains("external-resource.gpu.amount"), gpuProps);
+        assertTrue(gpuProps.contains("-Dorg.bytedeco.javacpp.platform.extension=-gpu"), "JavaCPP loads libtorch's CUDA build there");
+        assertEquals("-Pgpu", gpu.get("build").get("args").get("MAVEN_PROFILES").asText(), "the GPU job jar");
+        assertTrue(submit.contains("--trainer.backend nd4j"), "the backend is chosen at submission, ND4J by default: " + submit);
     }
 
     @Test
