@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class HelpTest {
     private static final Map<String, OptionSet> COMMANDS = Map.of("train", JobOptions.OPTIONS, "serve", ServingServer.OPTIONS,
             "bench", Bench.OPTIONS, "demo", Demo.OPTIONS, "replay", Replay.OPTIONS, "stream-bench", StreamingBench.OPTIONS,
-            "serve-bench", ServingBench.OPTIONS, "load-bench", LoadBench.OPTIONS);
+            "serve-bench", ServingBench.OPTIONS, "load-bench", LoadBench.OPTIONS, "gpu-check", GpuCheck.OPTIONS);
 
     @Test
     void helpListsExactlyTheOptionsTheParserAccepts() {
@@ -61,6 +61,10 @@ class HelpTest {
         OptionException hook = assertThrows(OptionException.class, () -> new JobOptions(
                 new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo", "--fail.after", "10"}));
         assertEquals("--fail.after", hook.key());
+        OptionException backend = assertThrows(OptionException.class, () -> new JobOptions(
+                new String[] {"--bootstrap.servers", "k:9092", "--spec", "criteo", "--trainer.backend", "cuda"}));
+        assertEquals("--trainer.backend", backend.key());
+        assertTrue(backend.getMessage().contains("nd4j|torch-cpu|torch-cuda"), backend.getMessage());
     }
 
     @Test
