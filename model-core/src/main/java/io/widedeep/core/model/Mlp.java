@@ -134,6 +134,12 @@ final class Mlp {
         return backend;
     }
 
+    /** libtorch on the CPU through the CUDA path's copies (a parameter mirror, copies at every boundary): tests of that path. */
+    void useTorchMirroredOnCpu() {
+        this.torch = new TorchMath(this, false, true, 0);
+        this.backend = DenseBackend.TORCH_CPU;
+    }
+
     long numParams() {
         return params.length();
     }

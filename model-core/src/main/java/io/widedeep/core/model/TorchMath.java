@@ -32,7 +32,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class TorchMath {
     private final Mlp mlp;
-    private final boolean cuda;
+    /** Tensors apart from the host arrays, copied at the boundaries: on CUDA, and in the tests that check that path on the CPU. */
+    private final boolean mirrored;
     private final TensorOptions options;
     private final TensorOptions host;
     private final Tensor hostParams;
@@ -78,13 +79,18 @@ final class TorchMath {
             ones = onDevice(ws.ones);
             crossTmp = ws.crossTmp == null ? null : onDevice(ws.crossTmp);
             crossDx0 = ws.crossDx0 == null ? null : onDevice(ws.crossDx0);
-            if (cuda) ones.fill_(new Scalar(1.0));
+            if (mirrored) ones.fill_(new Scalar(1.0));
         }
     }
 
     TorchMath(Mlp mlp, boolean cuda, int device) {
+        this(mlp, cuda, cuda, device);
+    }
+
+    /** {@code mirrored} without {@code cuda}: the CUDA path's copies, with the copies on the CPU. */
+    TorchMath(Mlp mlp, boolean cuda, boolean mirrored, int device) {
         this.mlp = mlp;
-        this.cuda = cuda;
+        this.mirrored = mirrored;
         torch.ScalarType type = mlp.dtype == DataType.DOUBLE ? torch.ScalarType.Double : torch.ScalarType.Float;
         this.host = new TensorOptions(type);
         if (cuda) {
@@ -101,8 +107,8 @@ final class TorchMath {
         }
         hostParams = view(mlp.params);
         hostGrads = view(mlp.grads);
-        params = cuda ? hostParams.to(options, false, true, new org.bytedeco.pytorch.MemoryFormatOptional()) : hostParams;
-        grads = cuda ? torch.zeros(shape(mlp.grads), options) : hostGrads;
+        params = mirrored ? hostParams.to(options, false, true, new org.bytedeco.pytorch.MemoryFormatOptional()) : hostParams;
+        grads = mirrored ? torch.zeros(shape(mlp.grads), options) : hostGrads;
         int layers = mlp.sizes.length - 1;
         w = new Tensor[layers];
         wT = new Tensor[layers];
@@ -145,7 +151,7 @@ final class TorchMath {
 
     /** The tensor the math runs on for a workspace array: its view on the CPU, a device buffer on CUDA. */
     private Tensor onDevice(INDArray a) {
-        return cuda ? torch.zeros(shape(a), options) : view(a);
+        return mirrored ? torch.zeros(shape(a), options) : view(a);
     }
 
     private Buffers buffers(Mlp.Workspace ws) {
@@ -157,7 +163,7 @@ final class TorchMath {
     void forward(Mlp.Workspace ws, long step) {
         Buffers t = buffers(ws);
         try (PointerScope scope = new PointerScope()) {
-            if (cuda) {
+            if (mirrored) {
                 params.copy_(hostParams);
                 t.acts[0].copy_(view(ws.acts[0]));
             }
@@ -181,11 +187,11 @@ final class TorchMath {
                 }
                 if (mlp.dropout > 0 && step >= 0) {
                     mlp.drawMask(ws.masks[l], step, l);
-                    if (cuda) t.masks[l].copy_(view(ws.masks[l]));
+                    if (mirrored) t.masks[l].copy_(view(ws.masks[l]));
                     a.mul_(t.masks[l]);
                 }
             }
-            if (cuda) view(ws.acts[layers]).copy_(t.acts[layers]);
+            if (mirrored) view(ws.acts[layers]).copy_(t.acts[layers]);
         }
     }
 
@@ -194,7 +200,7 @@ final class TorchMath {
         Buffers t = buffers(ws);
         int layers = mlp.sizes.length - 1;
         try (PointerScope scope = new PointerScope()) {
-            if (cuda) t.deltas[layers - 1].copy_(view(ws.deltas[layers - 1]));
+            if (mirrored) t.deltas[layers - 1].copy_(view(ws.deltas[layers - 1]));
             for (int l = layers - 1; l >= 0; l--) {
                 Tensor d = t.deltas[l];
                 Tensor prev = l == 0 ? t.dInput : t.deltas[l - 1];
@@ -211,13 +217,13 @@ final class TorchMath {
                         torch.threshold_backward_out(prev, prev, t.acts[l], zero); // passes where the output was positive
                     } else {
                         INDArray delta = ws.deltas[l - 1], pre = ws.pre[l - 1];
-                        if (cuda) view(pre).copy_(t.pre[l - 1]);
+                        if (mirrored) view(pre).copy_(t.pre[l - 1]);
                         onHost(prev, delta, () -> HostArrays.multiplyByDerivative(delta, pre, mlp.dtype, mlp.activation));
                     }
                 }
             }
             if (mlp.crossLayers > 0) t.dInput.add_(t.crossDx0);
-            if (cuda) {
+            if (mirrored) {
                 hostGrads.copy_(grads);
                 view(ws.dInput).copy_(t.dInput);
             }
@@ -241,7 +247,7 @@ final class TorchMath {
 
     /** Runs {@code op} on the host array behind {@code device} (the same memory on the CPU; a round trip on CUDA). */
     private void onHost(Tensor device, INDArray hostArray, Runnable op) {
-        if (!cuda) {
+        if (!mirrored) {
             op.run();
             return;
         }

@@ -25,9 +25,14 @@ class GradientCheckTest {
         return DenseBackend.ND4J;
     }
 
+    /** Puts the model's MLP on the backend under test. */
+    void placeDense(WideDeepModel m) {
+        m.useDenseBackend(backend(), 0);
+    }
+
     private WideDeepModel trainedModel(FeatureSpec spec) {
         WideDeepModel m = WideDeepModel.create(spec, DataType.DOUBLE);
-        m.useDenseBackend(backend(), 0);
+        placeDense(m);
         // a few real steps first, so weights are not all at their initial values
         for (int i = 0; i < 5; i++) {
             m.trainBatch(TestData.batch(spec, 16, 100 + i), null);

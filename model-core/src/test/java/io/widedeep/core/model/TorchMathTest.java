@@ -27,19 +27,28 @@ class TorchMathTest {
     /** Relative tolerance of the comparison: float32 sums in a different order. */
     private static final double REL = 1e-5;
 
-    @ParameterizedTest(name = "{0}, {1} cross layers, dropout {2}, {3}")
+    /**
+     * Mirrored: the CUDA path (device tensors apart from the host arrays: the parameters mirrored and
+     * uploaded before each pass, the batch, logits, gradients and masks copied across), with its
+     * "device" on the CPU, so that every copy it makes is checked where there is no GPU.
+     */
+    @ParameterizedTest(name = "{0}, {1} cross layers, dropout {2}, {3}, mirrored {4}")
     @CsvSource({
-            "RELU, 0, 0, FLOAT",
-            "RELU, 2, 0, FLOAT",
-            "RELU, 0, 0.3, FLOAT",
-            "GELU, 1, 0.2, FLOAT",
-            "SELU, 0, 0, FLOAT",
-            "RELU, 1, 0.2, DOUBLE"})
-    void sameOutputsAndGradientsAsNd4jOnTheSameWeightsAndBatch(Activation activation, int cross, double dropout, String precision) {
+            "RELU, 0, 0, FLOAT, false",
+            "RELU, 2, 0, FLOAT, false",
+            "RELU, 0, 0.3, FLOAT, false",
+            "GELU, 1, 0.2, FLOAT, false",
+            "SELU, 0, 0, FLOAT, false",
+            "RELU, 1, 0.2, DOUBLE, false",
+            "RELU, 2, 0.3, FLOAT, true",
+            "GELU, 1, 0.2, FLOAT, true",
+            "RELU, 1, 0, DOUBLE, true"})
+    void sameOutputsAndGradientsAsNd4jOnTheSameWeightsAndBatch(Activation activation, int cross, double dropout, String precision,
+                                                              boolean mirrored) {
         DataType dtype = DataType.valueOf(precision);
         Mlp nd4j = new Mlp(WIDTH, cross, new int[] {32, 16}, activation, dropout, dtype, null, 7);
         Mlp torch = new Mlp(WIDTH, cross, new int[] {32, 16}, activation, dropout, dtype, null, 7);
-        torch.useBackend(DenseBackend.TORCH_CPU, 0);
+        if (mirrored) torch.useTorchMirroredOnCpu(); else torch.useBackend(DenseBackend.TORCH_CPU, 0);
         assertEquals(0, nd4j.params.sub(torch.params).norm2Number().doubleValue(), "the same seeded initialisation");
         Mlp.Workspace a = nd4j.newWorkspace(ROWS), b = torch.newWorkspace(ROWS);
         SplittableRandom rnd = new SplittableRandom(11);
