@@ -42,6 +42,21 @@ final class ChangeLog {
         return changed;
     }
 
+    /**
+     * The changed slots in increasing order: an encoder that reads a table's arrays front to back
+     * instead of in the order the slots were touched lets the prefetcher hide the cache misses.
+     */
+    int[] changedInSlotOrder() {
+        int[] out = new int[changed.size()];
+        int n = 0;
+        for (int w = 0; w < flagged.length && n < out.length; w++) {
+            for (long bits = flagged[w]; bits != 0; bits &= bits - 1) {
+                out[n++] = (w << 6) + Long.numberOfTrailingZeros(bits);
+            }
+        }
+        return out;
+    }
+
     LongArrayList removed() {
         return removed;
     }

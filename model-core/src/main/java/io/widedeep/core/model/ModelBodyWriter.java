@@ -125,18 +125,16 @@ final class ModelBodyWriter {
     }
 
     private static void wideDelta(ByteSink out, WideTable t) {
-        IntArrayList changed = t.changes.changed();
+        int[] changed = t.changes.changedInSlotOrder();
         LongArrayList removed = new LongArrayList(t.changes.removed());
         int nonZero = 0;
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
+        for (int s : changed) {
             if (t.w[s] == 0f) removed.add(t.index.key(s)); else nonZero++;
         }
         out.putInt(removed.size());
         for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
         out.putInt(nonZero);
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
+        for (int s : changed) {
             if (t.w[s] != 0f) {
                 out.putLong(t.index.key(s));
                 out.putFloat(t.w[s]);
@@ -154,10 +152,9 @@ final class ModelBodyWriter {
         LongArrayList removed = c.removed();
         out.putInt(removed.size());
         for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
-        IntArrayList changed = c.changed();
-        out.putInt(changed.size());
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
+        int[] changed = c.changedInSlotOrder();
+        out.putInt(changed.length);
+        for (int s : changed) {
             out.putInt(s);
             out.putLong(idx.key(s));
             row.write(s);
@@ -202,10 +199,9 @@ final class ModelBodyWriter {
         LongArrayList removed = t.changes.removed();
         out.putInt(removed.size());
         for (int i = 0; i < removed.size(); i++) out.putLong(removed.getLong(i));
-        IntArrayList changed = t.changes.changed();
-        out.putInt(changed.size());
-        for (int i = 0; i < changed.size(); i++) {
-            int s = changed.getInt(i);
+        int[] changed = t.changes.changedInSlotOrder();
+        out.putInt(changed.length);
+        for (int s : changed) {
             out.putLong(t.index.key(s));
             out.putFloats(t.rows, s * t.dim, t.dim);
         }
