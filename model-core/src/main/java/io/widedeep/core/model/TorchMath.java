@@ -94,7 +94,7 @@ final class TorchMath {
         torch.ScalarType type = mlp.dtype == DataType.DOUBLE ? torch.ScalarType.Double : torch.ScalarType.Float;
         this.host = new TensorOptions(type);
         if (cuda) {
-            int devices = torch.cuda_is_available() ? torch.cuda_device_count() : 0;
+            int devices = cudaDevices();
             if (devices == 0) {
                 throw new IllegalStateException("dense backend torch-cuda: libtorch sees no CUDA device (is this the GPU "
                         + "build, with a driver for CUDA 13, and is a GPU visible to this process?)");
@@ -108,7 +108,7 @@ final class TorchMath {
         hostParams = view(mlp.params);
         hostGrads = view(mlp.grads);
         params = mirrored ? hostParams.to(options, false, true, new org.bytedeco.pytorch.MemoryFormatOptional()) : hostParams;
-        grads = mirrored ? torch.zeros(shape(mlp.grads), options) : hostGrads;
+        grads = mirrored ? torch.zeros(mlp.grads.shape(), options) : hostGrads;
         int layers = mlp.sizes.length - 1;
         w = new Tensor[layers];
         wT = new Tensor[layers];
@@ -136,22 +136,18 @@ final class TorchMath {
         return torch.cuda_is_available() ? torch.cuda_device_count() : 0;
     }
 
-    private static long[] shape(INDArray a) {
-        return a.shape();
-    }
-
     /** A tensor over an ND4J array's buffer, without copying. */
     private Tensor view(INDArray a) {
         if (a.offset() != 0 || !a.isR() || a.ordering() != 'c') {
             throw new IllegalStateException("a torch view needs a dense row-major array at offset 0");
         }
         Pointer p = a.data().addressPointer();
-        return torch.from_blob(p, shape(a), host);
+        return torch.from_blob(p, a.shape(), host);
     }
 
     /** The tensor the math runs on for a workspace array: its view on the CPU, a device buffer on CUDA. */
     private Tensor onDevice(INDArray a) {
-        return mirrored ? torch.zeros(shape(a), options) : view(a);
+        return mirrored ? torch.zeros(a.shape(), options) : view(a);
     }
 
     private Buffers buffers(Mlp.Workspace ws) {
