@@ -58,6 +58,28 @@ final class ModelBodyWriter {
         }
     }
 
+    /**
+     * About the bytes {@link ModelCodec#encodeFull} writes (a little more, never less by much): the
+     * sparse tables dominate, and growing the buffer by doubling copied a snapshot of ~100 MB about
+     * twice over, on the training thread.
+     */
+    static int fullSizeHint(WideDeepModel m, boolean opt) {
+        long bytes = 1 << 16; // header, spec, scalars, normalizer, gates
+        if (m.wide != null) {
+            bytes += opt ? m.wide.index.highWater() + (long) m.wide.size() * (8 + 4 + 8 + 8 + 8) + 4L * m.wide.index.highWater()
+                    : 8 + (long) m.wide.nonZero() * (8 + 4);
+        }
+        for (EmbeddingTable t : m.embeddings) {
+            long row = 8 + 4L * t.dim + (opt ? 4L * t.dim * t.stateWidth() + 8 : 0);
+            bytes += (opt ? 5L * t.index.highWater() : 8) + t.size() * row; // admission counters, if any, may grow it once
+        }
+        if (m.mlp != null) {
+            long params = m.mlp.numParams() * (m.mlp.dtype == DataType.DOUBLE ? 8 : 4);
+            bytes += opt ? params * (1 + m.mlp.optimizer.state().length) : params;
+        }
+        return (int) Math.min(Integer.MAX_VALUE - 16, bytes + (bytes >> 6));
+    }
+
     /** What an exact snapshot writes for one occupied slot, after its key. */
     private interface SlotWriter {
         void write(int slot);

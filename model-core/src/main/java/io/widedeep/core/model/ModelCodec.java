@@ -53,7 +53,7 @@ public final class ModelCodec {
         if (withOptimizerState && !m.trainable) {
             throw new IllegalArgumentException("a serving model has no optimizer state to save");
         }
-        return write(out -> {
+        return write(ModelBodyWriter.fullSizeHint(m, withOptimizerState), out -> {
             header(out, m, FULL, withOptimizerState ? WITH_OPTIMIZER_STATE : 0);
             byte[] spec = m.spec.json().getBytes(StandardCharsets.UTF_8);
             out.putInt(spec.length);
@@ -76,7 +76,7 @@ public final class ModelCodec {
      * part's size, so updates that leave it out can go out far more often for the same bytes.
      */
     public static byte[] encodeDelta(WideDeepModel m, boolean withDense) {
-        return write(out -> {
+        return write(1 << 16, out -> {
             header(out, m, DELTA, withDense ? 0 : NO_DENSE);
             ModelBodyWriter.body(out, m, false, true, withDense);
         });
@@ -94,7 +94,7 @@ public final class ModelCodec {
                 || (m.embeddings.length > 0 && m.embeddings[0].checkpointChanges == null)) {
             throw new IllegalStateException("increments need a trainable model that records them (startIncrements)");
         }
-        byte[] bytes = write(out -> {
+        byte[] bytes = write(1 << 16, out -> {
             header(out, m, DELTA, WITH_OPTIMIZER_STATE);
             ModelBodyWriter.body(out, m, true, true, true);
         });
@@ -135,8 +135,9 @@ public final class ModelCodec {
         void write(ByteSink out);
     }
 
-    private static byte[] write(Body body) {
-        ByteSink out = new ByteSink(1 << 16);
+    /** {@code sizeHint}: the bytes expected, so that a snapshot of tens of megabytes is not grown by doubling. */
+    private static byte[] write(int sizeHint, Body body) {
+        ByteSink out = new ByteSink(sizeHint);
         body.write(out);
         CRC32C crc = new CRC32C();
         crc.update(out.array(), 0, out.position());
