@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Publishing.</b> After each step the step assigner marked for publishing (see
  * {@link StepAssigner}: publishing follows training, at most every {@code publish.min.interval.ms})
- * rank 0 hands the model to its {@link ModelPublisher} (deltas, periodic full snapshots, a new epoch
- * at every start), with the {@link FreshnessMeter} breakdown of the examples the update is the first
+ * rank 0 hands the model to its {@link ModelPublisher} (deltas, periodic full snapshots encoded off
+ * this thread, a new epoch at every start), with the {@link FreshnessMeter} breakdown of the examples the update is the first
  * to contain, unless its {@link ShadowGate} holds the update back. A model with non-finite
  * predictions or dense weights is never published.
  *
@@ -178,6 +178,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     @Override
     public void close() {
+        if (publisher != null) publisher.close();
         if (group != null) group.close();
         if (checkpoints != null) checkpoints.close();
     }
@@ -196,6 +197,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
             train();
             if (rank == 0) freshness.trained(step, System.currentTimeMillis());
         }
+        if (rank == 0) publisher.emitFinished(out, false); // a periodic full snapshot encoded meanwhile
         if (!step.publish && !step.end) return;
         if (rank != 0) {
             ModelCodec.clearChanges(model); // only rank 0 publishes; the others forget what changed at the same step
@@ -221,6 +223,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     /** The input ended (bounded runs): publish the final model. */
     private void finish(Collector<byte[]> out) throws IOException {
+        publisher.emitFinished(out, true);
         publish(out, true);
         if (!nonFinite) publisher.writeFinalSnapshot(model);
     }

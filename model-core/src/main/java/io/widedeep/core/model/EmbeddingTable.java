@@ -139,6 +139,13 @@ final class EmbeddingTable {
         return index.expire(lastSeen, cutoff, changes, checkpointChanges);
     }
 
+    /** Becomes a copy of {@code other}'s keys and rows (what a serving snapshot holds), sharing nothing with it. */
+    void copyRowsFrom(EmbeddingTable other) {
+        index.copyFrom(other.index);
+        rows = other.rows.clone();
+        lastSeen = other.lastSeen.clone();
+    }
+
     /** Sets a row directly (serving side). */
     void put(long key, float[] src, int srcOff) {
         int s = index.get(key);

@@ -84,6 +84,16 @@ final class SlotIndex {
         return highWater;
     }
 
+    /** Becomes a copy of {@code other}, slot layout included, sharing nothing with it. */
+    void copyFrom(SlotIndex other) {
+        map.copyFrom(other.map);
+        keys = other.keys.clone();
+        highWater = other.highWater;
+        free.clear();
+        free.addAll(other.free);
+        freeLowWater = other.freeLowWater;
+    }
+
     int capacity() {
         return keys.length;
     }

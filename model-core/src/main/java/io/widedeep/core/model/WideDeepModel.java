@@ -97,6 +97,29 @@ public final class WideDeepModel {
         return new WideDeepModel(spec, true, dtype);
     }
 
+    /**
+     * A weights-only copy of this model as it is now, sharing nothing with it: what a serving snapshot
+     * holds, so that the snapshot can be encoded on another thread while this model trains on
+     * ({@link ModelCodec#encodeFull} of the copy gives the same bytes as of this model).
+     */
+    public WideDeepModel servingCopy() {
+        WideDeepModel c = new WideDeepModel(spec, false, dtype);
+        c.trainedExamples = trainedExamples;
+        c.batches = batches;
+        c.maxEventTime = maxEventTime;
+        c.bias = bias;
+        c.mixture.logOdds = mixture.logOdds;
+        c.baseRate.copyFrom(baseRate);
+        c.normalizer.count = normalizer.count;
+        System.arraycopy(normalizer.mean, 0, c.normalizer.mean, 0, normalizer.mean.length);
+        System.arraycopy(normalizer.m2, 0, c.normalizer.m2, 0, normalizer.m2.length);
+        if (wide != null) c.wide.copyWeightsFrom(wide);
+        if (gates != null) System.arraycopy(gates.gate, 0, c.gates.gate, 0, gates.gate.length);
+        for (int k = 0; k < embeddings.length; k++) c.embeddings[k].copyRowsFrom(embeddings[k]);
+        if (mlp != null) c.mlp.params.assign(mlp.params);
+        return c;
+    }
+
     /** An empty weights-only model, to be filled from a snapshot. */
     public static WideDeepModel forServing(FeatureSpec spec) {
         return new WideDeepModel(spec, false, DataType.FLOAT);

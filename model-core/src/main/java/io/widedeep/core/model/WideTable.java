@@ -118,6 +118,13 @@ final class WideTable {
         index.removeKey(key);
     }
 
+    /** Becomes a copy of {@code other}'s keys and weights (what a serving snapshot holds), sharing nothing with it. */
+    void copyWeightsFrom(WideTable other) {
+        index.copyFrom(other.index);
+        w = other.w.clone();
+        lastSeen = other.lastSeen.clone();
+    }
+
     /** Number of non-zero weights (L1 keeps most of them at exactly zero). */
     int nonZero() {
         int c = 0;

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
 
 class SnapshotTest {
     private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"l1\": 0.5", "\"l1\": 0.05"));
@@ -68,6 +69,30 @@ class SnapshotTest {
         assertArrayEquals(ModelCodec.encodeFull(a, true), ModelCodec.encodeFull(b, true),
                 "same further training gives a bit-identical model");
         assertEquals(50 * 16, b.trainedExamples());
+    }
+
+    /** The periodic serving snapshot is encoded from a copy on another thread while the model trains on. */
+    @ParameterizedTest
+    @ValueSource(strings = {"plain", "gates+unknown", "float64", "expiry"})
+    void aServingCopyEncodesAsTheModelDidAndSharesNothingWithIt(String variant) throws Exception {
+        String json = TestData.SMALL_SPEC;
+        if (variant.equals("gates+unknown")) {
+            json = json.replace("\"wide\": {", "\"wide\": {\"hash_bits\": 20, \"field_gates\": true, \"gate_warmup\": 0, \"unknown_values\": true, ");
+        }
+        FeatureSpec spec = FeatureSpec.parse(json);
+        WideDeepModel m = WideDeepModel.create(spec, variant.equals("float64") ? DataType.DOUBLE : DataType.FLOAT);
+        train(m, 30, 1);
+        if (variant.equals("expiry")) {
+            // free slots in the layout: the copy keeps the holes and the free list
+            m.wide.index.removeKey(m.wide.index.key(3));
+            m.embeddings[0].remove(m.embeddings[0].index.key(1));
+        }
+        byte[] before = ModelCodec.encodeFull(m, false);
+        WideDeepModel copy = m.servingCopy();
+        assertArrayEquals(before, ModelCodec.encodeFull(copy, false), "the copy encodes as the model did");
+        train(m, 20, 700);
+        assertNotEquals(ModelCodec.weightsDigest(m), ModelCodec.weightsDigest(copy));
+        assertArrayEquals(before, ModelCodec.encodeFull(copy, false), "training the model on leaves the copy as it was");
     }
 
     @ParameterizedTest
