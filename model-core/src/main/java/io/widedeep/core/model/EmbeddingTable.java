@@ -142,8 +142,7 @@ final class EmbeddingTable {
     /** Becomes a copy of {@code other}'s keys and rows (what a serving snapshot holds), sharing nothing with it. */
     void copyRowsFrom(EmbeddingTable other) {
         index.copyFrom(other.index);
-        rows = other.rows.clone();
-        lastSeen = other.lastSeen.clone();
+        rows = other.rows.clone(); // not lastSeen: the copy is encoded, never trained or expired
     }
 
     /** Sets a row directly (serving side). */
