@@ -141,8 +141,8 @@ final class EmbeddingTable {
 
     /** Becomes a copy of {@code other}'s keys and rows (what a serving snapshot holds), sharing nothing with it. */
     void copyRowsFrom(EmbeddingTable other) {
-        index.copyFrom(other.index);
-        rows = other.rows.clone(); // not lastSeen: the copy is encoded, never trained or expired
+        index.copyLayoutFrom(other.index);
+        rows = Arrays.copyOf(other.rows, Math.max(1, other.index.highWater()) * dim); // not lastSeen: encoded, never trained
     }
 
     /** Sets a row directly (serving side). */

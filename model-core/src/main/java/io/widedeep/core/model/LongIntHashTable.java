@@ -104,14 +104,6 @@ final class LongIntHashTable {
         return size;
     }
 
-    /** Becomes a copy of {@code other}, sharing nothing with it. */
-    void copyFrom(LongIntHashTable other) {
-        table = other.table.clone();
-        mask = other.mask;
-        size = other.size;
-        hasZeroKey = other.hasZeroKey;
-        zeroValue = other.zeroValue;
-    }
 
     void clear() {
         Arrays.fill(table, 0);

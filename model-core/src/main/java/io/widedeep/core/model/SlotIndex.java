@@ -14,6 +14,7 @@ final class SlotIndex {
     private int highWater;
     private final IntArrayList free = new IntArrayList();
     private int freeLowWater; // the free list's smallest size since the last checkpoint increment
+    private long[] freeBits; // a layout copy for encoding only (copyLayoutFrom): the free slots; its map stays empty
 
     SlotIndex(int initialCapacity) {
         map = new LongIntHashTable(initialCapacity);
@@ -73,25 +74,34 @@ final class SlotIndex {
     }
 
     boolean occupied(int slot) {
+        if (freeBits != null) return slot < highWater && (freeBits[slot >>> 6] & (1L << slot)) == 0;
         return slot < highWater && map.get(keys[slot]) == slot;
     }
 
     int size() {
-        return map.size();
+        return freeBits != null ? highWater - free.size() : map.size();
     }
 
     int highWater() {
         return highWater;
     }
 
-    /** Becomes a copy of {@code other}, slot layout included, sharing nothing with it. */
-    void copyFrom(SlotIndex other) {
-        map.copyFrom(other.map);
-        keys = other.keys.clone();
+    /**
+     * Becomes a copy of {@code other}'s slot layout (keys, high-water mark, free list) for encoding
+     * only: slots below the high-water mark are occupied exactly when they are not free, so the hash
+     * table, the largest part of an index, is not copied, and this copy cannot look keys up.
+     */
+    void copyLayoutFrom(SlotIndex other) {
         highWater = other.highWater;
+        keys = Arrays.copyOf(other.keys, Math.max(1, highWater));
         free.clear();
         free.addAll(other.free);
         freeLowWater = other.freeLowWater;
+        freeBits = new long[(highWater >>> 6) + 1];
+        for (int i = 0; i < free.size(); i++) {
+            int slot = free.getInt(i);
+            freeBits[slot >>> 6] |= 1L << slot;
+        }
     }
 
     int capacity() {

@@ -98,9 +98,11 @@ public final class WideDeepModel {
     }
 
     /**
-     * A weights-only copy of this model as it is now, sharing nothing with it: what a serving snapshot
-     * holds, so that the snapshot can be encoded on another thread while this model trains on
-     * ({@link ModelCodec#encodeFull} of the copy gives the same bytes as of this model).
+     * A weights-only copy of this model as it is now, sharing nothing with it, for encoding only: what
+     * a serving snapshot holds, so that the snapshot can be encoded on another thread while this model
+     * trains on ({@link ModelCodec#encodeFull} of the copy gives the same bytes as of this model). Its
+     * tables keep the slot layout without the hash tables (the largest part, not needed to encode), so
+     * the copy cannot score or train.
      */
     public WideDeepModel servingCopy() {
         WideDeepModel c = new WideDeepModel(spec, false, dtype);

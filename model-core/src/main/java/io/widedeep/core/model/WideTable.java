@@ -120,8 +120,8 @@ final class WideTable {
 
     /** Becomes a copy of {@code other}'s keys and weights (what a serving snapshot holds), sharing nothing with it. */
     void copyWeightsFrom(WideTable other) {
-        index.copyFrom(other.index);
-        w = other.w.clone(); // not lastSeen: the copy is encoded, never trained or expired
+        index.copyLayoutFrom(other.index);
+        w = Arrays.copyOf(other.w, Math.max(1, other.index.highWater())); // not lastSeen: the copy is encoded, never trained
     }
 
     /** Number of non-zero weights (L1 keeps most of them at exactly zero). */

@@ -2,6 +2,7 @@ package io.widedeep.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,7 +92,7 @@ class SnapshotTest {
         WideDeepModel copy = m.servingCopy();
         assertArrayEquals(before, ModelCodec.encodeFull(copy, false), "the copy encodes as the model did");
         train(m, 20, 700);
-        assertNotEquals(ModelCodec.weightsDigest(m), ModelCodec.weightsDigest(copy));
+        assertFalse(java.util.Arrays.equals(before, ModelCodec.encodeFull(m, false)), "the model trained on");
         assertArrayEquals(before, ModelCodec.encodeFull(copy, false), "training the model on leaves the copy as it was");
     }
 
