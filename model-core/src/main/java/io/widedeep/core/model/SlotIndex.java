@@ -14,7 +14,13 @@ final class SlotIndex {
     private int highWater;
     private final IntArrayList free = new IntArrayList();
     private int freeLowWater; // the free list's smallest size since the last checkpoint increment
-    private long[] freeBits; // a layout copy for encoding only (copyLayoutFrom): the free slots; its map stays empty
+    /**
+     * One bit per occupied slot, beside the map: a full snapshot, an expiry sweep and the wide table's
+     * count of non-zero weights visit every slot, and a hash lookup per slot (a cache miss each, in
+     * tables far larger than the caches) was most of their time.
+     */
+    private long[] occupiedBits = new long[1];
+    private boolean layoutOnly; // a copy for encoding (copyLayoutFrom): no map, no lookups
 
     SlotIndex(int initialCapacity) {
         map = new LongIntHashTable(initialCapacity);
@@ -39,12 +45,20 @@ final class SlotIndex {
         }
         keys[slot] = key;
         map.put(key, slot);
+        setOccupied(slot, true);
         return slot;
     }
 
     void remove(int slot) {
         map.remove(keys[slot]);
+        setOccupied(slot, false);
         free.add(slot);
+    }
+
+    private void setOccupied(int slot, boolean occupied) {
+        int word = slot >>> 6;
+        if (word >= occupiedBits.length) occupiedBits = Arrays.copyOf(occupiedBits, Math.max(word + 1, occupiedBits.length * 2));
+        if (occupied) occupiedBits[word] |= 1L << slot; else occupiedBits[word] &= ~(1L << slot);
     }
 
     /** Removes the slot of a key, if present. */
@@ -74,12 +88,11 @@ final class SlotIndex {
     }
 
     boolean occupied(int slot) {
-        if (freeBits != null) return slot < highWater && (freeBits[slot >>> 6] & (1L << slot)) == 0;
-        return slot < highWater && map.get(keys[slot]) == slot;
+        return slot < highWater && (occupiedBits[slot >>> 6] & (1L << slot)) != 0;
     }
 
     int size() {
-        return freeBits != null ? highWater - free.size() : map.size();
+        return layoutOnly ? highWater - free.size() : map.size();
     }
 
     int highWater() {
@@ -87,21 +100,17 @@ final class SlotIndex {
     }
 
     /**
-     * Becomes a copy of {@code other}'s slot layout (keys, high-water mark, free list) for encoding
-     * only: slots below the high-water mark are occupied exactly when they are not free, so the hash
-     * table, the largest part of an index, is not copied, and this copy cannot look keys up.
+     * Becomes a copy of {@code other}'s slot layout (keys, occupied slots, free list) for encoding
+     * only: the hash table, the largest part of an index, is not copied, so this copy cannot look keys up.
      */
     void copyLayoutFrom(SlotIndex other) {
         highWater = other.highWater;
         keys = Arrays.copyOf(other.keys, Math.max(1, highWater));
+        occupiedBits = Arrays.copyOf(other.occupiedBits, (highWater >>> 6) + 1);
         free.clear();
         free.addAll(other.free);
         freeLowWater = other.freeLowWater;
-        freeBits = new long[(highWater >>> 6) + 1];
-        for (int i = 0; i < free.size(); i++) {
-            int slot = free.getInt(i);
-            freeBits[slot >>> 6] |= 1L << slot;
-        }
+        layoutOnly = true;
     }
 
     int capacity() {
@@ -120,6 +129,7 @@ final class SlotIndex {
         if (slot >= highWater) highWater = slot + 1;
         keys[slot] = key;
         map.put(key, slot);
+        setOccupied(slot, true);
     }
 
     /**
@@ -152,9 +162,11 @@ final class SlotIndex {
         this.highWater = highWater;
         this.keys = Arrays.copyOf(slotKeys, Math.max(16, Integer.highestOneBit(Math.max(1, highWater)) * 2));
         map.clear();
+        occupiedBits = new long[(highWater >>> 6) + 1];
         for (int s = 0; s < highWater; s++) {
             if (occupied[s]) {
                 map.put(slotKeys[s], s);
+                setOccupied(s, true);
             }
         }
         free.clear();
