@@ -7,7 +7,8 @@ import java.util.Arrays;
 /** Which slots of a sparse table changed, and which keys left it, since the last published delta. */
 final class ChangeLog {
     private long[] flagged = new long[64]; // one bit per slot: small enough to stay in cache
-    private final IntArrayList changed = new IntArrayList();
+    private final IntArrayList changed = new IntArrayList(); // every slot flagged since clear(), to unflag them then
+    private int count; // slots flagged now
     private final LongArrayList removed = new LongArrayList();
 
     void markChanged(int slot) {
@@ -19,6 +20,7 @@ final class ChangeLog {
         if ((flagged[word] & bit) == 0) {
             flagged[word] |= bit;
             changed.add(slot);
+            count++;
         }
     }
 
@@ -32,14 +34,10 @@ final class ChangeLog {
         int word = slot >>> 6;
         long bit = 1L << slot;
         if (word < flagged.length && (flagged[word] & bit) != 0) {
-            flagged[word] &= ~bit;
-            changed.rem(slot);
+            flagged[word] &= ~bit; // its entry in the list stays until clear(): removing it would be linear
+            count--;
         }
         removed.add(key);
-    }
-
-    IntArrayList changed() {
-        return changed;
     }
 
     /**
@@ -47,7 +45,7 @@ final class ChangeLog {
      * instead of in the order the slots were touched lets the prefetcher hide the cache misses.
      */
     int[] changedInSlotOrder() {
-        int[] out = new int[changed.size()];
+        int[] out = new int[count];
         int n = 0;
         for (int w = 0; w < flagged.length && n < out.length; w++) {
             for (long bits = flagged[w]; bits != 0; bits &= bits - 1) {
@@ -67,6 +65,7 @@ final class ChangeLog {
             flagged[slot >>> 6] &= ~(1L << slot);
         }
         changed.clear();
+        count = 0;
         removed.clear();
     }
 }
