@@ -114,6 +114,6 @@ public final class GpuCheck {
         Settings s = Bench.OPTIONS.parse(new String[] {"--data", data.toString(), "--format", "criteo", "--batch",
             String.valueOf(batch), "--backend", backend.label(), "--device", String.valueOf(device), "--limit",
             String.valueOf(rows), "--quiet", "true"});
-        return MAPPER.readTree(Bench.run(s));
+        return Bench.run(s, s.string("model"));
     }
 }

@@ -110,13 +110,12 @@ final class ModelPublisher implements AutoCloseable {
                 model.trainedExamples(), now, maxEventTime, v), ModelCodec.encodeDelta(model, dense), breakdown);
         if (dense) densePublishedAt = now;
         ModelCodec.clearChanges(model);
-        emitFinished(out, false);
         if (delta != null) {
             emit(out, delta);
             if (encoding != null) following.add(new ModelUpdate(delta.meta(), delta.payload(), NO_BREAKDOWN));
         }
-        UpdateMetadata snapshotMeta = new UpdateMetadata(epoch, version, true, -1, model.trainedExamples(), now, maxEventTime, v);
         ModelUpdate opening = null;
+        UpdateMetadata snapshotMeta = full ? new UpdateMetadata(epoch, version, true, -1, model.trainedExamples(), now, maxEventTime, v) : null;
         if (first) {
             opening = new ModelUpdate(snapshotMeta, ModelCodec.encodeFull(model, false), breakdown);
             emitSnapshot(out, opening);
@@ -134,7 +133,8 @@ final class ModelPublisher implements AutoCloseable {
 
     /**
      * Emits the periodic full snapshot if its encoding has finished ({@code wait}: waits for it),
-     * then the deltas published since its version. Called before every update and at each step.
+     * then the deltas published since its version. The trainer calls it at each step, before it
+     * publishes, so a snapshot never waits behind a later delta longer than one step.
      */
     void emitFinished(Collector<byte[]> out, boolean wait) throws IOException {
         if (encoding == null || (!wait && !encoding.isDone())) return;

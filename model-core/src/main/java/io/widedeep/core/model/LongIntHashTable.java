@@ -104,7 +104,6 @@ final class LongIntHashTable {
         return size;
     }
 
-
     void clear() {
         Arrays.fill(table, 0);
         size = 0;

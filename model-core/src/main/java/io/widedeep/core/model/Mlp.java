@@ -40,10 +40,10 @@ final class Mlp {
     final INDArray params;
     /** The flat gradient of the last backward pass (a data-parallel all-reduce sums it across ranks). */
     final INDArray grads;
-    final INDArray[] w;
-    final INDArray[] b;
-    final INDArray[] gw;
-    final INDArray[] gb;
+    private final INDArray[] w;
+    private final INDArray[] b;
+    private final INDArray[] gw;
+    private final INDArray[] gb;
     final DenseOptimizer optimizer;
 
     final Activation activation;
@@ -53,7 +53,6 @@ final class Mlp {
      */
     final double dropout;
     private final long seed;
-    private DenseBackend backend = DenseBackend.ND4J;
     private TorchMath torch; // null: the ND4J path
 
     Mlp(int inputWidth, int crossLayers, int[] hidden, Activation activation, double dropout, DataType dtype,
@@ -127,17 +126,15 @@ final class Mlp {
      */
     void useBackend(DenseBackend backend, int device) {
         this.torch = backend.torch() ? new TorchMath(this, backend == DenseBackend.TORCH_CUDA, device) : null;
-        this.backend = backend;
     }
 
     DenseBackend backend() {
-        return backend;
+        return torch == null ? DenseBackend.ND4J : torch.backend();
     }
 
     /** libtorch on the CPU through the CUDA path's copies (a parameter mirror, copies at every boundary): tests of that path. */
     void useTorchMirroredOnCpu() {
         this.torch = new TorchMath(this, false, true, 0);
-        this.backend = DenseBackend.TORCH_CPU;
     }
 
     long numParams() {

@@ -32,6 +32,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class TorchMath {
     private final Mlp mlp;
+    private final DenseBackend backend;
     /** Tensors apart from the host arrays, copied at the boundaries: on CUDA, and in the tests that check that path on the CPU. */
     private final boolean mirrored;
     private final TensorOptions options;
@@ -90,6 +91,7 @@ final class TorchMath {
     /** {@code mirrored} without {@code cuda}: the CUDA path's copies, with the copies on the CPU. */
     TorchMath(Mlp mlp, boolean cuda, boolean mirrored, int device) {
         this.mlp = mlp;
+        this.backend = cuda ? DenseBackend.TORCH_CUDA : DenseBackend.TORCH_CPU;
         this.mirrored = mirrored;
         torch.ScalarType type = mlp.dtype == DataType.DOUBLE ? torch.ScalarType.Double : torch.ScalarType.Float;
         this.host = new TensorOptions(type);
@@ -129,6 +131,10 @@ final class TorchMath {
             gb[l] = flatGrads.narrow(0, o, out).reshape(1, out);
             o += out;
         }
+    }
+
+    DenseBackend backend() {
+        return backend;
     }
 
     /** CUDA devices libtorch sees (0 with the CPU natives, or without a driver or a device). */
