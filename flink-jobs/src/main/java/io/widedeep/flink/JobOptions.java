@@ -5,6 +5,7 @@ import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.flink.records.FeaturePublishing;
 import io.widedeep.flink.records.GatePolicy;
 import io.widedeep.flink.records.JoinTimes;
 import io.widedeep.flink.records.PublishPolicy;
@@ -33,6 +34,7 @@ public final class JobOptions implements Serializable {
                 topic.clicks               clicks                            text                       topic of click events (impressions and clicks, Avro)
                 topic.dlq                  clicks-dlq                        text                       dead-letter topic for malformed events, with the reason
                 topic.updates              model-updates                     text                       topic the model updates are published to
+                topic.features             serving-features                  text                       compacted topic of the serving features: user histories and item attributes and popularity, as training uses them (created if missing)
                 group.id                   widedeep-trainer                  text                       Kafka consumer group of the job
                 job.name                   widedeep-training                 text                       Flink job name
                 parallelism                1                                 1..1024                    parallelism of the source and the joiner
@@ -58,6 +60,9 @@ public final class JobOptions implements Serializable {
                 dlq.max.raw.bytes          65_536                            0..524_288                 bytes of a malformed record kept in its dead letter
                 dedup.ttl.ms               3_600_000                         0..2_592_000_000           how long event ids are remembered to drop producer retries
                 history.ttl.ms             2_592_000_000                     1000..315_360_000_000      a user's history is dropped after this long without events (30 days)
+                items.ttl.ms               604_800_000                       1000..315_360_000_000      an item's serving features are dropped after this long without examples (7 days)
+                features.item.interval.ms  1000                              0..3_600_000               an item's serving features are published at most this often (its newest state)
+                popularity.half.life.ms    3_600_000                         1000..31_536_000_000       half-life of a click's weight in an item's popularity
                 publish.min.interval.ms    100                               10..3_600_000              an update (delta) leaves after the first training step this long after the last one
                 publish.dense.interval.ms  1000                              0..3_600_000               the MLP's weights (most of a delta's bytes) go out at most this often; deltas between carry the sparse rows
                 publish.max.examples       65_536                            1..100_000_000             an update also leaves once it holds this many examples, however short the interval
@@ -79,6 +84,7 @@ public final class JobOptions implements Serializable {
     public final String clicksTopic;
     public final String dlqTopic;
     public final String updatesTopic;
+    public final FeaturePublishing features;
     public final String groupId;
     public final String specJson;
     public final long checkpointIntervalMs;
@@ -109,6 +115,8 @@ public final class JobOptions implements Serializable {
         clicksTopic = s.string("topic.clicks");
         dlqTopic = s.string("topic.dlq");
         updatesTopic = s.string("topic.updates");
+        features = new FeaturePublishing(s.string("topic.features"), s.longValue("features.item.interval.ms"),
+                s.longValue("items.ttl.ms"), s.longValue("popularity.half.life.ms"));
         groupId = s.string("group.id");
         specJson = loadSpec(s.string("spec"));
         checkpointIntervalMs = s.longValue("checkpoint.interval.ms");

@@ -6,9 +6,11 @@ import io.widedeep.flink.functions.ClickRecordDeserializer;
 import io.widedeep.flink.functions.DeadLetterRouter;
 import io.widedeep.flink.functions.DeadLetterSink;
 import io.widedeep.flink.functions.ImpressionClickJoiner;
+import io.widedeep.flink.functions.ItemFeaturesPublisher;
 import io.widedeep.flink.functions.OnlineTrainer;
 import io.widedeep.flink.functions.StepAssigner;
 import io.widedeep.flink.functions.TrainerOperator;
+import io.widedeep.flink.records.KeyedRecord;
 import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.flink.records.TrainingStep;
 import java.time.Duration;
@@ -52,6 +54,7 @@ public final class TrainingJob {
 
     public static void main(String[] args) throws Exception {
         JobOptions options = CommandLine.parseOrExit("train", () -> new JobOptions(args));
+        ServingFeaturesTopic.ensure(options);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(options));
         build(env, options);
         env.execute(options.jobName);
@@ -68,6 +71,7 @@ public final class TrainingJob {
      */
     public static JobClient start(JobOptions options, Configuration extra,
                                   UnaryOperator<DataStream<TrainingStep>> beforeTraining) throws Exception {
+        ServingFeaturesTopic.ensure(options);
         Configuration conf = configuration(options);
         conf.addAll(extra);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -132,10 +136,18 @@ public final class TrainingJob {
         events.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(new DeadLetterSink(o.dlqTopic, producerConfig(o)))
                 .name("dead letters").uid("dead-letters");
 
-        DataStream<FeatureRow> examples = events
+        SingleOutputStreamOperator<FeatureRow> examples = events
                 .keyBy(r -> r.userId)
                 .process(new ImpressionClickJoiner(o.specJson, o.joinTimes))
                 .name("join impressions and clicks").uid("joiner");
+
+        // serving features: what the joiner built the examples from, for servers to score with
+        DataStream<KeyedRecord> items = examples.getSideOutput(ImpressionClickJoiner.ITEMS_SHOWN)
+                .keyBy(s -> s.itemId)
+                .process(new ItemFeaturesPublisher(o.features, o.spec().fingerprint()))
+                .name("item features").uid("item-features");
+        examples.getSideOutput(ImpressionClickJoiner.USER_FEATURES).union(items)
+                .sinkTo(keyedSink(o, o.features.topic())).name("serving features").uid("serving-features");
 
         // one sequence of global steps, each sent whole to every trainer: the trainers hold one model
         DataStream<TrainingStep> steps = examples.keyBy(r -> 0)
@@ -214,6 +226,33 @@ public final class TrainingJob {
         producer.putIfAbsent("max.request.size", String.valueOf(o.publish.chunkBytes() + (64 << 10)));
         producer.putIfAbsent("linger.ms", "5");
         return producer;
+    }
+
+    /** Keyed records as they are, stamped with the wall clock (see {@link RawBytes}). */
+    static final class Keyed implements KafkaRecordSerializationSchema<KeyedRecord> {
+        private final String topic;
+
+        Keyed(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(KeyedRecord r, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, null, System.currentTimeMillis(), r.key, r.value);
+        }
+    }
+
+    /**
+     * At least once: a restored job replays the records since its checkpoint, each a whole state with
+     * its sequence, so readers keep the newest and the compacted topic ends where it was.
+     */
+    static KafkaSink<KeyedRecord> keyedSink(JobOptions o, String topic) {
+        return KafkaSink.<KeyedRecord>builder()
+                .setBootstrapServers(o.bootstrapServers)
+                .setKafkaProducerConfig(producerConfig(o))
+                .setRecordSerializer(new Keyed(topic))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
     }
 
     static KafkaSink<byte[]> bytesSink(JobOptions o, String topic) {

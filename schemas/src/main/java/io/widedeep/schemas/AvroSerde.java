@@ -81,6 +81,11 @@ public final class AvroSerde<T extends SpecificRecord> {
         return withHistory(ModelUpdateChunk.getClassSchema(), historicSchema("ModelUpdateChunk-v1.avsc"));
     }
 
+    /** The serving-features topic's serde (the job's user histories and item attributes for servers). */
+    public static AvroSerde<ServingFeatures> servingFeatures() {
+        return of(ServingFeatures.getClassSchema());
+    }
+
     public static AvroSerde<DeadLetter> deadLetters() {
         return withHistory(DeadLetter.getClassSchema(), historicSchema("DeadLetter-v1.avsc"));
     }

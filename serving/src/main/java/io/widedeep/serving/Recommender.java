@@ -2,9 +2,11 @@ package io.widedeep.serving;
 
 import io.widedeep.core.features.ExampleBatch;
 import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.features.UserHistory;
 import io.widedeep.core.model.WideDeepModel;
-import io.widedeep.serving.features.LiveContext;
+import io.widedeep.serving.features.FeaturesFeed;
+import io.widedeep.serving.features.ItemCatalog;
 import io.widedeep.serving.registry.ModelRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +14,8 @@ import java.util.Map;
 
 /**
  * Scores candidates for a user with the live model: features through the same
- * {@link FeatureExtractor} the trainer used, with the user's live history and each item's attributes
- * as last shown (request context wins over them), scored in one batch by {@link WideDeepModel#predict}.
+ * {@link FeatureExtractor} the trainer used, with the user's history and each item's attributes as
+ * last shown, both as the training job published them (request context wins over the item's), scored in one batch by {@link WideDeepModel#predict}.
  *
  * <p>The ranking path ({@link #rank}) allocates nothing per candidate: each request thread keeps its
  * own batch, model scratch, score array, the request's context and numerics resolved once per request
@@ -50,12 +52,12 @@ public final class Recommender {
     }
 
     private final ModelRegistry registry;
-    private final LiveContext live;
+    private final FeaturesFeed features;
     private final ThreadLocal<Worker> workers = new ThreadLocal<>();
 
-    public Recommender(ModelRegistry registry, LiveContext live) {
+    public Recommender(ModelRegistry registry, FeaturesFeed features) {
         this.registry = registry;
-        this.live = live;
+        this.features = features;
     }
 
     private final class Worker {
@@ -103,11 +105,11 @@ public final class Recommender {
 
         /** One candidate: the request's values over the item's as last shown. */
         void add(ExampleBatch batch, String user, String item, FeatureExtractor.FieldValues req, UserHistory history, long now) {
-            LiveContext.Item shown = live.item(item);
+            ItemCatalog.Item shown = features.items().item(item);
             FeatureExtractor.FieldValues attrs = null;
             if (shown != null) {
-                attrs = shown.values().specFingerprint() == fingerprint ? shown.values()
-                        : extractor.resolve(shown.context(), shown.numeric(), shownScratch); // resolved for another spec
+                attrs = shown.values() != null && shown.values().specFingerprint() == fingerprint ? shown.values()
+                        : extractor.resolve(shown.context(), shown.numeric(), shownScratch); // not yet resolved for this spec
             }
             extractor.extract(user, item, req, attrs, now, history, 0f, batch);
         }
@@ -115,7 +117,7 @@ public final class Recommender {
 
     /** What a request ranks: its candidates, or the popular items when it names none. */
     public List<String> itemsFor(List<String> candidates) {
-        return candidates == null || candidates.isEmpty() ? live.popular() : candidates;
+        return candidates == null || candidates.isEmpty() ? features.items().popular() : candidates;
     }
 
     /**
@@ -138,7 +140,7 @@ public final class Recommender {
             ExampleBatch batch = w.batchFor(m, n);
             long now = System.currentTimeMillis();
             FeatureExtractor.FieldValues req = w.request(context, numeric);
-            UserHistory history = live.history(user);
+            UserHistory history = features.history(user, m);
             for (int i = 0; i < n; i++) w.add(batch, user, items.get(i), req, history, now);
             topK(w.predict(m, batch, n), n, Math.min(k, n), r);
             return r;
@@ -205,12 +207,31 @@ public final class Recommender {
             ExampleBatch batch = w.batchFor(l.model(), n);
             long now = System.currentTimeMillis();
             for (Row r : rows) {
-                w.add(batch, r.userId(), r.itemId(), w.request(r.context(), r.numeric()), live.history(r.userId()), now);
+                w.add(batch, r.userId(), r.itemId(), w.request(r.context(), r.numeric()), features.history(r.userId(), l.model()), now);
             }
             float[] p = w.predict(l.model(), batch, n);
             List<Scored> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) out.add(new Scored(rows.get(i).itemId(), p[i]));
             return new Result(l.epoch(), l.version(), out);
+        } finally {
+            registry.release(l);
+        }
+    }
+
+    /**
+     * The feature row this server would score for the user, item and request context with the served
+     * model (event time and label aside): what to compare with the row training built. Null while no
+     * model is loaded.
+     */
+    public FeatureRow featureRow(String user, String item, Map<String, String> context, Map<String, Double> numeric) {
+        ModelRegistry.Live l = registry.acquire();
+        if (l == null) return null;
+        try {
+            WideDeepModel m = l.model();
+            Worker w = new Worker(m); // its own: the calling thread's worker may be mid-request
+            ExampleBatch batch = w.extractor.newBatch(1);
+            w.add(batch, user, item, w.request(context, numeric), features.history(user, m), 0L);
+            return batch.row(0);
         } finally {
             registry.release(l);
         }

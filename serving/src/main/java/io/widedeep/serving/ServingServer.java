@@ -4,8 +4,9 @@ import io.widedeep.core.config.CommandLine;
 import io.widedeep.core.config.OptionException;
 import io.widedeep.core.config.OptionSet;
 import io.widedeep.core.config.Settings;
-import io.widedeep.serving.features.ClickFeed;
-import io.widedeep.serving.features.LiveContext;
+import io.widedeep.serving.features.FeaturesFeed;
+import io.widedeep.serving.features.ItemCatalog;
+import io.widedeep.serving.features.UserFeatureStore;
 import io.widedeep.serving.http.ApiHandler;
 import io.widedeep.serving.http.Health;
 import io.widedeep.serving.http.JsonErrorHandler;
@@ -16,6 +17,7 @@ import io.widedeep.serving.registry.ModelRegistry;
 import io.widedeep.serving.registry.UpdateFeed;
 import java.io.IOException;
 import java.net.BindException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
@@ -26,7 +28,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * {@code widedeep serve}: the model registry fed from the updates topic (and snapshot directory),
- * live user histories fed from the clicks topic, and the HTTP API on Jetty.
+ * user histories and item attributes fed from the serving-features topic, and the HTTP API on Jetty.
  */
 public final class ServingServer implements AutoCloseable {
     public static final int DEFAULT_PORT = 8080;
@@ -35,14 +37,17 @@ public final class ServingServer implements AutoCloseable {
     public static final OptionSet OPTIONS = new OptionSet("""
             widedeep serve --bootstrap.servers HOST:PORT [options]
             Serves recommendations over HTTP (POST /v1/recommend) from the newest model: loads the newest full
-            snapshot, then applies the updates topic as it arrives; keeps live user histories from the clicks
-            topic. /healthz, /readyz and /metrics (Prometheus) for operators.""")
+            snapshot, then applies the updates topic as it arrives; scores with the user histories and item
+            attributes the training job publishes to the serving-features topic. /healthz, /readyz and /metrics
+            (Prometheus) for operators.""")
             .table("""
                 bootstrap.servers        required       text                  Kafka bootstrap servers
                 port                     %d             0..65535              HTTP port (0: any free port)
                 host                     0.0.0.0        text                  address to listen on
                 topic.updates            model-updates  text                  topic the training job publishes model updates to
-                topic.clicks             clicks         text                  topic of click events, for live user histories and popularity
+                topic.features           serving-features  text               the training job's serving features: user histories, item attributes and popularity
+                features.dir             -              text                  local directory of the user-history store, emptied at start (default: a new one under java.io.tmpdir)
+                features.cache.mb        64             8..1_048_576          memory of the user-history store's LRU block cache (its memtables add up to 32 MB)
                 snapshot.dir             -              text                  the job's snapshot directory: start from its newest full snapshot
                 threads                  16             2..1024               HTTP worker threads
                 sched.slice.us           100            0..100_000            Linux scheduler slice of the server's threads (6.12+): a request preempts batch work within this (0: kernel default)
@@ -56,22 +61,18 @@ public final class ServingServer implements AutoCloseable {
                 max.k                    1000           1..100_000            most items a request may ask for
                 max.staleness.ms         900_000        0..2_592_000_000      /healthz fails when the served model is older than this (0: never)
                 feed.timeout.ms          15_000         1000..3_600_000       a feed that cannot reach Kafka this long is reported down (it keeps retrying)
-                history.max.users        1_000_000      100..                 users whose recent history is kept (least recently seen go first)
-                history.ttl.ms           2_592_000_000  1000..                a user's history is dropped after this long without events (30 days)
-                history.lookback.ms      3_600_000      0..                   at start, read this much of the clicks topic back
-                items.max                1_000_000      100..                 items whose popularity is kept
-                items.ttl.ms             604_800_000    1000..                an item is forgotten after this long without events (7 days)
+                items.max                1_000_000      100..                 items whose attributes and popularity are kept (the least recently shown go first)
                 popular.size             1000           1..100_000            length of the popular-items list (candidates when a request has none)
-                popularity.half.life.ms  3_600_000      1000..31_536_000_000  half-life of a click's weight in popularity
                 kafka.*                  -              -                     Kafka client properties, e.g. --kafka.security.protocol SASL_SSL
                 """.formatted(DEFAULT_PORT));
 
     private final Server server;
     private final UpdateFeed updates;
-    private final ClickFeed clicks;
+    private final FeaturesFeed features;
+    private final UserFeatureStore store;
     private final ModelRegistry registry = new ModelRegistry();
     private final Thread updateThread;
-    private final Thread clickThread;
+    private final Thread featuresThread;
     private final Recommender recommender;
     private final String schedulerSlice;
 
@@ -92,24 +93,18 @@ public final class ServingServer implements AutoCloseable {
         // every thread the server starts (Jetty's, the feeds') inherits the slice; this thread gets its own back
         try (SchedulerSlice slice = SchedulerSlice.forThreadsStartedHere(sliceMicros)) {
             schedulerSlice = slice.outcome();
-            LiveContext live = new LiveContext(new LiveContext.Limits(
-                    s.longValue("popularity.half.life.ms"),
-                    s.intValue("history.max.users"),
-                    s.longValue("history.ttl.ms"),
-                    s.intValue("items.max"),
-                    s.longValue("items.ttl.ms"),
-                    s.intValue("popular.size")));
             Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir").replaceFirst("^file://", "")) : null;
             updates = new UpdateFeed(registry, kafka, s.string("topic.updates"), snapshots, feedTimeoutMs);
-            clicks = new ClickFeed(live, registry, kafka, s.string("topic.clicks"),
-                    s.longValue("history.lookback.ms"), feedTimeoutMs);
+            store = new UserFeatureStore(featuresDir(s), s.longValue("features.cache.mb") << 20);
+            features = new FeaturesFeed(store, new ItemCatalog(s.intValue("items.max"), s.intValue("popular.size")),
+                    registry, kafka, s.string("topic.features"), feedTimeoutMs);
 
             server = httpServer(s);
             server.setErrorHandler(new JsonErrorHandler());
-            recommender = new Recommender(registry, live);
-            List<SupervisedFeed> feeds = List.of(updates, clicks);
-            server.setHandler(new ApiHandler(recommender, limits, new Health(registry, feeds, maxStalenessMs),
-                    new ServingMetrics(registry, live, feeds, updates)));
+            recommender = new Recommender(registry, features);
+            List<SupervisedFeed> feeds = List.of(updates, features);
+            server.setHandler(new ApiHandler(recommender, limits, new Health(registry, feeds, features, maxStalenessMs),
+                    new ServingMetrics(registry, features, feeds, updates)));
             try {
                 server.start();
             } catch (IOException e) {
@@ -120,11 +115,11 @@ public final class ServingServer implements AutoCloseable {
                 throw e;
             }
             updateThread = new Thread(updates, "update-feed");
-            clickThread = new Thread(clicks, "click-feed");
+            featuresThread = new Thread(features, "features-feed");
             updateThread.setDaemon(true);
-            clickThread.setDaemon(true);
+            featuresThread.setDaemon(true);
             updateThread.start();
-            clickThread.start();
+            featuresThread.start();
         }
     }
 
@@ -166,13 +161,42 @@ public final class ServingServer implements AutoCloseable {
         return updates;
     }
 
+    public FeaturesFeed features() {
+        return features;
+    }
+
+    private static final String STORE_PREFIX = "widedeep-user-features-";
+
+    /**
+     * The store's directory: the option, or one per process under the temp directory, where the
+     * stores of processes that no longer run (killed, so never closed) are removed first.
+     */
+    private static Path featuresDir(Settings s) throws IOException {
+        if (s.has("features.dir")) return Path.of(s.string("features.dir"));
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var dirs = Files.newDirectoryStream(tmp, STORE_PREFIX + "*")) {
+            for (Path d : dirs) {
+                String pid = d.getFileName().toString().substring(STORE_PREFIX.length());
+                if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) deleteTree(d);
+            }
+        }
+        return tmp.resolve(STORE_PREFIX + ProcessHandle.current().pid());
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
     @Override
     public void close() throws Exception {
         updates.close();
-        clicks.close();
+        features.close();
         server.stop();
         updateThread.join(5000);
-        clickThread.join(5000);
+        featuresThread.join(5000);
+        store.close();
     }
 
     public static void main(String[] args) throws Exception {

@@ -42,9 +42,9 @@ class FeedIT {
 
     private static ServingServer server(String prefix) throws Exception {
         kafka.createTopic(prefix + "-updates", 1, Map.of());
-        kafka.createTopic(prefix + "-clicks", 1, Map.of());
+        kafka.createTopic(prefix + "-features", 1, Map.of("cleanup.policy", "compact"));
         return new ServingServer(new String[] {"--bootstrap.servers", bootstrap, "--port", "0", "--host", "127.0.0.1",
-                "--topic.updates", prefix + "-updates", "--topic.clicks", prefix + "-clicks", "--feed.timeout.ms", "2000"});
+                "--topic.updates", prefix + "-updates", "--topic.features", prefix + "-features", "--feed.timeout.ms", "2000"});
     }
 
     private static HttpResponse<String> get(int port, String path) {
@@ -77,7 +77,7 @@ class FeedIT {
 
             proxy.cut(); // the broker is gone for every client
             await(() -> get(s.port(), "/healthz").statusCode() == 503, "the outage reported", 20_000);
-            await(() -> get(s.port(), "/healthz").body().contains("clicks feed down"), "both feeds down", 20_000);
+            await(() -> get(s.port(), "/healthz").body().contains("features feed down"), "both feeds down", 20_000);
             String body = get(s.port(), "/healthz").body();
             assertTrue(body.contains("updates feed down: no contact with Kafka"), body);
             assertEquals(200, get(s.port(), "/readyz").statusCode(), "still serving the model it has: " + body);

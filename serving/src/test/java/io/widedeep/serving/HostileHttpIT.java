@@ -159,10 +159,10 @@ class HostileHttpIT {
     void tenThousandHostileRequestsGetA4xxWithJsonAndNo5xx() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
             kafka.createTopic("hostile-updates", 1, Map.of());
-            kafka.createTopic("hostile-clicks", 1, Map.of());
+            kafka.createTopic("hostile-features", 1, Map.of("cleanup.policy", "compact"));
             try (ServingServer s = new ServingServer(new String[] {"--bootstrap.servers", kafka.bootstrapServers(),
-                    "--port", "0", "--host", "127.0.0.1", "--topic.updates", "hostile-updates", "--topic.clicks",
-                    "hostile-clicks", "--max.candidates", "1000", "--body.timeout.ms", "1000", "--threads", "8",
+                    "--port", "0", "--host", "127.0.0.1", "--topic.updates", "hostile-updates", "--topic.features",
+                    "hostile-features", "--max.candidates", "1000", "--body.timeout.ms", "1000", "--threads", "8",
                     "--scoring.concurrency", "1"}); // one request scored at a time: stalled uploads must not hold the turn
                  UpdatePublisher pub = new UpdatePublisher(kafka.bootstrapServers(), "hostile-updates", 11)) {
                 pub.send(pub.next(true));

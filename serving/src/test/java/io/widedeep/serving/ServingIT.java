@@ -68,9 +68,9 @@ class ServingIT {
 
     private static ServingServer server(String prefix) throws Exception {
         kafka.createTopic(prefix + "-updates", 1, Map.of());
-        kafka.createTopic(prefix + "-clicks", 1, Map.of());
+        kafka.createTopic(prefix + "-features", 1, Map.of("cleanup.policy", "compact"));
         return new ServingServer(new String[] {"--bootstrap.servers", kafka.bootstrapServers(), "--port", "0",
-                "--host", "127.0.0.1", "--topic.updates", prefix + "-updates", "--topic.clicks", prefix + "-clicks",
+                "--host", "127.0.0.1", "--topic.updates", prefix + "-updates", "--topic.features", prefix + "-features",
                 "--max.candidates", "200"});
     }
 
@@ -115,7 +115,7 @@ class ServingIT {
             pub.send(pub.next(true));
             for (int i = 0; i < 5; i++) pub.send(pub.next(false));
             await(() -> servedVersion(s) == 6, "version 6");
-            assertEquals(200, get(s.port(), "/readyz").statusCode());
+            await(() -> status(s.port(), "/readyz") == 200, "ready once the (empty) serving features are loaded too");
             await(() -> status(s.port(), "/healthz") == 200, "healthy once both feeds are up");
 
             StringBuilder body = new StringBuilder("{\"rows\": [");

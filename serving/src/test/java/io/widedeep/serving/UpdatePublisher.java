@@ -18,8 +18,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** A trainer in the test: trains on random batches and publishes like the job does. */
 final class UpdatePublisher implements AutoCloseable {
-    final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
-    final WideDeepModel model = WideDeepModel.create(spec);
+    final FeatureSpec spec;
+    final WideDeepModel model;
     final KafkaProducer<byte[], byte[]> producer;
     final String topic;
     final AvroSerde<ModelUpdateChunk> serde = AvroSerde.modelUpdates();
@@ -28,6 +28,12 @@ final class UpdatePublisher implements AutoCloseable {
     int seed;
 
     UpdatePublisher(String bootstrap, String topic, long epoch) {
+        this(bootstrap, topic, epoch, TestData.SMALL_SPEC);
+    }
+
+    UpdatePublisher(String bootstrap, String topic, long epoch, String specJson) {
+        spec = FeatureSpec.parse(specJson);
+        model = WideDeepModel.create(spec);
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());

@@ -2,13 +2,17 @@ package io.widedeep.flink.functions;
 
 import io.widedeep.core.features.FeatureExtractor;
 import io.widedeep.core.features.FeatureRow;
+import io.widedeep.core.features.ServingFeatureRecords;
 import io.widedeep.core.features.UserHistory;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.flink.records.ItemShown;
 import io.widedeep.flink.records.JoinTimes;
+import io.widedeep.flink.records.KeyedRecord;
 import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.MalformedMessageException;
+import io.widedeep.schemas.ServingFeatures;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
@@ -24,6 +28,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * Per user (keyed state on RocksDB): turns impressions and clicks into labelled examples and keeps
@@ -50,8 +55,18 @@ import org.apache.flink.util.Collector;
  * Features are extracted here, where the history lives, so the trainer only trains. An event is
  * decoded here only when its features are built (an impression when its label is known, a labelled
  * event at once); clicks are matched and impressions parked from the header the source already read.
+ *
+ * <p>This is also the one place serving features come from: every change of a history goes out on
+ * {@link #USER_FEATURES} (when the spec has history fields), and every example's impression on
+ * {@link #ITEMS_SHOWN}, so servers score with what training saw, under the same rules (dedup,
+ * attribution, event time, TTL).
  */
 public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRecord, FeatureRow> {
+    /** A user's history after each change: a {@code ServingFeatures} record keyed {@code user:<id>}. */
+    public static final OutputTag<KeyedRecord> USER_FEATURES = new OutputTag<>("user-features") {};
+    /** Each example's impression, for the item's serving features. */
+    public static final OutputTag<ItemShown> ITEMS_SHOWN = new OutputTag<>("items-shown") {};
+
     private final String specJson;
     private final JoinTimes times;
 
@@ -59,6 +74,8 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient boolean usesHistory;
     private transient FeatureExtractor extractor;
     private transient AvroSerde<ClickEvent> serde;
+    private transient AvroSerde<ServingFeatures> featureSerde;
+    private transient long specFingerprint;
     private transient ValueState<byte[]> history;
     private transient MapState<String, byte[]> pending;
     private transient MapState<String, byte[]> trainedNegatives;
@@ -88,6 +105,8 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         extractor = new FeatureExtractor(spec);
         usesHistory = spec.usesHistory();
         serde = AvroSerde.clickEvents();
+        featureSerde = AvroSerde.servingFeatures();
+        specFingerprint = spec.fingerprint();
         StateTtlConfig historyTtl = StateTtlConfig.newBuilder(Duration.ofMillis(times.historyTtlMs()))
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired).build();
@@ -146,20 +165,24 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
             ClickEvent e = decode(r);
             collect(out, extractor.toRow(e, null, e.getLabel()));
             labelled.inc();
+            shown(ctx, r.raw, e, e.getLabel() == 1, e.getEventTime());
             return;
         }
         UserHistory h = loadHistory();
         if (!r.click) {
+            long earlyClick;
             if (r.labelled) {
                 ClickEvent e = decode(r);
                 collect(out, extractor.toRow(e, h, e.getLabel()));
                 labelled.inc();
+                shown(ctx, r.raw, e, e.getLabel() == 1, e.getEventTime());
                 extractor.updateHistory(h, e, e.getLabel() == 1);
-            } else if (earlyClicks.contains(r.impressionId)) {
+            } else if ((earlyClick = earlyClickTime(r.impressionId)) != Long.MIN_VALUE) {
                 earlyClicks.remove(r.impressionId);
                 ClickEvent e = decode(r);
                 collect(out, extractor.toRow(e, h, 1f));
                 positives.inc();
+                shown(ctx, r.raw, e, true, earlyClick);
                 extractor.updateHistory(h, e, true);
             } else {
                 // parked as bytes: decoded once, when its label is known
@@ -167,7 +190,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 dueAt(r.eventTime + times.windowMs(), IMPRESSION + r.impressionId, ctx);
                 h.recordImpression(r.eventTime);
             }
-            history.update(h.toBytes());
+            saveHistory(ctx, h);
         } else {
             String id = r.impressionId;
             byte[] p = pending.get(id);
@@ -180,9 +203,9 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                     pending.remove(id);
                     positives.inc();
                 }
-                ClickEvent impression = emit(p, 1f, late, out);
+                ClickEvent impression = emit(p, 1f, late, out, ctx, r.eventTime);
                 extractor.recordClick(h, impression, r.eventTime);
-                history.update(h.toBytes());
+                saveHistory(ctx, h);
             } else {
                 earlyClicks.put(id, r.eventTime);
                 dueAt(r.eventTime + times.windowMs(), CLICK + id, ctx);
@@ -234,7 +257,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 byte[] p = pending.get(id);
                 if (p == null) continue; // clicked meanwhile
                 pending.remove(id);
-                emit(p, 0f, false, out);
+                emit(p, 0f, false, out, ctx, 0);
                 negatives.inc();
                 if (times.lateClickHorizonMs() > 0) {
                     trainedNegatives.put(id, p);
@@ -247,6 +270,27 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
                 unmatchedClicks.inc();
             }
         }
+    }
+
+    /** The early click's event time, or Long.MIN_VALUE when none waits for this impression. */
+    private long earlyClickTime(String impressionId) throws Exception {
+        Long t = earlyClicks.get(impressionId);
+        return t == null ? Long.MIN_VALUE : t;
+    }
+
+    /** Stores the history and, where serving uses histories, publishes it. */
+    private void saveHistory(Context ctx, UserHistory h) throws Exception {
+        history.update(h.toBytes());
+        if (usesHistory) {
+            String user = ctx.getCurrentKey();
+            ServingFeatures f = ServingFeatureRecords.user(user, h, specFingerprint, System.currentTimeMillis(), times.historyTtlMs());
+            ctx.output(USER_FEATURES, new KeyedRecord(ServingFeatureRecords.userKey(user), featureSerde.encode(f)));
+        }
+    }
+
+    /** An example's impression, for its item's serving features. */
+    private static void shown(Context ctx, byte[] raw, ClickEvent impression, boolean clicked, long clickTime) {
+        ctx.output(ITEMS_SHOWN, new ItemShown(impression.getItemId(), impression.getEventTime(), raw, clicked, clickTime));
     }
 
     private UserHistory loadHistory() throws Exception {
@@ -263,8 +307,8 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
      * Emits a kept impression ({@link #encodePending}: time, Avro record, history as shown) as an
      * example with the features it had when it was shown; returns the impression.
      */
-    private ClickEvent emit(byte[] kept, float label, boolean lateClick, Collector<FeatureRow> out)
-            throws MalformedMessageException {
+    private ClickEvent emit(byte[] kept, float label, boolean lateClick, Collector<FeatureRow> out, Context ctx,
+                            long clickTime) throws MalformedMessageException {
         ByteBuffer b = ByteBuffer.wrap(kept);
         b.getLong();
         byte[] raw = new byte[b.getInt()];
@@ -275,6 +319,7 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         FeatureRow row = extractor.toRow(impression, UserHistory.fromBytes(asShown, spec.historyMaxItems()), label);
         row.lateClick = lateClick;
         collect(out, row);
+        shown(ctx, raw, impression, label == 1f, clickTime);
         return impression;
     }
 }

@@ -47,6 +47,13 @@ final class RecentIds {
         for (int i = 0; i < count; i++) b.putLong(ids[i]);
     }
 
+    /** Fills an empty instance with ids, most recent first; keeps the most recent if it holds fewer. */
+    void fill(long[] mostRecentFirst) {
+        for (long id : mostRecentFirst) {
+            if (count < ids.length) ids[count++] = id;
+        }
+    }
+
     /** Reads what {@link #write} wrote into an empty instance; keeps the most recent if it holds fewer. */
     void read(ByteBuffer b) {
         int n = b.getInt();

@@ -43,6 +43,21 @@ public final class UserHistory {
     public long clicks() { return clicks; }
     public long lastEventTime() { return lastEventTime; }
 
+    /** Events recorded (impressions and clicks): grows with every change, so it orders a user's states. */
+    public long sequence() { return impressions + clicks; }
+
+    /** A history from its parts (most recent first), as {@code ServingFeatureRecords} reads it back. */
+    public static UserHistory of(int maxItems, long[] recentItems, long[] recentCategories, long impressions,
+                                 long clicks, long lastEventTime) {
+        UserHistory h = new UserHistory(maxItems);
+        h.items.fill(recentItems);
+        h.categories.fill(recentCategories);
+        h.impressions = impressions;
+        h.clicks = clicks;
+        h.lastEventTime = lastEventTime;
+        return h;
+    }
+
     /** The CTR a user without history is assumed to have. */
     public static final double PRIOR_CTR = 0.05;
 

@@ -15,7 +15,7 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.widedeep.core.metrics.FreshnessBreakdown;
 import io.widedeep.core.metrics.LatencyHistogram;
-import io.widedeep.serving.features.LiveContext;
+import io.widedeep.serving.features.FeaturesFeed;
 import io.widedeep.serving.kafka.SupervisedFeed;
 import io.widedeep.serving.registry.ModelRegistry;
 import io.widedeep.serving.registry.UpdateFeed;
@@ -44,7 +44,7 @@ public final class ServingMetrics {
     private final Counter responses;
     private final CounterDataPoint[] byStatus = new CounterDataPoint[600];
 
-    public ServingMetrics(ModelRegistry models, LiveContext live, List<SupervisedFeed> feeds, UpdateFeed updates) {
+    public ServingMetrics(ModelRegistry models, FeaturesFeed features, List<SupervisedFeed> feeds, UpdateFeed updates) {
         Histogram latency = Histogram.builder().name("widedeep_request_seconds")
                 .help("Time from request arrival to response, by endpoint (body read included)")
                 .unit(Unit.SECONDS)
@@ -94,8 +94,20 @@ public final class ServingMetrics {
         gauge("widedeep_feed_lag_records", "Records between the feed's position and the end of its topic", cb -> {
             for (SupervisedFeed f : feeds) cb.call(f.status().lag(), f.name());
         }, "feed");
-        gauge("widedeep_live_users", "Users with a live history", cb -> cb.call(live.users()));
-        gauge("widedeep_live_items", "Items with live attributes and popularity", cb -> cb.call(live.items()));
+        gauge("widedeep_features_loaded", "1 once the serving-features topic has been read up to where it ended at start",
+                cb -> cb.call(features.loaded() ? 1 : 0));
+        gauge("widedeep_features_age_seconds", "Time since the training job wrote the newest serving-features record read",
+                cb -> cb.call(features.newestWrittenAt() == 0 ? Double.NaN : (System.currentTimeMillis() - features.newestWrittenAt()) / 1000.0));
+        gauge("widedeep_feature_users", "Users in the history store (RocksDB's estimate)", cb -> cb.call(features.users().estimatedUsers()));
+        gauge("widedeep_feature_store_memory_bytes", "Memory of the history store: block cache in use, memtables, table readers",
+                cb -> cb.call(features.users().memoryBytes()));
+        gauge("widedeep_feature_items", "Items with attributes and popularity", cb -> cb.call(features.items().items()));
+        counter("widedeep_feature_records_ignored", "User records not stored: older than the one held (a job's replay) or expired",
+                cb -> cb.call(features.users().ignored()));
+        counter("widedeep_feature_records_undecodable", "Serving-features records this server could not decode",
+                cb -> cb.call(features.undecodable()));
+        counter("widedeep_feature_spec_mismatches", "Lookups that found a history written for another spec than the served model's",
+                cb -> cb.call(features.users().specMismatches()));
         registry.register(() -> freshnessSnapshot(updates.freshness().snapshot()));
         counter("widedeep_freshness_unreadable", "Updates whose freshness breakdown could not be read",
                 cb -> cb.call(updates.freshness().unreadable()));

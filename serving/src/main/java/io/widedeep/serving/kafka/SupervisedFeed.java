@@ -72,6 +72,12 @@ public abstract class SupervisedFeed implements Runnable, AutoCloseable {
         return parts;
     }
 
+    /** The consumer's position in a partition (feed thread only, e.g. in {@link #afterPoll}); -1 between consumers. */
+    protected long position(TopicPartition tp) {
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        return c == null ? -1 : c.position(tp, Duration.ofSeconds(1));
+    }
+
     /** False once {@link #close} was called. */
     protected boolean running() {
         return running;

@@ -1,0 +1,183 @@
+package io.widedeep.serving.features;
+
+import io.widedeep.core.features.UserHistory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompressionType;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The users' histories as the training job published them, in an embedded RocksDB: memory is bounded
+ * by its LRU block cache and memtables whatever the number of users, which live on local disk. The
+ * store is a cache of the serving-features topic, rebuilt from it at every start (no write-ahead log;
+ * the directory is emptied when opened).
+ *
+ * <p>A value holds the spec fingerprint, the expiry time and the sequence the job wrote, then the
+ * history's bytes ({@link UserHistory#toBytes}). A record is kept only if its sequence is higher
+ * than the one held (a job replaying its input after a restore re-sends older states) or the one
+ * held has expired (the job forgot the user and started again). Reads return nothing for an expired
+ * history, or for one written for another spec than the served model's (counted: the health check
+ * says why).
+ *
+ * <p>One writer (the feature feed's thread), many readers (request threads).
+ */
+public final class UserFeatureStore implements AutoCloseable {
+    private static final int HEADER = 3 * 8;
+
+    private final Path dir;
+    private final LRUCache cache;
+    private final BloomFilter bloom;
+    private final Options options;
+    private final WriteOptions writes;
+    private final RocksDB db;
+    private final AtomicLong specMismatches = new AtomicLong();
+    private final AtomicLong expiredReads = new AtomicLong();
+    private long written;
+    private long ignored;
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    public UserFeatureStore(Path dir, long cacheBytes) {
+        this.dir = dir;
+        try {
+            clear(dir);
+            Files.createDirectories(dir);
+            cache = new LRUCache(cacheBytes);
+            bloom = new BloomFilter(10);
+            BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom)
+                    // index and filter blocks count against the cache, so the cache bounds them too
+                    .setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true);
+            options = new Options().setCreateIfMissing(true).setTableFormatConfig(table)
+                    .setWriteBufferSize(16L << 20).setMaxWriteBufferNumber(2)
+                    .setCompressionType(CompressionType.LZ4_COMPRESSION)
+                    .setMaxBackgroundJobs(1).setKeepLogFileNum(2);
+            writes = new WriteOptions().setDisableWAL(true);
+            db = RocksDB.open(options, dir.toString());
+        } catch (RocksDBException | IOException e) {
+            throw new IllegalStateException("cannot open the user feature store in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void clear(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir)) Files.delete(p);
+            }
+        }
+    }
+
+    /**
+     * Feed thread: a user's history from the job; false when an equal or newer one is already held
+     * (or this one has expired at {@code now}).
+     */
+    public boolean put(String user, long specFingerprint, long expiresAt, long sequence, byte[] history, long now) {
+        if (expiresAt <= now) {
+            ignored++;
+            return false;
+        }
+        byte[] key = user.getBytes(StandardCharsets.UTF_8);
+        try {
+            byte[] held = db.get(key);
+            if (held != null) {
+                ByteBuffer b = ByteBuffer.wrap(held);
+                b.getLong();
+                long heldExpiry = b.getLong();
+                long heldSequence = b.getLong();
+                if (heldSequence >= sequence && heldExpiry > now) {
+                    ignored++;
+                    return false;
+                }
+            }
+            byte[] value = ByteBuffer.allocate(HEADER + history.length).putLong(specFingerprint).putLong(expiresAt)
+                    .putLong(sequence).put(history).array();
+            db.put(writes, key, value);
+            written++;
+            return true;
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("user feature store: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The user's history for a model of the given spec ({@code maxItems}: its history bound), or null:
+     * unknown, expired at {@code now}, or written for another spec.
+     */
+    public UserHistory history(String user, long specFingerprint, int maxItems, long now) {
+        byte[] v;
+        try {
+            v = db.get(user.getBytes(StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("user feature store: " + e.getMessage(), e);
+        }
+        if (v == null) return null;
+        ByteBuffer b = ByteBuffer.wrap(v);
+        if (b.getLong() != specFingerprint) {
+            specMismatches.incrementAndGet();
+            return null;
+        }
+        if (b.getLong() <= now) {
+            expiredReads.incrementAndGet();
+            return null;
+        }
+        b.getLong();
+        byte[] h = new byte[b.remaining()];
+        b.get(h);
+        return UserHistory.fromBytes(h, maxItems);
+    }
+
+    /** RocksDB's estimate of the users held. */
+    public long estimatedUsers() {
+        try {
+            return db.getLongProperty("rocksdb.estimate-num-keys");
+        } catch (RocksDBException e) {
+            return -1;
+        }
+    }
+
+    /** Bytes of memory RocksDB holds: block cache in use, memtables, and table readers outside the cache. */
+    public long memoryBytes() {
+        try {
+            return cache.getUsage() + db.getLongProperty("rocksdb.cur-size-all-mem-tables")
+                    + db.getLongProperty("rocksdb.estimate-table-readers-mem");
+        } catch (RocksDBException e) {
+            return -1;
+        }
+    }
+
+    /** Records stored, and records ignored as older than (or as old as) what was held, or expired. */
+    public long written() { return written; }
+    public long ignored() { return ignored; }
+    /** Reads that found a history written for another spec, or expired. */
+    public long specMismatches() { return specMismatches.get(); }
+    public long expiredReads() { return expiredReads.get(); }
+
+    @Override
+    public void close() {
+        db.close();
+        writes.close();
+        options.close();
+        bloom.close();
+        cache.close();
+        try {
+            clear(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
