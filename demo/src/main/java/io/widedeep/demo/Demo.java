@@ -98,6 +98,7 @@ public final class Demo implements AutoCloseable {
     private final int flinkPort;
     private final Thread producer;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicBoolean producing = new AtomicBoolean(true);
     private final AtomicLong produced = new AtomicLong();
     private final ClickSimulator sim;
     private final boolean resumed;
@@ -114,6 +115,9 @@ public final class Demo implements AutoCloseable {
         kafka = EmbeddedKafka.start(o.dir().toAbsolutePath().resolve("kafka"));
         kafka.createTopic("clicks", 2, Map.of());
         kafka.createTopic("clicks-dlq", 1, Map.of());
+        // what the job publishes for serving: each user's and item's latest state (the job would create it too)
+        kafka.createTopic("serving-features", 2, Map.of("cleanup.policy", "compact,delete", "retention.ms",
+                String.valueOf(30L * 86_400_000)));
         // an hour of updates in 10-minute segments: many full snapshots back, and the disk stays bounded
         kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(4 << 20), "retention.ms", "3600000",
                 "segment.ms", "600000"));
@@ -141,11 +145,27 @@ public final class Demo implements AutoCloseable {
         sim = o.data() == null ? new ClickSimulator(o.users(), o.items(), o.seed()) : null;
         producer = new Thread(this::produce, "demo-producer");
         producer.setDaemon(true);
-        producer.start();
     }
 
     public static Demo start(Options o) throws Exception {
+        Demo d = new Demo(o);
+        d.producer.start();
+        return d;
+    }
+
+    /** Everything but the producer (tests: to look at what a restarted demo serves before new events arrive). */
+    static Demo startWithoutProducer(Options o) throws Exception {
         return new Demo(o);
+    }
+
+    void startProducer() {
+        producer.start();
+    }
+
+    /** Stops producing; the rest runs on. */
+    void stopProducer() throws InterruptedException {
+        producing.set(false);
+        producer.join(5000);
     }
 
     /** The port to use: {@code port} if it is free, a free one if it is 0 (so the banner can say which). */
@@ -167,7 +187,7 @@ public final class Demo implements AutoCloseable {
              EventReader file = o.data() == null ? null : Readers.open(o.format(), o.data(), o.spec() == null
                      ? Readers.defaultSpec(o.format()) : FeatureSpec.load(Path.of(o.spec())))) {
             Pacer pacer = new Pacer(o.rate());
-            while (running.get()) {
+            while (running.get() && producing.get()) {
                 pacer.awaitTurn();
                 long now = System.currentTimeMillis();
                 ClickEvent e;
@@ -201,7 +221,7 @@ public final class Demo implements AutoCloseable {
     @Override
     public void close() throws Exception {
         running.set(false);
-        producer.join(5000);
+        if (producer.isAlive()) producer.join(5000);
         try {
             job.cancel().get(); // the latest checkpoint stays for the next run
         } catch (Exception ignored) {

@@ -115,13 +115,16 @@ class ComposeFileTest {
         assertEquals(1, o.trainers.parallelism(), "one trainer unless TRAINERS says otherwise");
 
         String init = String.join("\n", toList(service("kafka-init").get("command")));
-        for (String topic : List.of(o.clicksTopic, o.dlqTopic, o.updatesTopic)) {
+        for (String topic : List.of(o.clicksTopic, o.dlqTopic, o.updatesTopic, o.features.topic())) {
             assertTrue(init.contains("--topic " + topic + " "), "kafka-init creates " + topic);
             String line = init.substring(init.indexOf("--topic " + topic + " "));
             line = line.substring(0, line.indexOf("\n", line.indexOf("--partitions")));
             assertTrue(line.contains("retention.ms="), topic + " has a retention of its own: " + line);
         }
         assertTrue(init.contains("segment.ms="), "updates roll segments often enough for their retention to apply");
+        String features = init.substring(init.indexOf("--topic " + o.features.topic() + " "));
+        assertTrue(features.substring(0, features.indexOf("\n", features.indexOf("--partitions"))).contains("cleanup.policy=compact"),
+                "the serving features are compacted: servers read each entity's latest state from the start");
         List<String> serving = toList(service("serving").get("command"));
         ServingServer.OPTIONS.parse(serving.toArray(new String[0]));
         List<String> replay = toList(service("replay").get("command")).stream()

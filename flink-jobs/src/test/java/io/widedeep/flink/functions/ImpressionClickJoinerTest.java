@@ -10,12 +10,20 @@ import io.widedeep.flink.records.SourceRecord;
 import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.EventType;
+import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.flink.records.ItemShown;
+import io.widedeep.flink.records.KeyedRecord;
+import io.widedeep.schemas.ServingFeatures;
+import io.widedeep.schemas.UserFeatures;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -147,5 +155,37 @@ class ImpressionClickJoinerTest {
         Map<String, Integer> recentKeys = Map.of("a", rows.get(0).values.length, "b", rows.get(1).values.length);
         assertTrue(recentKeys.get("b") > recentKeys.get("a"),
                 "b was shown after a's click, so its row carries a as a recent item; a's row has no history: " + recentKeys);
+    }
+
+    @Test
+    void everyHistoryChangeIsPublishedAsTheJoinerHoldsItAndEveryExamplesImpressionGoesToItsItem() throws Exception {
+        impression("a", T0);
+        click("a", T0 + 1000);
+        impression("b", T0 + 2000);
+        click("b", T0 + 2500);
+        click("b", T0 + 2600); // a second click of the same impression: nothing left to match, no change
+        impression("c", T0 + 3000);
+        h.processWatermark(new Watermark(T0 + 3000 + WINDOW + 1)); // c becomes a negative
+        AvroSerde<ServingFeatures> features = AvroSerde.servingFeatures();
+        List<UserFeatures> published = new ArrayList<>();
+        for (StreamRecord<KeyedRecord> r : h.getSideOutput(ImpressionClickJoiner.USER_FEATURES)) {
+            assertEquals("user:u1", new String(r.getValue().key, StandardCharsets.UTF_8));
+            published.add((UserFeatures) features.decode(r.getValue().value).getEntity());
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), published.stream().map(UserFeatures::getSequence).toList(),
+                "one record per change (impression, click, impression, click, impression), in order");
+        UserFeatures last = published.get(published.size() - 1);
+        assertEquals(List.of(FeatureExtractor.itemHash("item-b"), FeatureExtractor.itemHash("item-a")), last.getRecentItems());
+        assertEquals(3, last.getImpressions());
+        assertEquals(2, last.getClicks());
+        // c's example was built with the history published before c: recent items b, a
+        FeatureRow c = out().stream().filter(r -> r.eventTime == T0 + 3000).findFirst().orElseThrow();
+        assertEquals(List.of(FeatureExtractor.itemHash("item-b"), FeatureExtractor.itemHash("item-a")),
+                java.util.Arrays.stream(c.values, c.fieldEnds[0], c.fieldEnds[1]).boxed().toList());
+        List<String> shown = new ArrayList<>();
+        for (StreamRecord<ItemShown> r : h.getSideOutput(ImpressionClickJoiner.ITEMS_SHOWN)) {
+            shown.add(r.getValue().itemId + (r.getValue().clicked ? "@" + (r.getValue().clickTime - T0) : ""));
+        }
+        assertEquals(List.of("item-a@1000", "item-b@2500", "item-c"), shown, "each example's impression, clicked when");
     }
 }
