@@ -13,6 +13,7 @@ import io.widedeep.core.config.OptionSet;
 import io.widedeep.flink.JobOptions;
 import io.widedeep.bench.serving.ServingBench;
 import io.widedeep.serving.ServingServer;
+import io.widedeep.bench.serving.FeaturesBench;
 import io.widedeep.bench.serving.LoadBench;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.Test;
 class HelpTest {
     private static final Map<String, OptionSet> COMMANDS = Map.of("train", JobOptions.OPTIONS, "serve", ServingServer.OPTIONS,
             "bench", Bench.OPTIONS, "demo", Demo.OPTIONS, "replay", Replay.OPTIONS, "stream-bench", StreamingBench.OPTIONS,
-            "serve-bench", ServingBench.OPTIONS, "load-bench", LoadBench.OPTIONS, "gpu-check", GpuCheck.OPTIONS);
+            "serve-bench", ServingBench.OPTIONS, "load-bench", LoadBench.OPTIONS, "gpu-check", GpuCheck.OPTIONS,
+            "features-bench", FeaturesBench.OPTIONS);
 
     @Test
     void helpListsExactlyTheOptionsTheParserAccepts() {

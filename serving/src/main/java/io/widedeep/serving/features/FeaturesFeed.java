@@ -48,10 +48,11 @@ public final class FeaturesFeed extends SupervisedFeed {
 
     public FeaturesFeed(UserFeatureStore users, ItemCatalog items, ModelRegistry registry, Properties kafka,
                         String topic, long contactTimeoutMs) {
-        // Records arrive with every trained example: batched to 32 KB or 20 ms, a change reaches the
-        // store soon after the job wrote it, without a fetch round trip per record
-        super("features", kafka, Map.of("fetch.min.bytes", "32768", "fetch.max.wait.ms", "20",
-                "max.poll.records", "5000"), contactTimeoutMs);
+        // Records arrive with every event the job trains on: fetched as they come, each fetch would
+        // carry a few and the consumer's per-fetch work would be most of this thread's CPU. Batched to
+        // 32 KB or 100 ms, a change reaches the store at most 100 ms after the job wrote it.
+        super("features", kafka, Map.of("fetch.min.bytes", "32768", "fetch.max.wait.ms", "100",
+                "max.poll.records", "5000", "enable.metrics.push", "false"), contactTimeoutMs);
         this.users = users;
         this.items = items;
         this.registry = registry;

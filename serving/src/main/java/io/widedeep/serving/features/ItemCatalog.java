@@ -76,11 +76,15 @@ public final class ItemCatalog {
     public void accept(ItemFeatures f, long expiresAt, long now) {
         if (expiresAt <= now) return;
         ItemState s = items.computeIfAbsent(f.getItemId(), ItemState::new);
-        if (s.shown == null || f.getShownAt() >= s.shownAt) {
-            Map<String, String> c = Map.copyOf(f.getContext());
-            Map<String, Double> x = Map.copyOf(f.getNumeric());
-            FeatureExtractor fx = extractor;
-            s.shown = new Item(c, x, fx == null ? null : fx.resolve(c, x, fx.newValues()));
+        Item held = s.shown;
+        if (held == null || f.getShownAt() >= s.shownAt) {
+            // most records of an item carry the attributes it already has: only its popularity moved
+            if (held == null || !held.context().equals(f.getContext()) || !held.numeric().equals(f.getNumeric())) {
+                Map<String, String> c = Map.copyOf(f.getContext());
+                Map<String, Double> x = Map.copyOf(f.getNumeric());
+                FeatureExtractor fx = extractor;
+                s.shown = new Item(c, x, fx == null ? null : fx.resolve(c, x, fx.newValues()));
+            }
             s.shownAt = f.getShownAt();
         }
         s.expiresAt = Math.max(s.expiresAt, expiresAt);
