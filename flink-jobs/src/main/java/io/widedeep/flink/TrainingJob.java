@@ -138,7 +138,7 @@ public final class TrainingJob {
 
         SingleOutputStreamOperator<FeatureRow> examples = events
                 .keyBy(r -> r.userId)
-                .process(new ImpressionClickJoiner(o.specJson, o.joinTimes))
+                .process(new ImpressionClickJoiner(o.specJson, o.joinTimes, o.features))
                 .name("join impressions and clicks").uid("joiner");
 
         // serving features: what the joiner built the examples from, for servers to score with

@@ -5,6 +5,7 @@ import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.features.ServingFeatureRecords;
 import io.widedeep.core.features.UserHistory;
 import io.widedeep.core.spec.FeatureSpec;
+import io.widedeep.flink.records.FeaturePublishing;
 import io.widedeep.flink.records.ItemShown;
 import io.widedeep.flink.records.JoinTimes;
 import io.widedeep.flink.records.KeyedRecord;
@@ -17,6 +18,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -26,6 +29,10 @@ import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -61,14 +68,19 @@ import org.apache.flink.util.OutputTag;
  * {@link #ITEMS_SHOWN}, so servers score with what training saw, under the same rules (dedup,
  * attribution, event time, TTL).
  */
-public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRecord, FeatureRow> {
+public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRecord, FeatureRow>
+        implements CheckpointedFunction {
     /** A user's history after each change: a {@code ServingFeatures} record keyed {@code user:<id>}. */
     public static final OutputTag<KeyedRecord> USER_FEATURES = new OutputTag<>("user-features") {};
-    /** Each example's impression, for the item's serving features. */
+    /** Each example's impression, for the item's serving features (combined per item for up to {@link #ITEM_FLUSH_MS}). */
     public static final OutputTag<ItemShown> ITEMS_SHOWN = new OutputTag<>("items-shown") {};
+
+    /** Longest an example's impression waits, combined with others of its item, before it goes to the item's publisher. */
+    static final long ITEM_FLUSH_MS = 100;
 
     private final String specJson;
     private final JoinTimes times;
+    private final FeaturePublishing publishing;
 
     private transient FeatureSpec spec;
     private transient boolean usesHistory;
@@ -94,9 +106,26 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
     private transient long validatedAt;
     private transient long labelTime;
 
-    public ImpressionClickJoiner(String specJson, JoinTimes times) {
+    private transient ItemsShownCombiner items;
+    private transient ListState<ItemShown> itemsState;
+    private transient long itemFlushAt; // processing time of the flush timer registered, 0: none
+
+    public ImpressionClickJoiner(String specJson, JoinTimes times, FeaturePublishing publishing) {
         this.specJson = specJson;
         this.times = times;
+        this.publishing = publishing;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext ctx) throws Exception {
+        items = new ItemsShownCombiner(publishing.popularityHalfLifeMs());
+        itemsState = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("items-shown", ItemShown.class));
+        if (ctx.isRestored()) items.restore(itemsState.get());
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+        itemsState.update(items.snapshot());
     }
 
     @Override
@@ -246,6 +275,11 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<FeatureRow> out) throws Exception {
+        if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) { // the combined items' flush
+            items.drainTo(s -> ctx.output(ITEMS_SHOWN, s));
+            itemFlushAt = 0;
+            return;
+        }
         kafkaTime = readAt = validatedAt = System.currentTimeMillis(); // a negative is labelled now
         labelTime = timestamp; // by its window's end, in event time
         String[] ids = due.get(timestamp);
@@ -288,9 +322,13 @@ public class ImpressionClickJoiner extends KeyedProcessFunction<String, SourceRe
         }
     }
 
-    /** An example's impression, for its item's serving features. */
-    private static void shown(Context ctx, byte[] raw, ClickEvent impression, boolean clicked, long clickTime) {
-        ctx.output(ITEMS_SHOWN, new ItemShown(impression.getItemId(), impression.getEventTime(), raw, clicked, clickTime));
+    /** An example's impression, for its item's serving features: combined, and flushed by a processing-time timer. */
+    private void shown(Context ctx, byte[] raw, ClickEvent impression, boolean clicked, long clickTime) {
+        items.add(impression.getItemId(), impression.getEventTime(), raw, clicked, clickTime);
+        if (itemFlushAt == 0) {
+            itemFlushAt = ctx.timerService().currentProcessingTime() + Math.min(ITEM_FLUSH_MS, publishing.itemIntervalMs());
+            ctx.timerService().registerProcessingTimeTimer(itemFlushAt);
+        }
     }
 
     private UserHistory loadHistory() throws Exception {

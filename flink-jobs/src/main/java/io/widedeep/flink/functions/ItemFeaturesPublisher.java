@@ -23,7 +23,8 @@ import org.apache.flink.util.Collector;
 /**
  * Per item (keyed state on RocksDB): the item's attributes as shown in its newest example's
  * impression, and its popularity from the clicks the joiner attributed to it (forward-decayed, see
- * {@link ServingFeatureRecords#addClick}), published as {@code ServingFeatures} records keyed
+ * {@link ServingFeatureRecords#addClick}; the joiner combines an item's examples for a moment before
+ * they come here), published as {@code ServingFeatures} records keyed
  * {@code item:<id>}. An item that changes often is published at most every
  * {@code features.item.interval.ms}, with everything that changed meanwhile: the topic carries the
  * active items' state, not every impression. Items without examples for {@code items.ttl.ms} are
@@ -78,10 +79,8 @@ public class ItemFeaturesPublisher extends KeyedProcessFunction<String, ItemShow
             }
         }
         shownAt = Math.max(shownAt, s.shownAt);
-        if (s.clicked) {
-            popularity = ServingFeatureRecords.addClick(popularity, s.clickTime, publishing.popularityHalfLifeMs());
-            clicks++;
-        }
+        popularity = ServingFeatureRecords.addLog2(popularity, s.log2Clicks);
+        clicks += s.clicks;
         long now = ctx.timerService().currentProcessingTime();
         if (timer == 0) {
             if (published == Long.MIN_VALUE || now - published >= publishing.itemIntervalMs()) {

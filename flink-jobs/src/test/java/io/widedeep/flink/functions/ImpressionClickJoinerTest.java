@@ -11,6 +11,8 @@ import io.widedeep.schemas.AvroSerde;
 import io.widedeep.schemas.ClickEvent;
 import io.widedeep.schemas.EventType;
 import io.widedeep.core.features.FeatureExtractor;
+import io.widedeep.core.features.ServingFeatureRecords;
+import io.widedeep.flink.records.FeaturePublishing;
 import io.widedeep.flink.records.ItemShown;
 import io.widedeep.flink.records.KeyedRecord;
 import io.widedeep.schemas.ServingFeatures;
@@ -38,6 +40,7 @@ class ImpressionClickJoinerTest {
     private static final long WINDOW = 30_000;
     private static final long HORIZON = 60_000;
     private static final long DEDUP_TTL = 3_600_000;
+    private static final long HALF_LIFE = 3_600_000;
     private static final String SPEC = """
             {"fields": [{"name": "item", "source": "item_id"}, {"name": "recent", "source": "history.recent_items"}],
              "wide": {"fields": ["item"], "crosses": [["recent", "item"]]},
@@ -48,10 +51,15 @@ class ImpressionClickJoinerTest {
 
     @BeforeEach
     void open() throws Exception {
-        h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new ImpressionClickJoiner(SPEC, new JoinTimes(WINDOW, HORIZON, 30L * 86_400_000, DEDUP_TTL))),
-                r -> r.userId, Types.STRING);
+        h = harness();
         h.open();
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, SourceRecord, FeatureRow> harness() throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new ImpressionClickJoiner(SPEC, new JoinTimes(WINDOW, HORIZON, 30L * 86_400_000, DEDUP_TTL),
+                        new FeaturePublishing("features", 1000, 86_400_000, HALF_LIFE))),
+                r -> r.userId, Types.STRING);
     }
 
     private void send(String id, EventType type, String impression, long time, Integer label) throws Exception {
@@ -182,10 +190,39 @@ class ImpressionClickJoinerTest {
         FeatureRow c = out().stream().filter(r -> r.eventTime == T0 + 3000).findFirst().orElseThrow();
         assertEquals(List.of(FeatureExtractor.itemHash("item-b"), FeatureExtractor.itemHash("item-a")),
                 java.util.Arrays.stream(c.values, c.fieldEnds[0], c.fieldEnds[1]).boxed().toList());
-        List<String> shown = new ArrayList<>();
-        for (StreamRecord<ItemShown> r : h.getSideOutput(ImpressionClickJoiner.ITEMS_SHOWN)) {
-            shown.add(r.getValue().itemId + (r.getValue().clicked ? "@" + (r.getValue().clickTime - T0) : ""));
+        assertTrue(h.getSideOutput(ImpressionClickJoiner.ITEMS_SHOWN) == null, "items wait to be combined");
+        h.setProcessingTime(ImpressionClickJoiner.ITEM_FLUSH_MS);
+        Map<String, ItemShown> shown = new HashMap<>();
+        for (StreamRecord<ItemShown> r : h.getSideOutput(ImpressionClickJoiner.ITEMS_SHOWN)) shown.put(r.getValue().itemId, r.getValue());
+        assertEquals(3, shown.size(), "each example's item, once");
+        assertEquals(1, shown.get("item-a").clicks);
+        assertEquals(ServingFeatureRecords.addClick(Double.NEGATIVE_INFINITY, T0 + 2500, HALF_LIFE), shown.get("item-b").log2Clicks);
+        assertEquals(0, shown.get("item-c").clicks);
+        assertEquals(T0 + 3000, shown.get("item-c").shownAt);
+    }
+
+    @Test
+    void anItemsExamplesAreCombinedUntilTheFlushAndSurviveACheckpoint() throws Exception {
+        for (int i = 0; i < 5; i++) { // pre-labelled impressions of one item, two of them clicked
+            ClickEvent e = ClickEvent.newBuilder().setEventId("e" + i).setEventType(EventType.IMPRESSION).setImpressionId("i" + i)
+                    .setUserId("u" + i).setItemId("shared").setEventTime(T0 + i).setContext(new HashMap<>())
+                    .setNumeric(new HashMap<>()).setLabel(i % 2).build();
+            h.processElement(SourceRecord.valid(e, serde.encode(e), T0 + i, T0 + i), T0 + i);
         }
-        assertEquals(List.of("item-a@1000", "item-b@2500", "item-c"), shown, "each example's impression, clicked when");
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+        // a new instance restored from the checkpoint: of the heap, only what was snapshotted survives
+        h = harness();
+        h.initializeState(snapshot);
+        h.open();
+        h.setProcessingTime(ImpressionClickJoiner.ITEM_FLUSH_MS);
+        List<ItemShown> shown = new ArrayList<>();
+        for (StreamRecord<ItemShown> r : h.getSideOutput(ImpressionClickJoiner.ITEMS_SHOWN)) shown.add(r.getValue());
+        assertEquals(1, shown.size(), "one record for the item's five examples");
+        assertEquals(2, shown.get(0).clicks);
+        assertEquals(T0 + 4, shown.get(0).shownAt, "the newest impression's attributes");
+        double expected = ServingFeatureRecords.addClick(ServingFeatureRecords.addClick(Double.NEGATIVE_INFINITY, T0 + 1, HALF_LIFE),
+                T0 + 3, HALF_LIFE);
+        assertEquals(expected, shown.get(0).log2Clicks, 1e-12);
     }
 }

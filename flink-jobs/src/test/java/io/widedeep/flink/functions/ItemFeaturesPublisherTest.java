@@ -43,7 +43,8 @@ class ItemFeaturesPublisherTest {
         ClickEvent e = ClickEvent.newBuilder().setEventId("e" + at).setEventType(EventType.IMPRESSION).setImpressionId("i" + at)
                 .setUserId("u").setItemId(item).setEventTime(at).setContext(new HashMap<>(Map.of("colour", colour)))
                 .setNumeric(new HashMap<>(Map.of("price", 3.5))).setLabel(null).build();
-        h.processElement(new ItemShown(item, at, events.encode(e), clicked, clickTime), at);
+        h.processElement(new ItemShown(item, at, events.encode(e), clicked ? 1 : 0,
+                clicked ? ServingFeatureRecords.addClick(Double.NEGATIVE_INFINITY, clickTime, HALF_LIFE) : Double.NEGATIVE_INFINITY), at);
     }
 
     private List<ServingFeatures> published() throws Exception {

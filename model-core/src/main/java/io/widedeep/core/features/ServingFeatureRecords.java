@@ -53,12 +53,19 @@ public final class ServingFeatureRecords {
      * domain the sum never overflows and two items compare by it at any time, whoever computed it.
      */
     public static double addClick(double log2Popularity, long clickTime, long halfLifeMs) {
-        double x = clickTime / (double) halfLifeMs;
-        if (log2Popularity == Double.NEGATIVE_INFINITY) return x;
-        double hi = Math.max(log2Popularity, x);
-        double lo = Math.min(log2Popularity, x);
-        return hi + Math.log1p(Math.pow(2, lo - hi)) / Math.log(2);
+        return addLog2(log2Popularity, clickTime / (double) halfLifeMs);
     }
+
+    /** log2(2^a + 2^b), without leaving double range; -Infinity stands for an empty sum. */
+    public static double addLog2(double a, double b) {
+        if (a == Double.NEGATIVE_INFINITY) return b;
+        if (b == Double.NEGATIVE_INFINITY) return a;
+        double hi = Math.max(a, b);
+        double lo = Math.min(a, b);
+        return hi + Math.log1p(Math.pow(2, lo - hi)) / LN2;
+    }
+
+    private static final double LN2 = Math.log(2);
 
     static long saturatedAdd(long a, long b) {
         long r = a + b;
