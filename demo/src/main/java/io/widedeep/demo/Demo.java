@@ -117,7 +117,7 @@ public final class Demo implements AutoCloseable {
         kafka.createTopic("clicks-dlq", 1, Map.of());
         // what the job publishes for serving: each user's and item's latest state (the job would create it too)
         kafka.createTopic("serving-features", 2, Map.of("cleanup.policy", "compact,delete", "retention.ms",
-                String.valueOf(30L * 86_400_000)));
+                String.valueOf(30L * 86_400_000), "segment.ms", "600000"));
         // an hour of updates in 10-minute segments: many full snapshots back, and the disk stays bounded
         kafka.createTopic("model-updates", 1, Map.of("max.message.bytes", String.valueOf(4 << 20), "retention.ms", "3600000",
                 "segment.ms", "600000"));

@@ -21,12 +21,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The serving-features topic must be compacted: servers read it from the start, and only each
  * entity's latest record matters. Created here if missing (as many partitions as the clicks topic;
- * compacted, and records older than the longer of the history and item TTLs deleted, since what
- * they describe is forgotten by then). An existing topic without compaction fails the job at start,
+ * compacted, segments rolled every 10 minutes so that compaction can run, and records older than
+ * the longer of the history and item TTLs deleted, since what they describe is forgotten by then). An existing topic without compaction fails the job at start,
  * naming the option, instead of growing without bound.
  */
 final class ServingFeaturesTopic {
     private static final Logger LOG = LoggerFactory.getLogger(ServingFeaturesTopic.class);
+
+    /** Segments roll every 10 minutes, so compaction keeps the topic near one record per user and item. */
+    static final long SEGMENT_MS = 600_000;
 
     private ServingFeaturesTopic() {}
 
@@ -55,7 +58,10 @@ final class ServingFeaturesTopic {
             long retention = Math.max(o.joinTimes.historyTtlMs(), o.features.itemTtlMs());
             NewTopic t = new NewTopic(topic, Optional.of(partitions), Optional.empty()).configs(Map.of(
                     TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
-                    TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention)));
+                    TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention),
+                    // the cleaner compacts closed segments only: a 1 GB default segment would hold every
+                    // record of a busy stream for hours before the first compaction
+                    TopicConfig.SEGMENT_MS_CONFIG, String.valueOf(SEGMENT_MS)));
             try {
                 admin.createTopics(List.of(t)).all().get(15, TimeUnit.SECONDS);
                 LOG.info("created serving-features topic {} ({} partitions, compacted, retention {} ms)", topic, partitions, retention);

@@ -120,7 +120,7 @@ public final class FeaturesBench {
                 out.put("rss_mb_after_requests", rssBytes(server.pid()) / 1e6);
                 String metrics = get(port, "/metrics");
                 out.put("store_memory_mb", metric(metrics, "widedeep_feature_store_memory_bytes") / 1e6);
-                out.put("store_users_estimate", metric(metrics, "widedeep_feature_users"));
+                out.put("store_users", metric(metrics, "widedeep_feature_users"));
                 out.put("heap_used_mb", sumMetric(metrics, "jvm_memory_used_bytes{area=\"heap\"}") / 1e6);
                 out.put("heap_committed_mb", sumMetric(metrics, "jvm_memory_committed_bytes{area=\"heap\"}") / 1e6);
             } finally {

@@ -47,6 +47,7 @@ public final class UserFeatureStore implements AutoCloseable {
     private final AtomicLong expiredReads = new AtomicLong();
     private long written;
     private long ignored;
+    private volatile long users;
 
     static {
         RocksDB.loadLibrary();
@@ -108,6 +109,7 @@ public final class UserFeatureStore implements AutoCloseable {
                     .putLong(sequence).put(history).array();
             db.put(writes, key, value);
             written++;
+            if (held == null) users++;
             return true;
         } catch (RocksDBException e) {
             throw new IllegalStateException("user feature store: " + e.getMessage(), e);
@@ -141,13 +143,9 @@ public final class UserFeatureStore implements AutoCloseable {
         return UserHistory.fromBytes(h, maxItems);
     }
 
-    /** RocksDB's estimate of the users held. */
-    public long estimatedUsers() {
-        try {
-            return db.getLongProperty("rocksdb.estimate-num-keys");
-        } catch (RocksDBException e) {
-            return -1;
-        }
+    /** Users held (expired ones included until a newer record replaces them; the store starts afresh each start). */
+    public long users() {
+        return users;
     }
 
     /** Bytes of memory RocksDB holds: block cache in use, memtables, and table readers outside the cache. */

@@ -98,7 +98,7 @@ public final class ServingMetrics {
                 cb -> cb.call(features.loaded() ? 1 : 0));
         gauge("widedeep_features_age_seconds", "Time since the training job wrote the newest serving-features record read",
                 cb -> cb.call(features.newestWrittenAt() == 0 ? Double.NaN : (System.currentTimeMillis() - features.newestWrittenAt()) / 1000.0));
-        gauge("widedeep_feature_users", "Users in the history store (RocksDB's estimate)", cb -> cb.call(features.users().estimatedUsers()));
+        gauge("widedeep_feature_users", "Users in the history store", cb -> cb.call(features.users().users()));
         gauge("widedeep_feature_store_memory_bytes", "Memory of the history store: block cache in use, memtables, table readers",
                 cb -> cb.call(features.users().memoryBytes()));
         gauge("widedeep_feature_items", "Items with attributes and popularity", cb -> cb.call(features.items().items()));
