@@ -66,7 +66,10 @@ final class ServingFeaturesTopic {
                 admin.createTopics(List.of(t)).all().get(15, TimeUnit.SECONDS);
                 LOG.info("created serving-features topic {} ({} partitions, compacted, retention {} ms)", topic, partitions, retention);
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) throw e;
+                if (e.getCause() instanceof TopicExistsException) return;
+                // the brokers answered and refused: without the topic the joiner's sink would block on it
+                throw new OptionException("--topic.features", "topic '" + topic + "' does not exist and could not be created ("
+                        + e.getCause().getMessage() + "); create it compacted (cleanup.policy=compact,delete) or name another");
             }
         } catch (OptionException e) {
             throw e;

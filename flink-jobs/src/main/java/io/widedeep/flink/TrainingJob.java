@@ -54,7 +54,6 @@ public final class TrainingJob {
 
     public static void main(String[] args) throws Exception {
         JobOptions options = CommandLine.parseOrExit("train", () -> new JobOptions(args));
-        ServingFeaturesTopic.ensure(options);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(options));
         build(env, options);
         env.execute(options.jobName);
@@ -71,7 +70,6 @@ public final class TrainingJob {
      */
     public static JobClient start(JobOptions options, Configuration extra,
                                   UnaryOperator<DataStream<TrainingStep>> beforeTraining) throws Exception {
-        ServingFeaturesTopic.ensure(options);
         Configuration conf = configuration(options);
         conf.addAll(extra);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -120,6 +118,8 @@ public final class TrainingJob {
     }
 
     static void build(StreamExecutionEnvironment env, JobOptions o, UnaryOperator<DataStream<TrainingStep>> beforeTraining) {
+        // before the graph exists: a sink to a topic that is missing would block the joiner it is chained to
+        ServingFeaturesTopic.ensure(o);
         env.enableCheckpointing(o.checkpointIntervalMs, CheckpointingMode.EXACTLY_ONCE);
         if (env.getCheckpointConfig().isUnalignedCheckpointsEnabled()) {
             throw new IllegalArgumentException(CheckpointingOptions.ENABLE_UNALIGNED.key() + " is true in the cluster's "
