@@ -18,6 +18,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,8 +82,13 @@ class FeaturesFeedIT {
             pub.send(pub.next(true));
             String[] args = {"--bootstrap.servers", kafka.bootstrapServers(), "--port", "0", "--host", "127.0.0.1",
                     "--topic.updates", "f-updates", "--topic.features", "f-features"};
+            // the store a killed server (no such process) left under the temp directory
+            Path stale = Path.of(System.getProperty("java.io.tmpdir"), "widedeep-user-features-99999999");
+            Files.createDirectories(stale);
+            Files.write(stale.resolve("000001.sst"), new byte[1024]);
             for (int run = 0; run < 2; run++) { // the second run: a restarted server, from the topic alone
                 try (ServingServer s = new ServingServer(args)) {
+                    assertTrue(!Files.exists(stale), "a dead process's store is removed at start");
                     await(() -> status(s.port(), "/readyz") == 200, "ready");
                     // ready means loaded: every user written before the start is there, in its newest state
                     var m = s.registry().peek().model();
