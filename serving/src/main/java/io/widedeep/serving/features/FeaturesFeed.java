@@ -45,6 +45,8 @@ public final class FeaturesFeed extends SupervisedFeed {
     private final long startedAt = System.currentTimeMillis();
     private long lastPublish;
     private long lastSweep;
+    private long lastUserSweep;
+    private static final int USERS_SWEPT_PER_SECOND = 10_000;
 
     public FeaturesFeed(UserFeatureStore users, ItemCatalog items, ModelRegistry registry, Properties kafka,
                         String topic, long contactTimeoutMs) {
@@ -111,6 +113,10 @@ public final class FeaturesFeed extends SupervisedFeed {
         if (now - lastSweep > 60_000) {
             items.sweep(now);
             lastSweep = now;
+        }
+        if (loaded && now - lastUserSweep >= 1000) {
+            users.sweep(now, USERS_SWEPT_PER_SECOND); // a whole pass over a million users in under two minutes
+            lastUserSweep = now;
         }
     }
 

@@ -17,6 +17,7 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -143,9 +144,38 @@ public final class UserFeatureStore implements AutoCloseable {
         return UserHistory.fromBytes(h, maxItems);
     }
 
-    /** Users held (expired ones included until a newer record replaces them; the store starts afresh each start). */
+    /** Users held (an expired one until {@link #sweep} reaches it or a newer record replaces it). */
     public long users() {
         return users;
+    }
+
+    private byte[] sweepFrom; // the key the next sweep starts at, null: the first
+
+    /**
+     * Feed thread, a little at a time: looks at up to {@code budget} users from where the last call
+     * stopped (wrapping round at the end) and deletes those whose records expired by {@code now}.
+     * Without it a server that runs for months would keep on disk every user the job has since
+     * forgotten. Each call opens its own iterator: a long-lived one would pin memtables and files.
+     * Returns the users deleted.
+     */
+    public int sweep(long now, int budget) {
+        int deleted = 0;
+        try (RocksIterator it = db.newIterator()) {
+            if (sweepFrom == null) it.seekToFirst();
+            else it.seek(sweepFrom);
+            for (int seen = 0; seen < budget && it.isValid(); seen++, it.next()) {
+                byte[] v = it.value();
+                if (ByteBuffer.wrap(v, 8, 8).getLong() <= now) {
+                    db.delete(writes, it.key());
+                    deleted++;
+                }
+            }
+            sweepFrom = it.isValid() ? it.key() : null;
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("user feature store: " + e.getMessage(), e);
+        }
+        users -= deleted;
+        return deleted;
     }
 
     /** Bytes of memory RocksDB holds: block cache in use, memtables, and table readers outside the cache. */

@@ -78,4 +78,21 @@ class UserFeatureStoreTest {
             assertEquals(0, left.count());
         }
     }
+
+    @Test
+    void aSweepDeletesExpiredUsersALittleAtATimeAndWrapsRound(@TempDir Path dir) {
+        try (UserFeatureStore store = new UserFeatureStore(dir.resolve("s"), 8 << 20)) {
+            for (int i = 0; i < 1000; i++) {
+                store.put("u" + i, SPEC, i % 2 == 0 ? 5_000 : Long.MAX_VALUE, 1, history(1).toBytes(), 0);
+            }
+            assertEquals(1000, store.users());
+            int deleted = 0;
+            for (int call = 0; call < 5; call++) deleted += store.sweep(10_000, 300); // 1,500 looked at: one pass and a half
+            assertEquals(500, deleted, "every expired user once");
+            assertEquals(500, store.users());
+            assertNull(store.history("u0", SPEC, 5, 0), "deleted, not only hidden");
+            assertEquals(1, store.history("u1", SPEC, 5, 0).clicks());
+            assertEquals(0, store.sweep(10_000, 2000), "nothing left to delete");
+        }
+    }
 }
