@@ -247,24 +247,22 @@ public final class TrainingJob {
     }
 
     /**
-     * At least once: a restored job replays the records since its checkpoint, each a whole state with
-     * its sequence, so readers keep the newest and the compacted topic ends where it was.
+     * Serving features, at least once: a restored job replays the records since its checkpoint, each
+     * a whole state with its sequence, so readers keep the newest and the compacted topic ends where it was.
      */
     static KafkaSink<KeyedRecord> keyedSink(JobOptions o, String topic) {
-        return KafkaSink.<KeyedRecord>builder()
-                .setBootstrapServers(o.bootstrapServers)
-                .setKafkaProducerConfig(producerConfig(o))
-                .setRecordSerializer(new Keyed(topic))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .build();
+        return atLeastOnce(o, new Keyed(topic));
     }
 
     static KafkaSink<byte[]> bytesSink(JobOptions o, String topic) {
-        Properties producer = producerConfig(o);
-        return KafkaSink.<byte[]>builder()
+        return atLeastOnce(o, new RawBytes(topic));
+    }
+
+    private static <T> KafkaSink<T> atLeastOnce(JobOptions o, KafkaRecordSerializationSchema<T> serializer) {
+        return KafkaSink.<T>builder()
                 .setBootstrapServers(o.bootstrapServers)
-                .setKafkaProducerConfig(producer)
-                .setRecordSerializer(new RawBytes(topic))
+                .setKafkaProducerConfig(producerConfig(o))
+                .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

@@ -17,7 +17,6 @@ import io.widedeep.serving.registry.ModelRegistry;
 import io.widedeep.serving.registry.UpdateFeed;
 import java.io.IOException;
 import java.net.BindException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
@@ -95,7 +94,8 @@ public final class ServingServer implements AutoCloseable {
             schedulerSlice = slice.outcome();
             Path snapshots = s.has("snapshot.dir") ? Path.of(s.string("snapshot.dir").replaceFirst("^file://", "")) : null;
             updates = new UpdateFeed(registry, kafka, s.string("topic.updates"), snapshots, feedTimeoutMs);
-            store = new UserFeatureStore(featuresDir(s), s.longValue("features.cache.mb") << 20);
+            store = new UserFeatureStore(s.has("features.dir") ? Path.of(s.string("features.dir")) : UserFeatureStore.processDir(),
+                    s.longValue("features.cache.mb") << 20);
             features = new FeaturesFeed(store, new ItemCatalog(s.intValue("items.max"), s.intValue("popular.size")),
                     registry, kafka, s.string("topic.features"), feedTimeoutMs);
 
@@ -163,30 +163,6 @@ public final class ServingServer implements AutoCloseable {
 
     public FeaturesFeed features() {
         return features;
-    }
-
-    private static final String STORE_PREFIX = "widedeep-user-features-";
-
-    /**
-     * The store's directory: the option, or one per process under the temp directory, where the
-     * stores of processes that no longer run (killed, so never closed) are removed first.
-     */
-    private static Path featuresDir(Settings s) throws IOException {
-        if (s.has("features.dir")) return Path.of(s.string("features.dir"));
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        try (var dirs = Files.newDirectoryStream(tmp, STORE_PREFIX + "*")) {
-            for (Path d : dirs) {
-                String pid = d.getFileName().toString().substring(STORE_PREFIX.length());
-                if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) deleteTree(d);
-            }
-        }
-        return tmp.resolve(STORE_PREFIX + ProcessHandle.current().pid());
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 
     @Override

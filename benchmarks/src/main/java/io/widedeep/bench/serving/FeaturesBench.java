@@ -24,7 +24,6 @@ import io.widedeep.schemas.ItemFeatures;
 import io.widedeep.schemas.ServingFeatures;
 import io.widedeep.serving.ServingServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -80,7 +79,7 @@ public final class FeaturesBench {
                 """);
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = LoadBench.HTTP;
 
     public static void main(String[] argv) throws Exception {
         Settings s = CommandLine.parseOrExit("features-bench", () -> OPTIONS.parse(argv));
@@ -104,7 +103,7 @@ public final class FeaturesBench {
             out.put("users", users);
             out.put("topic_mb", bytes / 1e6);
             Path snapshots = snapshot(dir, spec);
-            int port = freePort();
+            int port = LoadBench.freePort();
             long t0 = System.nanoTime();
             Process server = startServer(s, kafka.bootstrapServers(), port, snapshots, dir.resolve("server.log"));
             try {
@@ -119,8 +118,8 @@ public final class FeaturesBench {
                 recommendLatency(port, users, s.intValue("requests"), out);
                 out.put("rss_mb_after_requests", rssBytes(server.pid()) / 1e6);
                 String metrics = get(port, "/metrics");
-                out.put("store_memory_mb", metric(metrics, "widedeep_feature_store_memory_bytes") / 1e6);
-                out.put("store_users", metric(metrics, "widedeep_feature_users"));
+                out.put("store_memory_mb", ServerMetrics.value(metrics, "widedeep_feature_store_memory_bytes") / 1e6);
+                out.put("store_users", ServerMetrics.value(metrics, "widedeep_feature_users"));
                 out.put("heap_used_mb", sumMetric(metrics, "jvm_memory_used_bytes{area=\"heap\"}") / 1e6);
                 out.put("heap_committed_mb", sumMetric(metrics, "jvm_memory_committed_bytes{area=\"heap\"}") / 1e6);
             } finally {
@@ -222,7 +221,7 @@ public final class FeaturesBench {
             Thread producer = new Thread(() -> produce(kafka.bootstrapServers(), rate, s.intValue("sim.users"), running, produced),
                     "bench-producer");
             producer.start();
-            int port = freePort();
+            int port = LoadBench.freePort();
             Process server = startServer(s, kafka.bootstrapServers(), port, snapshots, dir.resolve("server.log"));
             try {
                 Thread.sleep(s.longValue("warmup") * 1000);
@@ -273,16 +272,19 @@ public final class FeaturesBench {
 
     /** The server in a JVM of its own, with the JVM options {@code ./widedeep serve} uses. */
     private static Process startServer(Settings s, String bootstrap, int port, Path snapshots, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx" + s.string("heap")));
-        cmd.addAll(List.of(System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")));
-        cmd.add("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + AvroSerde.TRUSTED_PACKAGES);
-        String cp = s.has("server.classpath") ? s.string("server.classpath") : System.getProperty("java.class.path");
-        cmd.addAll(List.of("-cp", cp, EndsWithParent.class.getName(), ServingServer.class.getName(),
-                "--bootstrap.servers", bootstrap, "--port", String.valueOf(port), "--host", "127.0.0.1",
-                "--snapshot.dir", snapshots.toString()));
-        if (s.has("server.classpath")) {
-            // an older build may lack EndsWithParent: run its main class directly
-            cmd.remove(EndsWithParent.class.getName());
+        List<String> options = new ArrayList<>(List.of("-Xmx" + s.string("heap")));
+        options.addAll(List.of(System.getProperty("widedeep.serving.jvm", "-XX:+UseZGC").trim().split("\\s+")));
+        options.add("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + AvroSerde.TRUSTED_PACKAGES);
+        List<String> args = List.of("--bootstrap.servers", bootstrap, "--port", String.valueOf(port), "--host", "127.0.0.1",
+                "--snapshot.dir", snapshots.toString());
+        List<String> cmd;
+        if (s.has("server.classpath")) { // an older build, without EndsWithParent: its main class directly
+            cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+            cmd.addAll(options);
+            cmd.addAll(List.of("-cp", s.string("server.classpath"), ServingServer.class.getName()));
+            cmd.addAll(args);
+        } else {
+            cmd = LoadBench.childJvm(options, ServingServer.class, args);
         }
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
@@ -312,12 +314,6 @@ public final class FeaturesBench {
         return -1;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
     private static int status(int port, String path) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
@@ -330,13 +326,6 @@ public final class FeaturesBench {
     private static String get(int port, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static double metric(String text, String name) {
-        for (String line : text.split("\n")) {
-            if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1).trim());
-        }
-        return Double.NaN;
     }
 
     /** The sum over a metric's series whose name and labels start with {@code prefix} (up to the closing brace). */

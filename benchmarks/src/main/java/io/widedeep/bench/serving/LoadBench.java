@@ -218,7 +218,7 @@ public final class LoadBench {
      * The command for a JVM of the bench's own: this JVM's {@code java} and class path, the options,
      * and {@code main} run by {@link EndsWithParent}, so that it ends when the bench does.
      */
-    private static List<String> childJvm(List<String> options, Class<?> main, List<String> args) {
+    static List<String> childJvm(List<String> options, Class<?> main, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(options);
@@ -334,7 +334,7 @@ public final class LoadBench {
         throw new IOException("no model served at " + url + " within 120 s");
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

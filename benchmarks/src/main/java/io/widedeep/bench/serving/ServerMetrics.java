@@ -16,7 +16,8 @@ record ServerMetrics(double updatesApplied, long modelVersion, double uptimeSeco
                 System.currentTimeMillis() / 1000.0 - start);
     }
 
-    private static double value(String text, String name) {
+    /** The value of an unlabelled sample in Prometheus text, NaN when absent. */
+    static double value(String text, String name) {
         Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(text);
         return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }

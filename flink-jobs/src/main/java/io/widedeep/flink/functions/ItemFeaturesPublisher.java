@@ -38,8 +38,34 @@ public class ItemFeaturesPublisher extends KeyedProcessFunction<String, ItemShow
     private transient AvroSerde<ClickEvent> events;
     private transient AvroSerde<ServingFeatures> features;
 
-    /** State layout: shown at, log2 popularity, clicks, last published, timer due (0: none), then the impression's bytes. */
-    private static final int HEADER = 5 * 8;
+    /** One item's state, as kept in {@link #item}. */
+    private static final class Kept {
+        long shownAt = Long.MIN_VALUE;
+        double popularity = Double.NEGATIVE_INFINITY;
+        long clicks;
+        long published = Long.MIN_VALUE; // processing time of the last record
+        long timer; // processing time of the timer due, 0: none
+        byte[] impression; // the newest impression's bytes
+
+        /** Layout: shown at, log2 popularity, clicks, last published, timer due, then the impression's bytes. */
+        static Kept read(byte[] bytes) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            Kept k = new Kept();
+            k.shownAt = b.getLong();
+            k.popularity = b.getDouble();
+            k.clicks = b.getLong();
+            k.published = b.getLong();
+            k.timer = b.getLong();
+            k.impression = new byte[b.remaining()];
+            b.get(k.impression);
+            return k;
+        }
+
+        byte[] bytes() {
+            return ByteBuffer.allocate(5 * 8 + impression.length).putLong(shownAt).putDouble(popularity).putLong(clicks)
+                    .putLong(published).putLong(timer).put(impression).array();
+        }
+    }
 
     public ItemFeaturesPublisher(FeaturePublishing publishing, long specFingerprint) {
         this.publishing = publishing;
@@ -60,67 +86,42 @@ public class ItemFeaturesPublisher extends KeyedProcessFunction<String, ItemShow
     @Override
     public void processElement(ItemShown s, Context ctx, Collector<KeyedRecord> out) throws Exception {
         byte[] old = item.value();
-        long shownAt = Long.MIN_VALUE;
-        double popularity = Double.NEGATIVE_INFINITY;
-        long clicks = 0;
-        long published = Long.MIN_VALUE;
-        long timer = 0;
-        byte[] impression = s.impression;
-        if (old != null) {
-            ByteBuffer b = ByteBuffer.wrap(old);
-            shownAt = b.getLong();
-            popularity = b.getDouble();
-            clicks = b.getLong();
-            published = b.getLong();
-            timer = b.getLong();
-            if (s.shownAt < shownAt) { // an older impression (a late click's): its attributes are not the newest
-                impression = new byte[b.remaining()];
-                b.get(impression);
-            }
+        Kept k = old == null ? new Kept() : Kept.read(old);
+        if (k.impression == null || s.shownAt >= k.shownAt) { // else an older impression (a late click's): not the newest attributes
+            k.shownAt = s.shownAt;
+            k.impression = s.impression;
         }
-        shownAt = Math.max(shownAt, s.shownAt);
-        popularity = ServingFeatureRecords.addLog2(popularity, s.log2Clicks);
-        clicks += s.clicks;
+        k.popularity = ServingFeatureRecords.addLog2(k.popularity, s.log2Clicks);
+        k.clicks += s.clicks;
         long now = ctx.timerService().currentProcessingTime();
-        if (timer == 0) {
-            if (published == Long.MIN_VALUE || now - published >= publishing.itemIntervalMs()) {
-                out.collect(record(ctx.getCurrentKey(), shownAt, impression, clicks, popularity, now));
-                published = now;
+        if (k.timer == 0) {
+            if (k.published == Long.MIN_VALUE || now - k.published >= publishing.itemIntervalMs()) {
+                out.collect(record(ctx.getCurrentKey(), k, now));
+                k.published = now;
             } else {
-                timer = published + publishing.itemIntervalMs();
-                ctx.timerService().registerProcessingTimeTimer(timer);
+                k.timer = k.published + publishing.itemIntervalMs();
+                ctx.timerService().registerProcessingTimeTimer(k.timer);
             }
         }
-        item.update(state(shownAt, popularity, clicks, published, timer, impression));
+        item.update(k.bytes());
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KeyedRecord> out) throws Exception {
         byte[] kept = item.value();
         if (kept == null) return; // expired meanwhile
-        ByteBuffer b = ByteBuffer.wrap(kept);
-        long shownAt = b.getLong();
-        double popularity = b.getDouble();
-        long clicks = b.getLong();
-        b.getLong();
-        b.getLong();
-        byte[] impression = new byte[b.remaining()];
-        b.get(impression);
-        out.collect(record(ctx.getCurrentKey(), shownAt, impression, clicks, popularity, timestamp));
-        item.update(state(shownAt, popularity, clicks, timestamp, 0, impression));
+        Kept k = Kept.read(kept);
+        out.collect(record(ctx.getCurrentKey(), k, timestamp));
+        k.published = timestamp;
+        k.timer = 0;
+        item.update(k.bytes());
     }
 
-    private static byte[] state(long shownAt, double popularity, long clicks, long published, long timer, byte[] impression) {
-        return ByteBuffer.allocate(HEADER + impression.length).putLong(shownAt).putDouble(popularity).putLong(clicks)
-                .putLong(published).putLong(timer).put(impression).array();
-    }
-
-    private KeyedRecord record(String itemId, long shownAt, byte[] impression, long clicks, double popularity, long now)
-            throws MalformedMessageException {
-        ClickEvent e = events.decode(impression);
-        ItemFeatures f = ItemFeatures.newBuilder().setItemId(itemId).setShownAt(shownAt)
+    private KeyedRecord record(String itemId, Kept k, long now) throws MalformedMessageException {
+        ClickEvent e = events.decode(k.impression);
+        ItemFeatures f = ItemFeatures.newBuilder().setItemId(itemId).setShownAt(k.shownAt)
                 .setContext(new HashMap<>(e.getContext())).setNumeric(new HashMap<>(e.getNumeric()))
-                .setClicks(clicks).setLog2Popularity(popularity).build();
+                .setClicks(k.clicks).setLog2Popularity(k.popularity).build();
         ServingFeatures r = ServingFeatures.newBuilder().setSpecFingerprint(specFingerprint).setWrittenAt(now)
                 .setExpiresAt(now + publishing.itemTtlMs()).setEntity(f).build();
         return new KeyedRecord(ServingFeatureRecords.itemKey(itemId), features.encode(r));

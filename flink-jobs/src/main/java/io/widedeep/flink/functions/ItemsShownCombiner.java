@@ -24,22 +24,8 @@ final class ItemsShownCombiner {
 
     /** One example's impression; {@code clickTime} is used when it was clicked. */
     void add(String item, long shownAt, byte[] impression, boolean clicked, long clickTime) {
-        ItemShown s = pending.get(item);
-        if (s == null) {
-            s = new ItemShown(item, shownAt, impression, 0, Double.NEGATIVE_INFINITY);
-            pending.put(item, s);
-        } else if (shownAt >= s.shownAt) {
-            s.shownAt = shownAt;
-            s.impression = impression;
-        }
-        if (clicked) {
-            s.clicks++;
-            s.log2Clicks = ServingFeatureRecords.addClick(s.log2Clicks, clickTime, halfLifeMs);
-        }
-    }
-
-    boolean isEmpty() {
-        return pending.isEmpty();
+        merge(item, shownAt, impression, clicked ? 1 : 0,
+                clicked ? ServingFeatureRecords.addClick(Double.NEGATIVE_INFINITY, clickTime, halfLifeMs) : Double.NEGATIVE_INFINITY);
     }
 
     /** Hands every combined item over and starts afresh. */
@@ -55,18 +41,21 @@ final class ItemsShownCombiner {
 
     /** Takes back what a checkpoint kept (combining with anything already pending). */
     void restore(Iterable<ItemShown> kept) {
-        for (ItemShown k : kept) {
-            ItemShown s = pending.get(k.itemId);
-            if (s == null) {
-                pending.put(k.itemId, k);
-            } else {
-                if (k.shownAt > s.shownAt) {
-                    s.shownAt = k.shownAt;
-                    s.impression = k.impression;
-                }
-                s.clicks += k.clicks;
-                s.log2Clicks = ServingFeatureRecords.addLog2(s.log2Clicks, k.log2Clicks);
-            }
+        for (ItemShown k : kept) merge(k.itemId, k.shownAt, k.impression, k.clicks, k.log2Clicks);
+    }
+
+    /** The newest impression wins; clicks and their decayed weight add up. */
+    private void merge(String item, long shownAt, byte[] impression, long clicks, double log2Clicks) {
+        ItemShown s = pending.get(item);
+        if (s == null) {
+            pending.put(item, new ItemShown(item, shownAt, impression, clicks, log2Clicks));
+            return;
         }
+        if (shownAt >= s.shownAt) {
+            s.shownAt = shownAt;
+            s.impression = impression;
+        }
+        s.clicks += clicks;
+        s.log2Clicks = ServingFeatureRecords.addLog2(s.log2Clicks, log2Clicks);
     }
 }

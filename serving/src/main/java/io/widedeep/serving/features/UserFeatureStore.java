@@ -57,7 +57,7 @@ public final class UserFeatureStore implements AutoCloseable {
     public UserFeatureStore(Path dir, long cacheBytes) {
         this.dir = dir;
         try {
-            clear(dir);
+            delete(dir, false);
             Files.createDirectories(dir);
             cache = new LRUCache(cacheBytes);
             bloom = new BloomFilter(10);
@@ -75,13 +75,31 @@ public final class UserFeatureStore implements AutoCloseable {
         }
     }
 
-    private static void clear(Path dir) throws IOException {
+    /** Deletes what is under {@code dir}, and {@code dir} itself if {@code itself}. */
+    private static void delete(Path dir, boolean itself) throws IOException {
         if (!Files.exists(dir)) return;
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                if (!p.equals(dir)) Files.delete(p);
+                if (itself || !p.equals(dir)) Files.delete(p);
             }
         }
+    }
+
+    private static final String PROCESS_DIR_PREFIX = "widedeep-user-features-";
+
+    /**
+     * A directory for this process's store under the temp directory. The stores of processes that no
+     * longer run (killed, so never closed) are removed first.
+     */
+    public static Path processDir() throws IOException {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var dirs = Files.newDirectoryStream(tmp, PROCESS_DIR_PREFIX + "*")) {
+            for (Path d : dirs) {
+                String pid = d.getFileName().toString().substring(PROCESS_DIR_PREFIX.length());
+                if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) delete(d, true);
+            }
+        }
+        return tmp.resolve(PROCESS_DIR_PREFIX + ProcessHandle.current().pid());
     }
 
     /**
@@ -203,7 +221,7 @@ public final class UserFeatureStore implements AutoCloseable {
         bloom.close();
         cache.close();
         try {
-            clear(dir);
+            delete(dir, false);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
