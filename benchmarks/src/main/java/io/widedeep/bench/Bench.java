@@ -44,6 +44,7 @@ public final class Bench {
                 data     required  text                            the file to replay
                 format   required  csv|criteo|avazu|movielens|obd  its format: %s
                 spec     -         text                            feature spec JSON file (default: the format's built-in spec)
+                set      -         text                            spec options to override, KEY=VALUE[,KEY=VALUE...] (e.g. deep.interaction=none,ftrl.l1=1)
                 limit    -         1..                             stop after this many examples (default: all)
                 model    widedeep  text                            variant: widedeep, wide, deep, deepfm or dcn (cross layers)
                 compare  -         text                            run several variants on the same file and print a table (default list: %s)
@@ -149,6 +150,13 @@ public final class Bench {
     /** The spec to bench: --spec or the format's, as the variant asked for, with --batch applied. */
     private static FeatureSpec spec(Settings args, String format, String model) throws Exception {
         FeatureSpec spec = args.has("spec") ? FeatureSpec.load(Path.of(args.string("spec"))) : Readers.defaultSpec(format);
+        if (args.has("set")) {
+            for (String kv : args.string("set").split(",(?=[A-Za-z_]+\\.[A-Za-z_.]+=)")) { // a comma inside a value ([64,32]) stays
+                int eq = kv.indexOf('=');
+                if (eq < 1) throw new OptionException("--set", "expected KEY=VALUE, got '" + kv + "'");
+                spec = spec.with(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+            }
+        }
         spec = spec.variant(model);
         if (args.has("batch")) spec = spec.withBatchSize(args.intValue("batch"));
         return spec;

@@ -24,10 +24,12 @@ import org.junit.jupiter.api.Test;
  * nothing else is accepted.
  */
 class HelpTest {
-    private static final Map<String, OptionSet> COMMANDS = Map.of("train", JobOptions.OPTIONS, "serve", ServingServer.OPTIONS,
-            "bench", Bench.OPTIONS, "demo", Demo.OPTIONS, "replay", Replay.OPTIONS, "stream-bench", StreamingBench.OPTIONS,
-            "serve-bench", ServingBench.OPTIONS, "load-bench", LoadBench.OPTIONS, "gpu-check", GpuCheck.OPTIONS,
-            "features-bench", FeaturesBench.OPTIONS);
+    private static final Map<String, OptionSet> COMMANDS = Map.ofEntries(Map.entry("train", JobOptions.OPTIONS),
+            Map.entry("serve", ServingServer.OPTIONS), Map.entry("bench", Bench.OPTIONS), Map.entry("demo", Demo.OPTIONS),
+            Map.entry("replay", Replay.OPTIONS), Map.entry("stream-bench", StreamingBench.OPTIONS),
+            Map.entry("serve-bench", ServingBench.OPTIONS), Map.entry("load-bench", LoadBench.OPTIONS),
+            Map.entry("gpu-check", GpuCheck.OPTIONS), Map.entry("features-bench", FeaturesBench.OPTIONS),
+            Map.entry("gen-planted", PlantedInteractionFile.OPTIONS));
 
     @Test
     void helpListsExactlyTheOptionsTheParserAccepts() {

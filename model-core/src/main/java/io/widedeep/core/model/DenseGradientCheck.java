@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The MLP's analytic gradient on a backend against central finite differences of the batch's summed
  * log loss, in float64: what {@code widedeep gpu-check} runs on a device before a trainer is trusted
  * with it (the test suite checks every parameter of every part the same way on ND4J and libtorch).
- * A few weights and biases of every layer are checked, after a few training steps so that the
+ * A few weights and biases of every layer (and gains and shifts where layers are normalised) are checked, after a few training steps so that the
  * weights have left their initial values.
  */
 public final class DenseGradientCheck {
@@ -21,6 +21,8 @@ public final class DenseGradientCheck {
             return checked > 0 && worstRatio < 1;
         }
     }
+
+    private static final double[] NOT_CHECKED = {};
 
     private DenseGradientCheck() {}
 
@@ -52,7 +54,16 @@ public final class DenseGradientCheck {
                 int j = (int) ((k * 13L + l) % b.length());
                 double[] rw = compare(m, probe, w, i, skew * mlp.weightGrad(l, i));
                 double[] rb = compare(m, probe, b, j, skew * mlp.biasGrad(l, j));
-                for (double[] r : new double[][] {rw, rb}) {
+                double[] rg = NOT_CHECKED, rs = NOT_CHECKED;
+                int g = mlp.gammaOffset(l);
+                if (g >= 0) { // layer normalisation's gain and shift of one unit
+                    int unit = (int) ((k * 5L + l) % b.length());
+                    rg = compare(m, probe, mlp.params, g + unit, skew * mlp.grads.getDouble(g + unit));
+                    int shift = g + (int) b.length() + unit;
+                    rs = compare(m, probe, mlp.params, shift, skew * mlp.grads.getDouble(shift));
+                }
+                for (double[] r : new double[][] {rw, rb, rg, rs}) {
+                    if (r == NOT_CHECKED) continue;
                     if (Double.isNaN(r[0])) {
                         kinks++;
                     } else {

@@ -89,4 +89,13 @@ final class HostArrays {
             }
         }
     }
+
+    /** The activation in place over {@code n} values of a heap array. */
+    static void activate(float[] host, int n, Activation activation) {
+        if (activation == Activation.RELU) {
+            for (int i = 0; i < n; i++) host[i] = Math.max(host[i], 0f);
+        } else {
+            for (int i = 0; i < n; i++) host[i] = (float) activation.apply(host[i]);
+        }
+    }
 }

@@ -54,9 +54,21 @@ final class Mlp {
     final double dropout;
     private final long seed;
     private TorchMath torch; // null: the ND4J path
+    /**
+     * {@link LayerNorm} on each hidden layer's pre-activations (before its activation); its gains and
+     * shifts follow the layer's bias in the flat vector. Offsets of each layer's gains (-1: none).
+     */
+    final boolean layerNorm;
+    private final int[] gammaOffset;
 
     Mlp(int inputWidth, int crossLayers, int[] hidden, Activation activation, double dropout, DataType dtype,
         DenseOptimizer optimizer, long seed) {
+        this(inputWidth, crossLayers, hidden, activation, dropout, false, dtype, optimizer, seed);
+    }
+
+    Mlp(int inputWidth, int crossLayers, int[] hidden, Activation activation, double dropout, boolean layerNorm,
+        DataType dtype, DenseOptimizer optimizer, long seed) {
+        this.layerNorm = layerNorm;
         this.activation = activation;
         this.dropout = dropout;
         this.seed = seed;
@@ -67,9 +79,15 @@ final class Mlp {
         sizes[sizes.length - 1] = 1;
         this.dtype = dtype;
         int layers = sizes.length - 1;
+        this.gammaOffset = new int[layers];
         long total = 0;
         for (int l = 0; l < layers; l++) {
             total += (long) sizes[l] * sizes[l + 1] + sizes[l + 1];
+            gammaOffset[l] = -1;
+            if (layerNorm && normalised(l)) {
+                gammaOffset[l] = (int) total;
+                total += 2L * sizes[l + 1]; // gains, then shifts
+            }
         }
         double[] init = new double[(int) total];
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -80,6 +98,10 @@ final class Mlp {
                 init[off++] = rnd.nextGaussian() * std;
             }
             off += sizes[l + 1];
+            if (gammaOffset[l] >= 0) {
+                Arrays.fill(init, off, off + sizes[l + 1], 1.0); // gains start at 1, shifts at 0
+                off += 2 * sizes[l + 1];
+            }
         }
         this.params = Nd4j.createFromArray(init).castTo(dtype).reshape(1, total);
         this.grads = Nd4j.zeros(dtype, 1, total);
@@ -96,7 +118,10 @@ final class Mlp {
             b[l] = params.get(NDArrayIndex.point(0), NDArrayIndex.interval(o, o + sizes[l + 1])).reshape('c', 1, sizes[l + 1]);
             gb[l] = grads.get(NDArrayIndex.point(0), NDArrayIndex.interval(o, o + sizes[l + 1])).reshape('c', 1, sizes[l + 1]);
             o += sizes[l + 1];
+            if (gammaOffset[l] >= 0) o += 2L * sizes[l + 1];
         }
+        paramView = HostArrays.view(params);
+        gradBuffer = HostArrays.view(grads);
         weightViews = new FloatBuffer[layers];
         biasViews = new FloatBuffer[layers];
         gradView = dtype == DataType.FLOAT ? grads.data().asNioFloat() : null;
@@ -108,6 +133,7 @@ final class Mlp {
                 at += sizes[l] * sizes[l + 1];
                 biasViews[l] = all.duplicate().position(at).slice();
                 at += sizes[l + 1];
+                if (gammaOffset[l] >= 0) at += 2 * sizes[l + 1];
             }
         }
         this.optimizer = optimizer;
@@ -119,6 +145,19 @@ final class Mlp {
     int inputWidth() {
         return sizes[0];
     }
+
+    /** Whether layer l is a hidden layer (not a cross layer, not the output unit): the layers normalisation applies to. */
+    private boolean normalised(int l) {
+        return l >= crossLayers && l < sizes.length - 2;
+    }
+
+    /** Flat index of layer l's first gain (its shifts follow), or -1 without layer normalisation there. */
+    int gammaOffset(int l) {
+        return gammaOffset[l];
+    }
+
+    private final Buffer paramView; // host views of params and grads, made once
+    private final Buffer gradBuffer;
 
     /**
      * Runs the forward and backward passes on {@code backend} from now on ({@code device}: the CUDA
@@ -171,6 +210,17 @@ final class Mlp {
         final Buffer dInputView;
         final FloatBuffer[] actViews; // float32 only: the inference path writes activations through these
         Object torchBuffers; // the torch backend's tensors for this workspace (typed there: libtorch is optional)
+        // layer normalisation: per layer, each value's normalised form and each row's 1/sigma (training);
+        // one layer's rows in double, and a layer's gains and shifts (and their gradients)
+        final double[][] normed;
+        final double[][] invStd;
+        final double[] rowsHost;
+        final double[] gamma;
+        final double[] beta;
+        final double[] dGamma;
+        final double[] dBeta;
+        final Buffer[] actBuffers;
+        final Buffer[] deltaBuffers;
 
         Workspace(int capacity) {
             this.capacity = capacity;
@@ -208,6 +258,22 @@ final class Mlp {
             if (dtype == DataType.FLOAT) {
                 for (int l = 0; l <= layers; l++) actViews[l] = (FloatBuffer) HostArrays.view(acts[l]);
             }
+            normed = new double[layers][];
+            invStd = new double[layers][];
+            actBuffers = new Buffer[layers + 1];
+            deltaBuffers = new Buffer[layers];
+            for (int l = 0; l < layers && layerNorm; l++) {
+                if (gammaOffset[l] < 0) continue;
+                normed[l] = new double[capacity * sizes[l + 1]];
+                invStd[l] = new double[capacity];
+                actBuffers[l + 1] = HostArrays.view(acts[l + 1]);
+                deltaBuffers[l] = HostArrays.view(deltas[l]);
+            }
+            rowsHost = layerNorm ? new double[capacity * widest] : null;
+            gamma = layerNorm ? new double[widest] : null;
+            beta = layerNorm ? new double[widest] : null;
+            dGamma = layerNorm ? new double[widest] : null;
+            dBeta = layerNorm ? new double[widest] : null;
         }
     }
 
@@ -254,7 +320,13 @@ final class Mlp {
                 continue;
             }
             boolean hidden = l < layers - 1;
-            HostArrays.addBiasAndActivate(host, bias, n, outWidth, hidden ? activation : null);
+            if (gammaOffset[l] >= 0) {
+                HostArrays.addBiasAndActivate(host, bias, n, outWidth, null);
+                normaliseHost(ws, l, host, rows);
+                HostArrays.activate(host, n, activation);
+            } else {
+                HostArrays.addBiasAndActivate(host, bias, n, outWidth, hidden ? activation : null);
+            }
             if (hidden) a.put(0, host, 0, n);
         }
         for (int i = 0; i < rows; i++) {
@@ -307,6 +379,7 @@ final class Mlp {
             }
             Nd4j.gemm(ws.acts[l], w[l], a, false, false, 1.0, 0.0);
             a.addiRowVector(b[l]);
+            if (gammaOffset[l] >= 0) normaliseTraining(ws, l);
             if (l < layers - 1) {
                 if (activation == Activation.RELU) {
                     Nd4j.exec(new RectifiedLinear(a, a));
@@ -358,6 +431,7 @@ final class Mlp {
                 } else {
                     HostArrays.multiplyByDerivative(prev, ws.pre[l - 1], dtype, activation);
                 }
+                if (gammaOffset[l - 1] >= 0) backNormalise(ws, l - 1);
             }
         }
         if (crossLayers > 0) {
@@ -387,6 +461,71 @@ final class Mlp {
 
 
 
+
+    /** Layer l's normalisation in a training forward: on the layer's output in place, keeping what {@link #backNormalise} needs. */
+    private void normaliseTraining(Workspace ws, int l) {
+        int n = ws.capacity * sizes[l + 1];
+        readDoubles(ws.actBuffers[l + 1], ws.rowsHost, n);
+        readGains(ws, l);
+        LayerNorm.forward(ws.rowsHost, ws.capacity, sizes[l + 1], ws.gamma, ws.beta, ws.normed[l], ws.invStd[l]);
+        writeDoubles(ws.actBuffers[l + 1], ws.rowsHost, n);
+    }
+
+    /** Layer l's normalisation when scoring, on float rows on the heap: the same arithmetic as training's. */
+    private void normaliseHost(Workspace ws, int l, float[] host, int rows) {
+        int n = rows * sizes[l + 1];
+        for (int i = 0; i < n; i++) ws.rowsHost[i] = host[i];
+        readGains(ws, l);
+        LayerNorm.forward(ws.rowsHost, rows, sizes[l + 1], ws.gamma, ws.beta, null, null);
+        for (int i = 0; i < n; i++) host[i] = (float) ws.rowsHost[i];
+    }
+
+    /** Backwards through layer l's normalisation: deltas[l] from dLoss/dz to dLoss/dh, and the gains' and shifts' gradients. */
+    private void backNormalise(Workspace ws, int l) {
+        int width = sizes[l + 1], n = ws.capacity * width;
+        readDoubles(ws.deltaBuffers[l], ws.rowsHost, n);
+        readGains(ws, l);
+        LayerNorm.backward(ws.rowsHost, ws.capacity, width, ws.gamma, ws.normed[l], ws.invStd[l], ws.dGamma, ws.dBeta);
+        writeDoubles(ws.deltaBuffers[l], ws.rowsHost, n);
+        int g = gammaOffset[l];
+        for (int j = 0; j < width; j++) {
+            putDouble(gradBuffer, g + j, ws.dGamma[j]);
+            putDouble(gradBuffer, g + width + j, ws.dBeta[j]);
+        }
+    }
+
+    private void readGains(Workspace ws, int l) {
+        int g = gammaOffset[l], width = sizes[l + 1];
+        for (int j = 0; j < width; j++) {
+            ws.gamma[j] = getDouble(paramView, g + j);
+            ws.beta[j] = getDouble(paramView, g + width + j);
+        }
+    }
+
+    private static double getDouble(Buffer b, int i) {
+        return b instanceof FloatBuffer f ? f.get(i) : ((DoubleBuffer) b).get(i);
+    }
+
+    private static void putDouble(Buffer b, int i, double v) {
+        if (b instanceof FloatBuffer f) f.put(i, (float) v);
+        else ((DoubleBuffer) b).put(i, v);
+    }
+
+    private static void readDoubles(Buffer b, double[] dst, int n) {
+        if (b instanceof FloatBuffer f) {
+            for (int i = 0; i < n; i++) dst[i] = f.get(i);
+        } else {
+            ((DoubleBuffer) b).get(0, dst, 0, n);
+        }
+    }
+
+    private static void writeDoubles(Buffer b, double[] src, int n) {
+        if (b instanceof FloatBuffer f) {
+            for (int i = 0; i < n; i++) f.put(i, (float) src[i]);
+        } else {
+            ((DoubleBuffer) b).put(0, src, 0, n);
+        }
+    }
 
     void step() {
         optimizer.step(params, grads);

@@ -211,7 +211,10 @@ public final class ModelCodec {
             in.readFully(specBytes);
             FeatureSpec spec = FeatureSpec.parse(new String(specBytes, StandardCharsets.UTF_8));
             if (spec.fingerprint() != h.specFingerprint()) {
-                throw new ModelFormatException("spec fingerprint does not match the embedded spec");
+                throw new ModelFormatException("spec fingerprint " + Long.toHexString(h.specFingerprint())
+                        + " does not match the embedded spec's " + Long.toHexString(spec.fingerprint())
+                        + " under this version's defaults (revision " + FeatureSpec.DEFAULTS_REVISION
+                        + "): written by another widedeep version or damaged");
             }
             WideDeepModel m = new WideDeepModel(spec, h.withOptimizerState(), dtype);
             ModelBodyReader.readBody(in, m, h.version(), h.withOptimizerState(), false, true);

@@ -90,6 +90,9 @@ final class TorchMath {
 
     /** {@code mirrored} without {@code cuda}: the CUDA path's copies, with the copies on the CPU. */
     TorchMath(Mlp mlp, boolean cuda, boolean mirrored, int device) {
+        if (mlp.layerNorm) {
+            throw new IllegalArgumentException("deep.normalization \"layer\" runs on the nd4j backend only, not on libtorch");
+        }
         this.mlp = mlp;
         this.backend = cuda ? DenseBackend.TORCH_CUDA : DenseBackend.TORCH_CPU;
         this.mirrored = mirrored;

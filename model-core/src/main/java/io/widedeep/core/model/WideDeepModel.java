@@ -83,7 +83,8 @@ public final class WideDeepModel {
         this.deepInput = new DeepInput(spec, embeddings, normalizer);
         this.widePart = wide == null ? null : new WidePart(wide, gates, spec.wideUnknownValues());
         this.mlp = spec.hasDeep()
-                ? new Mlp(spec.deepInputWidth(), spec.crossLayers(), spec.hidden(), spec.activation(), spec.dropout(), dtype, trainable ? DeepOptimizers.denseOptimizer(spec) : null, spec.seed())
+                ? new Mlp(spec.deepInputWidth(), spec.crossLayers(), spec.hidden(), spec.activation(), spec.dropout(),
+                        spec.normalization() == FeatureSpec.Normalization.LAYER, dtype, trainable ? DeepOptimizers.denseOptimizer(spec) : null, spec.seed())
                 : null;
     }
 

@@ -67,6 +67,9 @@ public final class FeatureSpec {
      */
     public enum Interaction { NONE, FM, CROSS }
 
+    /** Normalisation of the MLP's hidden layers: {@code LAYER} is layer normalisation (Ba et al. 2016) before each activation. */
+    public enum Normalization { NONE, LAYER }
+
     /**
      * The deep part's optimizer; {@code weightDecay} is AdamW's, {@code rho} RMSprop's; {@code clipNorm}
      * (0: off) clips the MLP's gradient by its L2 norm before each step.
@@ -103,6 +106,7 @@ public final class FeatureSpec {
     private final long embeddingExpireAfterMs;
     private final Interaction interaction;
     private final Activation activation;
+    private final Normalization normalization;
     private final double dropout;
     private final int crossLayers;
     private final Ftrl ftrl;
@@ -125,8 +129,8 @@ public final class FeatureSpec {
         JsonConfig wide = c.object("wide");
         wideFields = names.resolve(wide, "fields", true);
         crosses = names.crosses(wide);
-        hashBits = wide.integer("hash_bits", 0, 0, 62);
-        wideUnknownValues = wide.bool("unknown_values", false);
+        hashBits = wide.integer("hash_bits", 24, 0, 62);
+        wideUnknownValues = wide.bool("unknown_values", true);
         fieldGateLearningRate = parseFieldGates(wide);
         fieldGateWarmup = fieldGateLearningRate > 0 ? wide.longValue("gate_warmup", 20_000, 0) : 0;
         wideExpireAfterMs = wide.longValue("expire_after_ms", 0, 0);
@@ -144,7 +148,8 @@ public final class FeatureSpec {
         embeddingExpireAfterMs = deep.longValue("expire_after_ms", 0, 0);
         activation = SpecSections.choice(deep, "activation", Activation.RELU);
         dropout = deep.number("dropout", 0, 0, 0.9);
-        interaction = SpecSections.choice(deep, "interaction", Interaction.NONE);
+        normalization = SpecSections.choice(deep, "normalization", Normalization.NONE);
+        interaction = deep.has("interaction") ? SpecSections.choice(deep, "interaction", Interaction.NONE) : defaultInteraction();
         if (interaction == Interaction.FM) {
             requireOneEmbeddingSize();
         }
@@ -177,7 +182,8 @@ public final class FeatureSpec {
     /** {@code wide.field_gates} and {@code wide.gate_learning_rate}: the gates' learning rate, 0 when off. */
     private double parseFieldGates(JsonConfig wide) {
         double rate = wide.number("gate_learning_rate", 0.2, 1e-6, 10);
-        if (!wide.bool("field_gates", false)) {
+        boolean gateable = hashBits >= 1 && hashBits <= MAX_GATED_HASH_BITS;
+        if (!wide.bool("field_gates", gateable)) {
             for (String key : new String[] {"gate_learning_rate", "gate_warmup"}) {
                 if (wide.has(key)) throw new SpecException("wide." + key, "needs \"field_gates\": true");
             }
@@ -226,6 +232,19 @@ public final class FeatureSpec {
             }
         }
         return cat == null ? null : cat.substring("context.".length());
+    }
+
+    /**
+     * Without {@code deep.interaction}: the FM term wherever it can be formed (two or more deep fields
+     * of one embedding size), since where attributes interact it learns what the MLP is slow to, and
+     * where they do not its pairs stay near zero (see the README's defaults table); else none.
+     */
+    private Interaction defaultInteraction() {
+        if (deepFields.length < 2) return Interaction.NONE;
+        for (int dim : embeddingDims) {
+            if (dim != embeddingDims[0]) return Interaction.NONE;
+        }
+        return Interaction.FM;
     }
 
     /** The FM term pairs embeddings element by element, so every deep field needs one size. */
@@ -299,6 +318,33 @@ public final class FeatureSpec {
         return new FeatureSpec(root);
     }
 
+    /**
+     * The same spec with one option set: {@code key} is its dotted path ({@code deep.interaction},
+     * {@code ftrl.l1}), {@code value} JSON (a number, true/false, an array) or else a string. What a
+     * benchmark's {@code --set} uses to vary one setting of a spec file.
+     */
+    public FeatureSpec with(String key, String value) {
+        String[] path = key.split("\\.");
+        if (path.length < 2 || Arrays.stream(path).anyMatch(String::isEmpty)) {
+            throw new SpecException(key, "must be SECTION.OPTION, e.g. deep.interaction");
+        }
+        try {
+            ObjectNode root = (ObjectNode) MAPPER.readTree(json);
+            ObjectNode at = root;
+            for (int i = 0; i < path.length - 1; i++) at = at.withObject("/" + path[i]);
+            JsonNode v;
+            try {
+                v = MAPPER.readTree(value);
+            } catch (IOException notJson) {
+                v = null;
+            }
+            at.set(path[path.length - 1], v == null || v.isMissingNode() ? MAPPER.getNodeFactory().textNode(value) : v);
+            return new FeatureSpec(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The same spec with another {@code training.batch_size}. */
     public FeatureSpec withBatchSize(int batchSize) {
         try {
@@ -336,6 +382,7 @@ public final class FeatureSpec {
     public long embeddingExpireAfterMs() { return embeddingExpireAfterMs; }
     public Interaction interaction() { return interaction; }
     public Activation activation() { return activation; }
+    public Normalization normalization() { return normalization; }
     /** Dropout rate of the hidden layers in training (0: off). */
     public double dropout() { return dropout; }
     /** DCN-v2 cross layers before the MLP (0 unless the interaction is {@code cross}). */
@@ -364,10 +411,20 @@ public final class FeatureSpec {
         return Arrays.stream(embeddingDims).sum() + numericFields.length;
     }
 
-    /** A short fingerprint of the spec, stored in snapshots so an update is never applied to another model. */
+    /**
+     * The revision of the defaults an unwritten option takes. It is part of the {@link #fingerprint}: the
+     * same text under other defaults is another model, so a snapshot or checkpoint written under earlier
+     * defaults is refused (naming both fingerprints) instead of being read with the wrong layout.
+     * Revision 2 turned on what the best-known settings are (unknown values, field gates, FTRL l1 0.1,
+     * AdaGrad 0.01, the FM term, 24 hash bits).
+     */
+    public static final int DEFAULTS_REVISION = 2;
+
+    /** A short fingerprint of the spec (its text and the defaults' revision), stored in snapshots so an update is never applied to another model. */
     public long fingerprint() {
         CRC32C crc = new CRC32C();
         crc.update(json.getBytes(StandardCharsets.UTF_8));
+        crc.update(("\u0000defaults=" + DEFAULTS_REVISION).getBytes(StandardCharsets.UTF_8));
         return crc.getValue();
     }
 

@@ -60,7 +60,7 @@ final class SpecSections {
 
     static Ftrl parseFtrl(JsonConfig f) {
         Ftrl ftrl = new Ftrl(f.number("alpha", 0.05, 1e-9, 1e6), f.number("beta", 1.0, 0, 1e6),
-                f.number("l1", 1.0, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 0.05, 1e-9, 1e6));
+                f.number("l1", 0.1, 0, 1e6), f.number("l2", 1.0, 0, 1e6), f.number("bias_alpha", 0.05, 1e-9, 1e6));
         f.rejectUnknown();
         return ftrl;
     }
@@ -69,7 +69,7 @@ final class SpecSections {
         DeepOptimizerType t = choice(d, "type", DeepOptimizerType.ADAGRAD);
         boolean adamLike = t == DeepOptimizerType.ADAM || t == DeepOptimizerType.ADAMW;
         DeepOptimizer o = new DeepOptimizer(t,
-                d.number("learning_rate", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-3 : 0.05, 1e-12, 100),
+                d.number("learning_rate", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-3 : 0.01, 1e-12, 100),
                 d.number("initial_accumulator", 0.1, 0, 1e6),
                 d.number("epsilon", adamLike || t == DeepOptimizerType.RMSPROP ? 1e-8 : 1e-10, 0, 1),
                 d.number("beta1", 0.9, 0, 0.999999), d.number("beta2", 0.999, 0, 0.9999999),

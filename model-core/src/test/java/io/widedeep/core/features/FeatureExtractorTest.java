@@ -12,7 +12,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class FeatureExtractorTest {
-    private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC);
+    // without unknown values: a key per field value, none for the fields' shared "unknown" weights
+    private final FeatureSpec spec = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"wide\": {", "\"wide\": {\"unknown_values\": false, "));
 
     @Test
     void crossesEnumerateHistoryTimesItem() {

@@ -29,5 +29,12 @@ class DenseGradientCheckTest {
         FeatureSpec withDropout = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"dropout\": 0.2"));
         DenseGradientCheck.Result dropout = DenseGradientCheck.run(withDropout, backend, 0, warmup, probe, 4);
         assertTrue(dropout.passed(), "dropout: compared on the step's own masks " + dropout);
+
+        if (backend == DenseBackend.ND4J) {
+            FeatureSpec layerNorm = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"normalization\": \"layer\""));
+            DenseGradientCheck.Result normalised = DenseGradientCheck.run(layerNorm, backend, 0, warmup, probe, 4);
+            assertTrue(normalised.passed() && normalised.checked() > ok.checked(), "layer normalisation's gains and shifts too: " + normalised);
+            assertFalse(DenseGradientCheck.run(layerNorm, backend, 0, warmup, probe, 4, 1.01).passed(), "and a wrong one is caught");
+        }
     }
 }

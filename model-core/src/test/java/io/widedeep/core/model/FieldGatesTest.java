@@ -35,7 +35,7 @@ class FieldGatesTest {
     private static final int WARMUP = 10_000;
 
     private static FeatureSpec spec(boolean gated) {
-        return FeatureSpec.parse(SPEC.replace("GATES", gated ? ", \"field_gates\": true, \"gate_warmup\": " + WARMUP : ""));
+        return FeatureSpec.parse(SPEC.replace("GATES", gated ? ", \"field_gates\": true, \"gate_warmup\": " + WARMUP : ", \"field_gates\": false"));
     }
 
     private static OnlineLearner train(FeatureSpec spec, int n) {

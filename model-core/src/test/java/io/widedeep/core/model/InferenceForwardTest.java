@@ -21,7 +21,8 @@ class InferenceForwardTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"\"activation\":\"relu\"", "\"activation\":\"leaky_relu\"", "\"activation\":\"gelu\"",
-            "\"activation\":\"selu\"", "\"interaction\":\"cross\",\"cross_layers\":2"})
+            "\"activation\":\"selu\"", "\"interaction\":\"cross\",\"cross_layers\":2", "\"normalization\":\"layer\"",
+            "\"normalization\":\"layer\",\"activation\":\"gelu\""})
     void predictMatchesTheTrainingForwardPass(String deepOption) throws Exception {
         FeatureSpec spec = FeatureSpec.parse(FeatureSpec.builtIn("criteo").json()
                 .replace("\"hidden\":[256,128,64]", "\"hidden\":[256,128,64]," + deepOption));

@@ -99,6 +99,16 @@ class PlantedSignalTest {
         }
     }
 
+    /**
+     * A spec that writes no tuning option (the same fields and layers) gets the FM term, the field gates,
+     * unknown values and the default rates, and beats the spec that turns them off on every draw.
+     */
+    @Test
+    void aPlainSpecLearnsTheInteractionWithoutAskingForIt() {
+        double[] plain = runAll(FeatureSpec.parse(TestSpecs.PLANTED_PLAIN));
+        assertBeats("plain spec", plain, "widedeep without the defaults", joint(), 0.005);
+    }
+
     @Test
     void theDeepPartAloneLearnsWhatTheWidePartCannot() {
         FeatureSpec spec = FeatureSpec.parse(SPEC);
@@ -118,8 +128,7 @@ class PlantedSignalTest {
     void fieldGatesKeepTheDeepPartWhereItMatters() {
         // gates learning from the first example slow the wide part's early fit, and the deep part then never
         // leaves its start (the wide part's figure); after the warm-up the deep part is intact
-        FeatureSpec gated = FeatureSpec.parse(SPEC.replace("\"crosses\": [[\"region\", \"item\"]]",
-                "\"crosses\": [[\"region\", \"item\"]], \"hash_bits\": 24, \"field_gates\": true"));
+        FeatureSpec gated = FeatureSpec.parse(SPEC.replace("\"hash_bits\": 0", "\"hash_bits\": 24, \"field_gates\": true"));
         assertBeats("with field gates", runAll(gated), "widedeep", joint(), 0.005);
     }
 

@@ -32,7 +32,7 @@ class SnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+unknown", "adagrad+gates"})
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+plainwide", "adagrad+gates", "adam+layernorm"})
     void saveLoadGivesBitIdenticalPredictionsAndTraining(String variant) throws Exception {
         String optimizer = variant.replaceAll("\\+.*", "");
         String json = TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\"");
@@ -45,11 +45,15 @@ class SnapshotTest {
         if (variant.endsWith("+gates")) {
             json = json.replace("\"wide\": {", "\"wide\": {\"hash_bits\": 20, \"field_gates\": true, \"gate_warmup\": 0, ");
         }
-        if (variant.endsWith("+unknown")) {
-            json = json.replace("\"wide\": {", "\"wide\": {\"unknown_values\": true, ");
+        if (variant.endsWith("+plainwide")) { // the defaults before unknown values and gates were on
+            json = json.replace("\"wide\": {", "\"wide\": {\"unknown_values\": false, \"field_gates\": false, ");
+        }
+        if (variant.endsWith("+layernorm")) {
+            json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"normalization\": \"layer\"");
         }
         FeatureSpec spec = FeatureSpec.parse(json);
-        assertEquals(variant.endsWith("+unknown"), spec.wideUnknownValues());
+        assertEquals(!variant.endsWith("+plainwide"), spec.wideUnknownValues());
+        assertEquals(!variant.endsWith("+plainwide"), spec.fieldGates());
         assertEquals(optimizer, spec.deepOptimizer().type().name().toLowerCase());
         WideDeepModel a = WideDeepModel.create(spec);
         train(a, 30, 1);
@@ -100,7 +104,8 @@ class SnapshotTest {
     @ValueSource(booleans = {false, true})
     void weightsOnlySnapshotAndDeltasRebuildTheTrainersWeights(boolean gated) throws Exception {
         FeatureSpec spec = gated ? FeatureSpec.parse(this.spec.json().replace("\"wide\":{",
-                "\"wide\":{\"hash_bits\":20,\"field_gates\":true,\"gate_warmup\":0,\"unknown_values\":true,")) : this.spec;
+                "\"wide\":{\"hash_bits\":20,\"field_gates\":true,\"gate_warmup\":0,\"unknown_values\":true,"))
+                : FeatureSpec.parse(this.spec.json().replace("\"wide\":{", "\"wide\":{\"field_gates\":false,\"unknown_values\":false,"));
         assertEquals(gated, spec.fieldGates());
         WideDeepModel trainer = WideDeepModel.create(spec);
         train(trainer, 5, 1);

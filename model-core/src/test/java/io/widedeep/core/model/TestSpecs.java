@@ -13,11 +13,27 @@ public final class TestSpecs {
                 {"name": "uattr", "source": "context.uattr"},
                 {"name": "iattr", "source": "context.iattr"}
               ],
-              "wide": {"fields": ["region", "item", "uattr", "iattr"], "crosses": [["region", "item"]]},
-              "deep": {"fields": ["region", "item", "uattr", "iattr"], "embedding_dim": 8, "hidden": [32, 16]},
+              "wide": {"fields": ["region", "item", "uattr", "iattr"], "crosses": [["region", "item"]],
+                       "hash_bits": 0, "unknown_values": false},
+              "deep": {"fields": ["region", "item", "uattr", "iattr"], "embedding_dim": 8, "hidden": [32, 16],
+                       "interaction": "none"},
               "ftrl": {"alpha": 0.1, "beta": 1.0, "l1": 0.5, "l2": 1.0},
               "deep_optimizer": {"type": "adagrad", "learning_rate": 0.03},
               "training": {"batch_size": 64, "seed": 5}
+            }""";
+
+    /** The planted stream's fields in a spec that writes no tuning option: what a new user writes. */
+    public static final String PLANTED_PLAIN = """
+            {
+              "fields": [
+                {"name": "region", "source": "context.region"},
+                {"name": "item", "source": "item_id"},
+                {"name": "uattr", "source": "context.uattr"},
+                {"name": "iattr", "source": "context.iattr"}
+              ],
+              "wide": {"fields": ["region", "item", "uattr", "iattr"], "crosses": [["region", "item"]]},
+              "deep": {"fields": ["region", "item", "uattr", "iattr"], "embedding_dim": 8, "hidden": [32, 16]},
+              "training": {"batch_size": 64}
             }""";
 
     /** Every option that changes how keys are looked up and learned: admission, unknown values, gates, FM, expiry. */

@@ -28,13 +28,13 @@ class UnknownValuesTest {
                 {"name": "item", "source": "item_id"},
                 {"name": "tag", "source": "context.tag"}
               ],
-              "wide": {"fields": ["item", "tag"]UNKNOWN},
+              "wide": {"fields": ["item", "tag"], "field_gates": falseUNKNOWN},
               "ftrl": {"alpha": 0.05, "l1": 1.0},
               "training": {"batch_size": 32, "seed": 5}
             }""";
 
     private static FeatureSpec spec(boolean unknownValues) {
-        return FeatureSpec.parse(SPEC.replace("UNKNOWN", unknownValues ? ", \"unknown_values\": true" : ""));
+        return FeatureSpec.parse(SPEC.replace("UNKNOWN", unknownValues ? ", \"unknown_values\": true" : ", \"unknown_values\": false"));
     }
 
     private static final double[] HEAD_EFFECT = new Random(7).doubles(20, -1.5, 1.5).toArray();

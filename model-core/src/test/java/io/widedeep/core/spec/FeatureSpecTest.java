@@ -27,7 +27,16 @@ class FeatureSpecTest {
         assertEquals(256, criteo.batchSize());
         assertEquals(3, criteo.hidden().length);
         assertTrue(criteo.wideUnknownValues(), "criteo: long-tailed fields fall back to an unknown-value weight");
-        assertTrue(!FeatureSpec.parse(TestData.SMALL_SPEC).wideUnknownValues(), "off unless asked for");
+        FeatureSpec plain = FeatureSpec.parse(TestData.SMALL_SPEC);
+        assertTrue(plain.wideUnknownValues() && plain.fieldGates(), "on unless turned off");
+        assertEquals(24, plain.hashBits());
+        assertEquals(0.1, FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"l1\": 0.5, ", "")).ftrl().l1());
+        assertEquals(FeatureSpec.Interaction.NONE, plain.interaction(), "embeddings of two sizes: no FM term");
+        FeatureSpec oneSize = FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"embedding_dims\": {\"item\": 3}, ", ""));
+        assertEquals(FeatureSpec.Interaction.FM, oneSize.interaction(), "one size: the FM term by default");
+        assertEquals(0.01, FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"learning_rate\": 0.05, ", "")).deepOptimizer().learningRate());
+        assertTrue(!FeatureSpec.parse(TestData.SMALL_SPEC.replace("\"wide\": {", "\"wide\": {\"hash_bits\": 0, ")).fieldGates(),
+                "exact keys have no room for a gate's group: gates off");
     }
 
     @ParameterizedTest
@@ -42,8 +51,9 @@ class FeatureSpecTest {
         "\"embedding_dims\": {\"item\": 3}|\"embedding_dims\": {\"itme\": 3}|deep.embedding_dims.itme",
         "\"name\": \"device\"|\"name\": \"user\"|fields[2].name",
         "\"wide\": {|\"wide\": {\"unknown_values\": \"yes\", |wide.unknown_values",
-        "\"wide\": {|\"wide\": {\"field_gates\": true, |wide.field_gates",
-        "\"wide\": {|\"wide\": {\"gate_warmup\": 100, |wide.gate_warmup",
+        "\"wide\": {|\"wide\": {\"hash_bits\": 0, \"field_gates\": true, |wide.field_gates",
+        "\"wide\": {|\"wide\": {\"field_gates\": false, \"gate_warmup\": 100, |wide.gate_warmup",
+        "\"hidden\": [8, 5]|\"hidden\": [8, 5], \"normalization\": \"batch\"|deep.normalization",
     })
     void invalidSpecNamesTheOffendingKey(String from, String to, String key) {
         String bad = TestData.SMALL_SPEC.replace(from, to);
