@@ -17,9 +17,11 @@ final class DeepInput {
     private final int[] offsets;
     private final NumericNormalizer normalizer;
     final boolean fm;
+    private final FieldGates fmGate; // null: the FM term enters the logit as it is
 
-    DeepInput(FeatureSpec spec, EmbeddingTable[] embeddings, NumericNormalizer normalizer) {
+    DeepInput(FeatureSpec spec, EmbeddingTable[] embeddings, NumericNormalizer normalizer, FieldGates fmGate) {
         this.embeddings = embeddings;
+        this.fmGate = fmGate;
         this.deepFields = spec.deepFields();
         this.numericFields = spec.numericFields();
         this.normalizer = normalizer;
@@ -92,7 +94,8 @@ final class DeepInput {
     /**
      * The factorisation machine's pairwise term over the field embeddings e_1..e_F of each row
      * (DeepFM, Guo et al. 2017), in O(F d) by Rendle's identity:
-     * {@code sum_{i<j} <e_i, e_j> = 1/2 sum_d ((sum_i e_id)^2 - sum_i e_id^2)}.
+     * {@code sum_{i<j} <e_i, e_j> = 1/2 sum_d ((sum_i e_id)^2 - sum_i e_id^2)}, times the
+     * interaction gate when there is one.
      */
     void addPairwiseInteractions(WideDeepModel.Scratch s, int n, int width) {
         float[] in = s.ws.input;
@@ -108,7 +111,8 @@ final class DeepInput {
                 }
                 pairs += sum * sum - squares;
             }
-            s.logits[r] += 0.5 * pairs;
+            s.pairs[r] = 0.5 * pairs;
+            s.logits[r] += fmGate == null ? 0.5 * pairs : fmGate.gate[0] * (0.5 * pairs);
         }
     }
 
@@ -137,8 +141,10 @@ final class DeepInput {
     private void backPairwiseInteractions(WideDeepModel.Scratch s, int n, float[] dOut, float[] dIn, int width) {
         float[] in = s.ws.input;
         int dim = embeddings[0].dim;
+        float gate = fmGate == null ? 1f : fmGate.gate[0];
         for (int r = 0; r < n; r++) {
-            float g = dOut[r];
+            if (fmGate != null && s.pairs[r] != 0) fmGate.addGrad(0, (double) dOut[r] * s.pairs[r]);
+            float g = dOut[r] * gate;
             for (int d = 0; d < dim; d++) {
                 float sum = 0;
                 for (int k = 0; k < embeddings.length; k++) {

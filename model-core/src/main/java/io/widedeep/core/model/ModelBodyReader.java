@@ -28,6 +28,10 @@ final class ModelBodyReader {
                 for (int g = 0; g < m.gates.size(); g++) m.gates.accumulator[g] = in.readDouble();
             }
         }
+        if (m.interactionGate != null) {
+            m.interactionGate.gate[0] = in.readFloat();
+            if (opt) m.interactionGate.accumulator[0] = in.readDouble();
+        }
         for (EmbeddingTable t : m.embeddings) {
             if (opt && delta) readEmbeddingIncrement(in, t);
             else if (opt) readEmbeddingExact(in, t);

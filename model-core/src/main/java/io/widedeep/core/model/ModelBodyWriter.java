@@ -43,6 +43,10 @@ final class ModelBodyWriter {
                 for (double a : m.gates.accumulator) out.putDouble(a);
             }
         }
+        if (m.interactionGate != null) { // only with deep.interaction_gate, which the spec says
+            out.putFloat(m.interactionGate.gate[0]);
+            if (opt) out.putDouble(m.interactionGate.accumulator[0]);
+        }
         for (EmbeddingTable t : m.embeddings) {
             if (delta && opt) embeddingIncrement(out, t);
             else if (delta) embeddingDelta(out, t);

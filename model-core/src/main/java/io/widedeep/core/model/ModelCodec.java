@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <pre>
  * magic "WDMODEL1" | format version | kind (FULL/DELTA) | flags | spec fingerprint
- * [FULL: spec JSON] | counters | bias | numeric normaliser | wide | [field gates] | embeddings | MLP
+ * [FULL: spec JSON] | counters | bias | numeric normaliser | wide | [field gates] | [FM gate] | embeddings | MLP
  * CRC-32C of all preceding bytes | total length
  * </pre>
  * Full snapshots keep the exact slot layout of every table, so a model restored from a snapshot
@@ -277,6 +277,10 @@ public final class ModelCodec {
                     b.clear();
                     md.update(b.putFloat(g).array(), 0, b.position());
                 }
+            }
+            if (m.interactionGate != null) {
+                b.clear();
+                md.update(b.putFloat(m.interactionGate.gate[0]).array(), 0, b.position());
             }
             if (m.wide != null) {
                 long[] keys = sortedKeys(m.wide.index, s -> m.wide.w[s] != 0f);

@@ -54,6 +54,15 @@ public final class WideDeepModel {
     private final WidePart widePart; // null: no wide part
     /** Per wide group (field or cross) weights, null unless {@code wide.field_gates}. */
     final FieldGates gates;
+    /**
+     * The FM term's weight, null unless {@code deep.interaction_gate}: a gate of one group, like the
+     * field gates (AdaGrad on the same loss, clamped to [0, 4], frozen at 1 for the first
+     * {@link #INTERACTION_GATE_WARMUP} examples), so that where attributes do not interact the
+     * pairwise term can be turned down instead of adding its noise to every score.
+     */
+    final FieldGates interactionGate;
+    static final long INTERACTION_GATE_WARMUP = 20_000;
+    static final double INTERACTION_GATE_LEARNING_RATE = 0.2;
     private Scratch trainScratch;
     private float[] dOut;
     private DataParallelMlp parallel; // null: this model computes its whole MLP step itself
@@ -80,7 +89,8 @@ public final class WideDeepModel {
                     spec.embeddingExpireAfterMs() > 0, 1 << 10);
         }
         this.normalizer = new NumericNormalizer(numericFields.length);
-        this.deepInput = new DeepInput(spec, embeddings, normalizer);
+        this.interactionGate = spec.interactionGate() ? new FieldGates(1, INTERACTION_GATE_LEARNING_RATE) : null;
+        this.deepInput = new DeepInput(spec, embeddings, normalizer, interactionGate);
         this.widePart = wide == null ? null : new WidePart(wide, gates, spec.wideUnknownValues());
         this.mlp = spec.hasDeep()
                 ? new Mlp(spec.deepInputWidth(), spec.crossLayers(), spec.hidden(), spec.activation(), spec.dropout(),
@@ -118,6 +128,7 @@ public final class WideDeepModel {
         System.arraycopy(normalizer.m2, 0, c.normalizer.m2, 0, normalizer.m2.length);
         if (wide != null) c.wide.copyWeightsFrom(wide);
         if (gates != null) System.arraycopy(gates.gate, 0, c.gates.gate, 0, gates.gate.length);
+        if (interactionGate != null) c.interactionGate.gate[0] = interactionGate.gate[0];
         for (int k = 0; k < embeddings.length; k++) c.embeddings[k].copyRowsFrom(embeddings[k]);
         if (mlp != null) c.mlp.params.assign(mlp.params);
         return c;
@@ -186,12 +197,14 @@ public final class WideDeepModel {
         int[] valueSlots = new int[1024];
         final double[] logits;
         final float[] groupSums; // [row * groups + group]: each wide group's summed weights, when gated
+        final double[] pairs; // each row's FM pairwise term before its gate
 
         Scratch(int capacity) {
             this.capacity = capacity;
             this.ws = mlp == null ? null : mlp.newWorkspace(capacity);
             this.logits = new double[capacity];
             this.groupSums = gates == null ? null : new float[capacity * gates.size()];
+            this.pairs = new double[capacity];
         }
 
         public int capacity() {
@@ -350,6 +363,9 @@ public final class WideDeepModel {
         }
         if (gates != null) {
             if (trainedExamples >= spec.fieldGateWarmup()) gates.step(); else gates.discard();
+        }
+        if (interactionGate != null) {
+            if (trainedExamples >= INTERACTION_GATE_WARMUP) interactionGate.step(); else interactionGate.discard();
         }
         batches++;
         if (mlp != null) {

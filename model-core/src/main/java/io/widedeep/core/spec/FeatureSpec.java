@@ -105,6 +105,7 @@ public final class FeatureSpec {
     private final int minCount;
     private final long embeddingExpireAfterMs;
     private final Interaction interaction;
+    private final boolean interactionGate;
     private final Activation activation;
     private final Normalization normalization;
     private final double dropout;
@@ -154,6 +155,10 @@ public final class FeatureSpec {
             requireOneEmbeddingSize();
         }
         crossLayers = parseCrossLayers(deep);
+        if (interaction != Interaction.FM && deep.has("interaction_gate")) {
+            throw new SpecException("deep.interaction_gate", "needs \"interaction\": \"fm\"");
+        }
+        interactionGate = interaction == Interaction.FM && deep.bool("interaction_gate", true);
         deep.rejectUnknown();
         if (wideFields.length == 0 && crosses.length == 0 && deepFields.length == 0 && numericFields.length == 0) {
             throw new SpecException("wide", "neither wide nor deep has any input");
@@ -381,6 +386,8 @@ public final class FeatureSpec {
     public int minCount() { return minCount; }
     public long embeddingExpireAfterMs() { return embeddingExpireAfterMs; }
     public Interaction interaction() { return interaction; }
+    /** {@code deep.interaction_gate}: a learned weight on the FM term (on with it unless turned off). */
+    public boolean interactionGate() { return interactionGate; }
     public Activation activation() { return activation; }
     public Normalization normalization() { return normalization; }
     /** Dropout rate of the hidden layers in training (0: off). */

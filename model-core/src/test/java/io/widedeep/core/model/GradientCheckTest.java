@@ -151,7 +151,11 @@ class GradientCheckTest {
                 .replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"interaction\": \"fm\"");
         FeatureSpec spec = FeatureSpec.parse(fm);
         assertEquals(FeatureSpec.Interaction.FM, spec.interaction());
+        assertTrue(spec.interactionGate(), "the FM term's gate is on with it");
         checkEveryParameter(spec);
+        FeatureSpec ungated = FeatureSpec.parse(fm.replace("\"interaction\": \"fm\"", "\"interaction\": \"fm\", \"interaction_gate\": false"));
+        assertTrue(!ungated.interactionGate());
+        checkEveryParameter(ungated);
     }
 
     @Test
@@ -248,6 +252,8 @@ class GradientCheckTest {
 
     private void checkEveryParameter(FeatureSpec spec, ExampleBatch batch) {
         WideDeepModel m = trainedModel(spec);
+        // away from 1, so that a gradient that ignores the FM gate's value is caught
+        if (m.interactionGate != null) m.interactionGate.gate[0] = 0.7f;
         m.forwardBackward(batch, null);
         int checked = 0;
 
@@ -279,6 +285,16 @@ class GradientCheckTest {
                 });
                 checked++;
             }
+        }
+
+        if (m.interactionGate != null) {
+            FieldGates gate = m.interactionGate;
+            assertTrue(Math.abs(gate.grad(0)) > 1e-6, "the FM gate has a gradient: " + gate.grad(0));
+            check("FM gate", gate.grad(0), m, batch, new Param() {
+                public float get() { return gate.gate[0]; }
+                public void set(float v) { gate.gate[0] = v; }
+            });
+            checked++;
         }
 
         for (int k = 0; k < m.embeddings.length; k++) {

@@ -32,7 +32,7 @@ class SnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+plainwide", "adagrad+gates", "adam+layernorm"})
+    @ValueSource(strings = {"adagrad", "adam", "adamw", "rmsprop", "adagrad+dropout", "adam+cross", "adagrad+plainwide", "adagrad+gates", "adam+layernorm", "adagrad+fm"})
     void saveLoadGivesBitIdenticalPredictionsAndTraining(String variant) throws Exception {
         String optimizer = variant.replaceAll("\\+.*", "");
         String json = TestData.SMALL_SPEC.replace("\"type\": \"adagrad\"", "\"type\": \"" + optimizer + "\"");
@@ -48,10 +48,14 @@ class SnapshotTest {
         if (variant.endsWith("+plainwide")) { // the defaults before unknown values and gates were on
             json = json.replace("\"wide\": {", "\"wide\": {\"unknown_values\": false, \"field_gates\": false, ");
         }
+        if (variant.endsWith("+fm")) { // one embedding size: the FM term and its gate by default
+            json = json.replace("\"embedding_dims\": {\"item\": 3}, ", "");
+        }
         if (variant.endsWith("+layernorm")) {
             json = json.replace("\"hidden\": [8, 5]", "\"hidden\": [8, 5], \"normalization\": \"layer\"");
         }
         FeatureSpec spec = FeatureSpec.parse(json);
+        assertEquals(variant.endsWith("+fm"), spec.interactionGate());
         assertEquals(!variant.endsWith("+plainwide"), spec.wideUnknownValues());
         assertEquals(!variant.endsWith("+plainwide"), spec.fieldGates());
         assertEquals(optimizer, spec.deepOptimizer().type().name().toLowerCase());
