@@ -141,6 +141,7 @@ public final class Bench {
         out.put("dense_seconds", Math.round(m.denseNanos() / 1e6) / 1e3); // the MLP's passes: the part a backend changes
         out.put("wide_nonzero", m.wideNonZero());
         out.put("counter_weight", m.counterWeight());
+        if (spec.interactionGate()) out.put("interaction_gate", m.interactionGate());
         out.put("wide_coordinates", m.wideSize());
         out.put("embedding_rows", m.embeddingRows());
         out.put("dense_params", m.denseParams());

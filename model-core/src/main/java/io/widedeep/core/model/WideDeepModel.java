@@ -177,6 +177,8 @@ public final class WideDeepModel {
     public long trainedExamples() { return trainedExamples; }
     /** The running counter's weight in every prediction ({@link CounterMixture}): near 0 once the model knows more. */
     public double counterWeight() { return mixture.counterWeight(); }
+    /** The FM term's learned weight (NaN without {@code deep.interaction_gate}). */
+    public double interactionGate() { return interactionGate == null ? Double.NaN : interactionGate.gate[0]; }
     public long batches() { return batches; }
     /** Latest event time learned from, or Long.MIN_VALUE before any training. */
     public long maxEventTime() { return maxEventTime; }
