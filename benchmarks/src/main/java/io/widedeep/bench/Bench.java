@@ -141,7 +141,16 @@ public final class Bench {
         out.put("dense_seconds", Math.round(m.denseNanos() / 1e6) / 1e3); // the MLP's passes: the part a backend changes
         out.put("wide_nonzero", m.wideNonZero());
         out.put("counter_weight", m.counterWeight());
-        if (spec.interactionGate()) out.put("interaction_gate", m.interactionGate());
+        if (spec.interactionGate()) {
+            float[] gates = m.interactionGates(); // the FM term's pair weights: their mean and the largest
+            double sum = 0, max = 0;
+            for (float g : gates) {
+                sum += g;
+                max = Math.max(max, g);
+            }
+            out.put("interaction_gate_mean", sum / gates.length);
+            out.put("interaction_gate_max", max);
+        }
         out.put("wide_coordinates", m.wideSize());
         out.put("embedding_rows", m.embeddingRows());
         out.put("dense_params", m.denseParams());

@@ -93,13 +93,20 @@ final class DeepInput {
 
     /**
      * The factorisation machine's pairwise term over the field embeddings e_1..e_F of each row
-     * (DeepFM, Guo et al. 2017), in O(F d) by Rendle's identity:
-     * {@code sum_{i<j} <e_i, e_j> = 1/2 sum_d ((sum_i e_id)^2 - sum_i e_id^2)}, times the
-     * interaction gate when there is one.
+     * (DeepFM, Guo et al. 2017). Without gates, in O(F d) by Rendle's identity:
+     * {@code sum_{i<j} <e_i, e_j> = 1/2 sum_d ((sum_i e_id)^2 - sum_i e_id^2)}. With them, each pair
+     * of fields has its own learned weight, {@code sum_{i<j} r_ij <e_i, e_j>} (the field pair weights
+     * of FwFM, Pan et al. WWW 2018), in O(F^2 d): pairs of fields that do not interact are turned
+     * down one by one, where one weight on the whole term could only scale their noise with the
+     * signal of the pairs that do.
      */
     void addPairwiseInteractions(WideDeepModel.Scratch s, int n, int width) {
         float[] in = s.ws.input;
         int dim = embeddings[0].dim;
+        if (fmGate != null) {
+            addGatedPairs(s, n, width);
+            return;
+        }
         for (int r = 0; r < n; r++) {
             double pairs = 0;
             for (int d = 0; d < dim; d++) {
@@ -111,8 +118,28 @@ final class DeepInput {
                 }
                 pairs += sum * sum - squares;
             }
-            s.pairs[r] = 0.5 * pairs;
-            s.logits[r] += fmGate == null ? 0.5 * pairs : fmGate.gate[0] * (0.5 * pairs);
+            s.logits[r] += 0.5 * pairs;
+        }
+    }
+
+    private void addGatedPairs(WideDeepModel.Scratch s, int n, int width) {
+        float[] in = s.ws.input;
+        int dim = embeddings[0].dim, fields = embeddings.length, pairs = fmGate.size();
+        float[] gate = fmGate.gate;
+        for (int r = 0; r < n; r++) {
+            int row = r * width;
+            double total = 0;
+            for (int i = 0, p = 0; i < fields; i++) {
+                int a = row + offsets[i];
+                for (int j = i + 1; j < fields; j++, p++) {
+                    int b = row + offsets[j];
+                    double dot = 0;
+                    for (int d = 0; d < dim; d++) dot += in[a + d] * in[b + d];
+                    s.pairDots[r * pairs + p] = dot;
+                    total += gate[p] * dot;
+                }
+            }
+            s.logits[r] += total;
         }
     }
 
@@ -141,10 +168,12 @@ final class DeepInput {
     private void backPairwiseInteractions(WideDeepModel.Scratch s, int n, float[] dOut, float[] dIn, int width) {
         float[] in = s.ws.input;
         int dim = embeddings[0].dim;
-        float gate = fmGate == null ? 1f : fmGate.gate[0];
+        if (fmGate != null) {
+            backGatedPairs(s, n, dOut, dIn, width);
+            return;
+        }
         for (int r = 0; r < n; r++) {
-            if (fmGate != null && s.pairs[r] != 0) fmGate.addGrad(0, (double) dOut[r] * s.pairs[r]);
-            float g = dOut[r] * gate;
+            float g = dOut[r];
             for (int d = 0; d < dim; d++) {
                 float sum = 0;
                 for (int k = 0; k < embeddings.length; k++) {
@@ -153,6 +182,32 @@ final class DeepInput {
                 for (int k = 0; k < embeddings.length; k++) {
                     int i = r * width + offsets[k] + d;
                     dIn[i] += g * (sum - in[i]);
+                }
+            }
+        }
+    }
+
+    /** d/d e_i = g sum_{j != i} r_ij e_j; d/d r_ij = g <e_i, e_j> (per example, into the gates' AdaGrad). */
+    private void backGatedPairs(WideDeepModel.Scratch s, int n, float[] dOut, float[] dIn, int width) {
+        float[] in = s.ws.input;
+        int dim = embeddings[0].dim, fields = embeddings.length, pairs = fmGate.size();
+        float[] gate = fmGate.gate;
+        for (int r = 0; r < n; r++) {
+            float g = dOut[r];
+            if (g == 0) continue; // padding rows
+            int row = r * width;
+            for (int i = 0, p = 0; i < fields; i++) {
+                int a = row + offsets[i];
+                for (int j = i + 1; j < fields; j++, p++) {
+                    int b = row + offsets[j];
+                    double dot = s.pairDots[r * pairs + p];
+                    if (dot != 0) fmGate.addGrad(p, g * dot);
+                    float w = g * gate[p];
+                    for (int d = 0; d < dim; d++) {
+                        float ea = in[a + d];
+                        dIn[a + d] += w * in[b + d];
+                        dIn[b + d] += w * ea;
+                    }
                 }
             }
         }

@@ -29,8 +29,10 @@ final class ModelBodyReader {
             }
         }
         if (m.interactionGate != null) {
-            m.interactionGate.gate[0] = in.readFloat();
-            if (opt) m.interactionGate.accumulator[0] = in.readDouble();
+            for (int g = 0; g < m.interactionGate.size(); g++) m.interactionGate.gate[g] = in.readFloat();
+            if (opt) {
+                for (int g = 0; g < m.interactionGate.size(); g++) m.interactionGate.accumulator[g] = in.readDouble();
+            }
         }
         for (EmbeddingTable t : m.embeddings) {
             if (opt && delta) readEmbeddingIncrement(in, t);

@@ -44,8 +44,10 @@ final class ModelBodyWriter {
             }
         }
         if (m.interactionGate != null) { // only with deep.interaction_gate, which the spec says
-            out.putFloat(m.interactionGate.gate[0]);
-            if (opt) out.putDouble(m.interactionGate.accumulator[0]);
+            for (float g : m.interactionGate.gate) out.putFloat(g);
+            if (opt) {
+                for (double a : m.interactionGate.accumulator) out.putDouble(a);
+            }
         }
         for (EmbeddingTable t : m.embeddings) {
             if (delta && opt) embeddingIncrement(out, t);

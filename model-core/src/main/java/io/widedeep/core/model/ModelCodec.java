@@ -279,8 +279,10 @@ public final class ModelCodec {
                 }
             }
             if (m.interactionGate != null) {
-                b.clear();
-                md.update(b.putFloat(m.interactionGate.gate[0]).array(), 0, b.position());
+                for (float g : m.interactionGate.gate) {
+                    b.clear();
+                    md.update(b.putFloat(g).array(), 0, b.position());
+                }
             }
             if (m.wide != null) {
                 long[] keys = sortedKeys(m.wide.index, s -> m.wide.w[s] != 0f);

@@ -55,10 +55,10 @@ public final class WideDeepModel {
     /** Per wide group (field or cross) weights, null unless {@code wide.field_gates}. */
     final FieldGates gates;
     /**
-     * The FM term's weight, null unless {@code deep.interaction_gate}: a gate of one group, like the
-     * field gates (AdaGrad on the same loss, clamped to [0, 4], frozen at 1 for the first
-     * {@link #INTERACTION_GATE_WARMUP} examples), so that where attributes do not interact the
-     * pairwise term can be turned down instead of adding its noise to every score.
+     * The FM term's weights, one per pair of deep fields, null unless {@code deep.interaction_gate}:
+     * gates like the field gates (AdaGrad on the same loss, clamped to [0, 4], frozen at 1 for the
+     * first {@link #INTERACTION_GATE_WARMUP} examples), so that pairs of fields that do not interact
+     * are turned down instead of adding their noise to every score (see {@link DeepInput}).
      */
     final FieldGates interactionGate;
     static final long INTERACTION_GATE_WARMUP = 20_000;
@@ -89,7 +89,8 @@ public final class WideDeepModel {
                     spec.embeddingExpireAfterMs() > 0, 1 << 10);
         }
         this.normalizer = new NumericNormalizer(numericFields.length);
-        this.interactionGate = spec.interactionGate() ? new FieldGates(1, INTERACTION_GATE_LEARNING_RATE) : null;
+        this.interactionGate = spec.interactionGate() ? new FieldGates(
+                spec.deepFields().length * (spec.deepFields().length - 1) / 2, INTERACTION_GATE_LEARNING_RATE) : null;
         this.deepInput = new DeepInput(spec, embeddings, normalizer, interactionGate);
         this.widePart = wide == null ? null : new WidePart(wide, gates, spec.wideUnknownValues());
         this.mlp = spec.hasDeep()
@@ -128,7 +129,7 @@ public final class WideDeepModel {
         System.arraycopy(normalizer.m2, 0, c.normalizer.m2, 0, normalizer.m2.length);
         if (wide != null) c.wide.copyWeightsFrom(wide);
         if (gates != null) System.arraycopy(gates.gate, 0, c.gates.gate, 0, gates.gate.length);
-        if (interactionGate != null) c.interactionGate.gate[0] = interactionGate.gate[0];
+        if (interactionGate != null) System.arraycopy(interactionGate.gate, 0, c.interactionGate.gate, 0, interactionGate.size());
         for (int k = 0; k < embeddings.length; k++) c.embeddings[k].copyRowsFrom(embeddings[k]);
         if (mlp != null) c.mlp.params.assign(mlp.params);
         return c;
@@ -177,8 +178,8 @@ public final class WideDeepModel {
     public long trainedExamples() { return trainedExamples; }
     /** The running counter's weight in every prediction ({@link CounterMixture}): near 0 once the model knows more. */
     public double counterWeight() { return mixture.counterWeight(); }
-    /** The FM term's learned weight (NaN without {@code deep.interaction_gate}). */
-    public double interactionGate() { return interactionGate == null ? Double.NaN : interactionGate.gate[0]; }
+    /** The FM term's learned weights, one per pair of deep fields (empty without {@code deep.interaction_gate}). */
+    public float[] interactionGates() { return interactionGate == null ? new float[0] : interactionGate.gate.clone(); }
     public long batches() { return batches; }
     /** Latest event time learned from, or Long.MIN_VALUE before any training. */
     public long maxEventTime() { return maxEventTime; }
@@ -199,14 +200,14 @@ public final class WideDeepModel {
         int[] valueSlots = new int[1024];
         final double[] logits;
         final float[] groupSums; // [row * groups + group]: each wide group's summed weights, when gated
-        final double[] pairs; // each row's FM pairwise term before its gate
+        final double[] pairDots; // [row * pairs + pair]: each pair of fields' inner product, when the FM term is gated
 
         Scratch(int capacity) {
             this.capacity = capacity;
             this.ws = mlp == null ? null : mlp.newWorkspace(capacity);
             this.logits = new double[capacity];
             this.groupSums = gates == null ? null : new float[capacity * gates.size()];
-            this.pairs = new double[capacity];
+            this.pairDots = interactionGate == null ? null : new double[capacity * interactionGate.size()];
         }
 
         public int capacity() {

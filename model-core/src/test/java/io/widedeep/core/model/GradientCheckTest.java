@@ -253,7 +253,9 @@ class GradientCheckTest {
     private void checkEveryParameter(FeatureSpec spec, ExampleBatch batch) {
         WideDeepModel m = trainedModel(spec);
         // away from 1, so that a gradient that ignores the FM gate's value is caught
-        if (m.interactionGate != null) m.interactionGate.gate[0] = 0.7f;
+        if (m.interactionGate != null) {
+            for (int p = 0; p < m.interactionGate.size(); p++) m.interactionGate.gate[p] = 0.5f + 0.2f * p;
+        }
         m.forwardBackward(batch, null);
         int checked = 0;
 
@@ -289,12 +291,16 @@ class GradientCheckTest {
 
         if (m.interactionGate != null) {
             FieldGates gate = m.interactionGate;
-            assertTrue(Math.abs(gate.grad(0)) > 1e-6, "the FM gate has a gradient: " + gate.grad(0));
-            check("FM gate", gate.grad(0), m, batch, new Param() {
-                public float get() { return gate.gate[0]; }
-                public void set(float v) { gate.gate[0] = v; }
-            });
-            checked++;
+            assertEquals(3, gate.size(), "one weight per pair of the three deep fields");
+            for (int p = 0; p < gate.size(); p++) {
+                final int pair = p;
+                assertTrue(Math.abs(gate.grad(p)) > 1e-6, "FM pair " + p + " has a gradient: " + gate.grad(p));
+                check("FM pair weight " + p, gate.grad(p), m, batch, new Param() {
+                    public float get() { return gate.gate[pair]; }
+                    public void set(float v) { gate.gate[pair] = v; }
+                });
+                checked++;
+            }
         }
 
         for (int k = 0; k < m.embeddings.length; k++) {
