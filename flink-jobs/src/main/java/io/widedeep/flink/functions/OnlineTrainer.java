@@ -6,6 +6,7 @@ import io.widedeep.core.features.FeatureRow;
 import io.widedeep.core.metrics.ProgressiveValidation;
 import io.widedeep.core.model.DenseBackend;
 import io.widedeep.core.model.ModelCodec;
+import io.widedeep.core.model.ModelFormatException;
 import io.widedeep.core.model.OnlineLearner;
 import io.widedeep.core.model.WideDeepModel;
 import io.widedeep.core.spec.FeatureSpec;
@@ -96,7 +97,7 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
         pv = new ProgressiveValidation(options.gate.window());
         gate = new ShadowGate(options.gate, spec.batchSize());
         if (ctx.isRestored()) {
-            model = checkpoints.restore();
+            model = restoreModel();
             if (model == null) {
                 throw new SuppressRestartsException(new IllegalStateException("the checkpoint holds no trainer model in "
                         + "this version's layout: it was written by an earlier version. Start a new "
@@ -121,6 +122,21 @@ public class OnlineTrainer extends ProcessFunction<TrainingStep, byte[]>
 
     private DataType precision() {
         return options.trainers.float64() ? DataType.DOUBLE : DataType.FLOAT;
+    }
+
+    /**
+     * The checkpointed model; a model this version cannot read (written under other spec defaults, or
+     * damaged) fails the job once with the remedy instead of restarting it for ever on the same files.
+     */
+    private WideDeepModel restoreModel() throws Exception {
+        try {
+            return checkpoints.restore();
+        } catch (Exception e) {
+            if (!(e instanceof ModelFormatException || e.getCause() instanceof ModelFormatException)) throw e;
+            throw new SuppressRestartsException(new IllegalStateException(e.getMessage() + ". Start a new model: "
+                    + "./widedeep train --fresh (local), flink run without -s and with a new checkpoint.dir (cluster), "
+                    + "or remove the demo's runs/demo/checkpoints", e));
+        }
     }
 
     /** A checkpointed model keeps its features: a different spec would silently mis-read every weight. */
