@@ -70,8 +70,13 @@ final class FieldGates {
         }
     }
 
+    /** A step once a model has trained {@code warmup} examples; before that the gradient is dropped and the gates stay. */
+    void stepAfterWarmup(long trainedExamples, long warmup) {
+        if (trainedExamples >= warmup) step(); else discard();
+    }
+
     /** Drops the accumulated gradient without a step (during the warm-up). */
-    void discard() {
+    private void discard() {
         Arrays.fill(grad, 0);
         Arrays.fill(gradSq, 0);
     }

@@ -98,4 +98,31 @@ final class HostArrays {
             for (int i = 0; i < n; i++) host[i] = (float) activation.apply(host[i]);
         }
     }
+
+    // one value or n values of a float32 or float64 host buffer, in double: layer normalisation's work arrays
+
+    static double getDouble(Buffer b, int i) {
+        return b instanceof FloatBuffer f ? f.get(i) : ((DoubleBuffer) b).get(i);
+    }
+
+    static void putDouble(Buffer b, int i, double v) {
+        if (b instanceof FloatBuffer f) f.put(i, (float) v);
+        else ((DoubleBuffer) b).put(i, v);
+    }
+
+    static void readDoubles(Buffer b, double[] dst, int n) {
+        if (b instanceof FloatBuffer f) {
+            for (int i = 0; i < n; i++) dst[i] = f.get(i);
+        } else {
+            ((DoubleBuffer) b).get(0, dst, 0, n);
+        }
+    }
+
+    static void writeDoubles(Buffer b, double[] src, int n) {
+        if (b instanceof FloatBuffer f) {
+            for (int i = 0; i < n; i++) f.put(i, (float) src[i]);
+        } else {
+            ((DoubleBuffer) b).put(0, src, 0, n);
+        }
+    }
 }

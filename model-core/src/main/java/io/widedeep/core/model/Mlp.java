@@ -465,10 +465,10 @@ final class Mlp {
     /** Layer l's normalisation in a training forward: on the layer's output in place, keeping what {@link #backNormalise} needs. */
     private void normaliseTraining(Workspace ws, int l) {
         int n = ws.capacity * sizes[l + 1];
-        readDoubles(ws.actBuffers[l + 1], ws.rowsHost, n);
+        HostArrays.readDoubles(ws.actBuffers[l + 1], ws.rowsHost, n);
         readGains(ws, l);
         LayerNorm.forward(ws.rowsHost, ws.capacity, sizes[l + 1], ws.gamma, ws.beta, ws.normed[l], ws.invStd[l]);
-        writeDoubles(ws.actBuffers[l + 1], ws.rowsHost, n);
+        HostArrays.writeDoubles(ws.actBuffers[l + 1], ws.rowsHost, n);
     }
 
     /** Layer l's normalisation when scoring, on float rows on the heap: the same arithmetic as training's. */
@@ -483,47 +483,22 @@ final class Mlp {
     /** Backwards through layer l's normalisation: deltas[l] from dLoss/dz to dLoss/dh, and the gains' and shifts' gradients. */
     private void backNormalise(Workspace ws, int l) {
         int width = sizes[l + 1], n = ws.capacity * width;
-        readDoubles(ws.deltaBuffers[l], ws.rowsHost, n);
+        HostArrays.readDoubles(ws.deltaBuffers[l], ws.rowsHost, n);
         readGains(ws, l);
         LayerNorm.backward(ws.rowsHost, ws.capacity, width, ws.gamma, ws.normed[l], ws.invStd[l], ws.dGamma, ws.dBeta);
-        writeDoubles(ws.deltaBuffers[l], ws.rowsHost, n);
+        HostArrays.writeDoubles(ws.deltaBuffers[l], ws.rowsHost, n);
         int g = gammaOffset[l];
         for (int j = 0; j < width; j++) {
-            putDouble(gradBuffer, g + j, ws.dGamma[j]);
-            putDouble(gradBuffer, g + width + j, ws.dBeta[j]);
+            HostArrays.putDouble(gradBuffer, g + j, ws.dGamma[j]);
+            HostArrays.putDouble(gradBuffer, g + width + j, ws.dBeta[j]);
         }
     }
 
     private void readGains(Workspace ws, int l) {
         int g = gammaOffset[l], width = sizes[l + 1];
         for (int j = 0; j < width; j++) {
-            ws.gamma[j] = getDouble(paramView, g + j);
-            ws.beta[j] = getDouble(paramView, g + width + j);
-        }
-    }
-
-    private static double getDouble(Buffer b, int i) {
-        return b instanceof FloatBuffer f ? f.get(i) : ((DoubleBuffer) b).get(i);
-    }
-
-    private static void putDouble(Buffer b, int i, double v) {
-        if (b instanceof FloatBuffer f) f.put(i, (float) v);
-        else ((DoubleBuffer) b).put(i, v);
-    }
-
-    private static void readDoubles(Buffer b, double[] dst, int n) {
-        if (b instanceof FloatBuffer f) {
-            for (int i = 0; i < n; i++) dst[i] = f.get(i);
-        } else {
-            ((DoubleBuffer) b).get(0, dst, 0, n);
-        }
-    }
-
-    private static void writeDoubles(Buffer b, double[] src, int n) {
-        if (b instanceof FloatBuffer f) {
-            for (int i = 0; i < n; i++) f.put(i, (float) src[i]);
-        } else {
-            ((DoubleBuffer) b).put(0, src, 0, n);
+            ws.gamma[j] = HostArrays.getDouble(paramView, g + j);
+            ws.beta[j] = HostArrays.getDouble(paramView, g + width + j);
         }
     }
 

@@ -22,18 +22,8 @@ final class ModelBodyReader {
             else if (opt) readWideExact(in, m.wide);
             else readWideSparse(in, m.wide);
         }
-        if (m.gates != null) {
-            for (int g = 0; g < m.gates.size(); g++) m.gates.gate[g] = in.readFloat();
-            if (opt) {
-                for (int g = 0; g < m.gates.size(); g++) m.gates.accumulator[g] = in.readDouble();
-            }
-        }
-        if (m.interactionGate != null) {
-            for (int g = 0; g < m.interactionGate.size(); g++) m.interactionGate.gate[g] = in.readFloat();
-            if (opt) {
-                for (int g = 0; g < m.interactionGate.size(); g++) m.interactionGate.accumulator[g] = in.readDouble();
-            }
-        }
+        if (m.gates != null) readGates(in, m.gates, opt);
+        if (m.interactionGate != null) readGates(in, m.interactionGate, opt);
         for (EmbeddingTable t : m.embeddings) {
             if (opt && delta) readEmbeddingIncrement(in, t);
             else if (opt) readEmbeddingExact(in, t);
@@ -52,6 +42,14 @@ final class ModelBodyReader {
     }
 
     /** Counters, the intercept, the counter mixture and, with optimizer state, the bias's FTRL state and base rate. */
+    /** Field gates or the FM pair weights: the weights, then with optimizer state their AdaGrad sums. */
+    private static void readGates(ByteSource in, FieldGates gates, boolean opt) throws IOException {
+        for (int g = 0; g < gates.size(); g++) gates.gate[g] = in.readFloat();
+        if (opt) {
+            for (int g = 0; g < gates.size(); g++) gates.accumulator[g] = in.readDouble();
+        }
+    }
+
     private static void readScalars(ByteSource in, WideDeepModel m, int version, boolean opt) throws IOException {
         m.trainedExamples = in.readLong();
         m.batches = in.readLong();

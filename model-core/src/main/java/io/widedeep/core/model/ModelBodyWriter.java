@@ -37,18 +37,9 @@ final class ModelBodyWriter {
             else if (opt) wideExact(out, m.wide);
             else wideWeights(out, m.wide);
         }
-        if (m.gates != null) { // only with wide.field_gates, which the spec (fingerprinted above) says
-            for (float g : m.gates.gate) out.putFloat(g);
-            if (opt) {
-                for (double a : m.gates.accumulator) out.putDouble(a);
-            }
-        }
-        if (m.interactionGate != null) { // only with deep.interaction_gate, which the spec says
-            for (float g : m.interactionGate.gate) out.putFloat(g);
-            if (opt) {
-                for (double a : m.interactionGate.accumulator) out.putDouble(a);
-            }
-        }
+        // only with wide.field_gates and deep.interaction_gate, which the spec (fingerprinted above) says
+        if (m.gates != null) gates(out, m.gates, opt);
+        if (m.interactionGate != null) gates(out, m.interactionGate, opt);
         for (EmbeddingTable t : m.embeddings) {
             if (delta && opt) embeddingIncrement(out, t);
             else if (delta) embeddingDelta(out, t);
@@ -138,6 +129,14 @@ final class ModelBodyWriter {
     private static void writePairs(ByteSink out, long[] pairs) {
         out.putInt(pairs.length / 2);
         for (long v : pairs) out.putLong(v);
+    }
+
+    /** Field gates or the FM pair weights: the weights, then with optimizer state their AdaGrad sums. */
+    private static void gates(ByteSink out, FieldGates gates, boolean opt) {
+        for (float g : gates.gate) out.putFloat(g);
+        if (opt) {
+            for (double a : gates.accumulator) out.putDouble(a);
+        }
     }
 
     private static void wideWeights(ByteSink out, WideTable t) {

@@ -272,14 +272,9 @@ public final class ModelCodec {
                 b.putDouble(m.normalizer.mean[j]).putDouble(m.normalizer.m2[j]);
                 md.update(b.array(), 0, b.position());
             }
-            if (m.gates != null) {
-                for (float g : m.gates.gate) {
-                    b.clear();
-                    md.update(b.putFloat(g).array(), 0, b.position());
-                }
-            }
-            if (m.interactionGate != null) {
-                for (float g : m.interactionGate.gate) {
+            for (FieldGates gates : new FieldGates[] {m.gates, m.interactionGate}) {
+                if (gates == null) continue;
+                for (float g : gates.gate) {
                     b.clear();
                     md.update(b.putFloat(g).array(), 0, b.position());
                 }

@@ -364,12 +364,8 @@ public final class WideDeepModel {
         if (wide != null) {
             wide.applyFtrl(ftrl);
         }
-        if (gates != null) {
-            if (trainedExamples >= spec.fieldGateWarmup()) gates.step(); else gates.discard();
-        }
-        if (interactionGate != null) {
-            if (trainedExamples >= INTERACTION_GATE_WARMUP) interactionGate.step(); else interactionGate.discard();
-        }
+        if (gates != null) gates.stepAfterWarmup(trainedExamples, spec.fieldGateWarmup());
+        if (interactionGate != null) interactionGate.stepAfterWarmup(trainedExamples, INTERACTION_GATE_WARMUP);
         batches++;
         if (mlp != null) {
             if (spec.deepOptimizer().clipNorm() > 0) {
