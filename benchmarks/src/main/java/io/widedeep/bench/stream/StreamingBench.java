@@ -56,7 +56,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   update that learned from it (p50, p99, max). A server's update path (its feed and registry)
  *   applies the updates as they come; the per-stage table it builds from the updates' breakdowns
  *   ({@code FreshnessBreakdown}) is printed before the JSON line, whose {@code event_to_update_*} and
- *   {@code event_to_applied_*} figures come from it.</li>
+ *   {@code event_to_applied_*} figures come from it. The measured window follows
+ *   {@code --warmup.seconds} of the same traffic: for about half a minute after a start the JIT
+ *   compilers (the broker's, Flink's and the learner's code, in this one JVM) take up to a core, and a
+ *   young model's log compacts at every other checkpoint (its increments outweigh its small base): the
+ *   trainer's steps then take two to four times as long for seconds at a time, which a job that has
+ *   run for a while does not see. {@code sent_events_per_sec} is the rate
+ *   the load generator achieved in the window, below {@code --rate} when the machine is saturated.</li>
  *   <li>{@code --mode restore}: the throughput run with the trainer failing three times (at a quarter,
  *   half and three quarters of the data); for each restore, the time from the last update before the
  *   failure to the first update of the restored epoch, and how much of it the trainer's own
@@ -78,7 +84,7 @@ public final class StreamingBench {
                 limit           200_000     1..                           events read from the file
                 rate            2000        1..1_000_000                  freshness mode: events per second
                 seconds         30          5..3600                       freshness mode: how long to measure
-                warmup.seconds  10          0..3600                       freshness mode: events written at the rate before the measured ones (JIT, caches)
+                warmup.seconds  30          0..3600                       freshness mode: events written at the rate before the measured ones (the JIT compilers, a young model's first log compactions)
                 """.formatted(String.join(", ", Readers.FORMATS)))
             .from(JobOptions.OPTIONS, "parallelism", "trainer.parallelism", "publish.min.interval.ms", "publish.dense.interval.ms", "rocksdb.threads", "batch.max.wait.ms", "full.snapshot.interval.ms",
                     "checkpoint.interval.ms", "checkpoint.model"); // passed on to the job
@@ -231,9 +237,8 @@ public final class StreamingBench {
         Thread serverThread = new Thread(server, "server-updates");
         serverThread.setDaemon(true);
         serverThread.start();
-        long due = System.currentTimeMillis() + 8000;
-        byte[][] stamped = stamp(events, warmup + total, due, rate);
-        Thread.sleep(Math.max(0, due - System.currentTimeMillis())); // let the job start before the clock runs
+        byte[][] stamped = stamp(events, warmup + total, rate);
+        long firstSent = 0, lastSent = 0;
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
             Pacer pacer = new Pacer(rate);
             for (int i = 0; i < stamped.length; i++) {
@@ -242,6 +247,8 @@ public final class StreamingBench {
                 if (i >= warmup) writeTimes[i - warmup] = System.currentTimeMillis();
                 p.send(new ProducerRecord<>("clicks", stamped[i]));
             }
+            firstSent = writeTimes[0];
+            lastSent = writeTimes[total - 1];
             p.flush();
         }
         Thread.sleep(3000);
@@ -254,6 +261,8 @@ public final class StreamingBench {
         putQuantiles(out, "event_to_update", served.stage(FreshnessBreakdown.Stage.EVENT_TO_UPDATE));
         putQuantiles(out, "event_to_applied", served.stage(FreshnessBreakdown.Stage.EVENT_TO_APPLIED));
         putUpdateFigures(out, writeTimes, seen, rate);
+        // below the rate asked for when the machine cannot also run the load generator at it
+        out.put("sent_events_per_sec", Math.round((total - 1) * 1000.0 / Math.max(1, lastSent - firstSent)));
     }
 
     /** A thread that reads every update from the start of the topic, noting when each arrived, until {@code done}. */
@@ -279,20 +288,32 @@ public final class StreamingBench {
     }
 
     /**
-     * The events to send, re-encoded with the time each is due ({@code rate} a second from {@code due}),
-     * a replayed event under a new id (a new event, not a retry): done while the job starts, so that
-     * the load generator then only sends bytes and leaves the cores to the pipeline it measures.
+     * The events to send, re-encoded with the time each is due ({@code rate} a second from a start at
+     * least 8 s away, for the job to start), a replayed event under a new id (a new event, not a retry):
+     * done while the job starts, so that the load generator then only sends bytes and leaves the cores
+     * to the pipeline it measures. Returns when the first is due. The start allows for the stamping
+     * itself (timed on a sample): a minute of warm-up at 10,000 a second takes longer than the job's
+     * start, and events sent late against their stamped times would count as stale.
      */
-    private static byte[][] stamp(List<byte[]> events, int count, long due, long rate) throws Exception {
+    private static byte[][] stamp(List<byte[]> events, int count, long rate) throws Exception {
         AvroSerde<ClickEvent> serde = AvroSerde.clickEvents();
         byte[][] stamped = new byte[count][];
-        for (int i = 0; i < stamped.length; i++) {
-            ClickEvent e = serde.decode(events.get(i % events.size()));
-            if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size());
-            e.setEventTime(due + i * 1000L / rate);
-            stamped[i] = serde.encode(e);
-        }
+        int sample = Math.min(count, 5_000);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < sample; i++) stamped[i] = stamp(serde, events, i, 0, rate);
+        long estimateMs = (System.nanoTime() - t0) / 1_000_000 * count / sample;
+        long due = System.currentTimeMillis() + Math.max(8000, 2 * estimateMs + 2000);
+        for (int i = 0; i < count; i++) stamped[i] = stamp(serde, events, i, due, rate);
+        if (System.currentTimeMillis() > due) throw new IllegalStateException("stamping the events took longer than planned");
+        Thread.sleep(due - System.currentTimeMillis());
         return stamped;
+    }
+
+    private static byte[] stamp(AvroSerde<ClickEvent> serde, List<byte[]> events, int i, long due, long rate) throws Exception {
+        ClickEvent e = serde.decode(events.get(i % events.size()));
+        if (i >= events.size()) e.setEventId(e.getEventId() + "/" + i / events.size());
+        e.setEventTime(due + i * 1000L / rate);
+        return serde.encode(e);
     }
 
     /** Freshness as the bench's own consumer saw it (each sent event to the first update past it) and the deltas' sizes. */
