@@ -238,7 +238,6 @@ public final class StreamingBench {
         serverThread.setDaemon(true);
         serverThread.start();
         byte[][] stamped = stamp(events, warmup + total, rate);
-        long firstSent = 0, lastSent = 0;
         try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
             Pacer pacer = new Pacer(rate);
             for (int i = 0; i < stamped.length; i++) {
@@ -247,8 +246,6 @@ public final class StreamingBench {
                 if (i >= warmup) writeTimes[i - warmup] = System.currentTimeMillis();
                 p.send(new ProducerRecord<>("clicks", stamped[i]));
             }
-            firstSent = writeTimes[0];
-            lastSent = writeTimes[total - 1];
             p.flush();
         }
         Thread.sleep(3000);
@@ -262,7 +259,7 @@ public final class StreamingBench {
         putQuantiles(out, "event_to_applied", served.stage(FreshnessBreakdown.Stage.EVENT_TO_APPLIED));
         putUpdateFigures(out, writeTimes, seen, rate);
         // below the rate asked for when the machine cannot also run the load generator at it
-        out.put("sent_events_per_sec", Math.round((total - 1) * 1000.0 / Math.max(1, lastSent - firstSent)));
+        out.put("sent_events_per_sec", Math.round((total - 1) * 1000.0 / Math.max(1, writeTimes[total - 1] - writeTimes[0])));
     }
 
     /** A thread that reads every update from the start of the topic, noting when each arrived, until {@code done}. */
@@ -301,11 +298,12 @@ public final class StreamingBench {
         int sample = Math.min(count, 5_000);
         long t0 = System.nanoTime();
         for (int i = 0; i < sample; i++) stamped[i] = stamp(serde, events, i, 0, rate);
-        long estimateMs = (System.nanoTime() - t0) / 1_000_000 * count / sample;
+        long estimateMs = (System.nanoTime() - t0) * count / sample / 1_000_000;
         long due = System.currentTimeMillis() + Math.max(8000, 2 * estimateMs + 2000);
         for (int i = 0; i < count; i++) stamped[i] = stamp(serde, events, i, due, rate);
-        if (System.currentTimeMillis() > due) throw new IllegalStateException("stamping the events took longer than planned");
-        Thread.sleep(due - System.currentTimeMillis());
+        long wait = due - System.currentTimeMillis();
+        if (wait < 0) throw new IllegalStateException("stamping the events took longer than planned");
+        Thread.sleep(wait);
         return stamped;
     }
 
